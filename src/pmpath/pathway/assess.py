@@ -1,0 +1,148 @@
+"""Assessing a loaded dossier: every criterion for every patient, then the platform rule."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+
+from pmpath import __version__
+from pmpath.dossier import Dossier, PatientRecord
+from pmpath.dossier.model import Platform, Therapy
+from pmpath.pathway.assessment import (
+    AdverseEvent,
+    Assessment,
+    PatientAssessment,
+    PatientRole,
+    PlatformAssessment,
+    PlatformStatus,
+)
+from pmpath.pathway.context import AssessmentContext
+from pmpath.pathway.rule import PatientStanding, apply_rule
+from pmpath.pathway.verdict import Evidence, Verdict
+
+Evaluator = Callable[[AssessmentContext, PatientRecord], Verdict]
+
+
+def default_evaluators() -> dict[int, Evaluator]:
+    from pmpath.pathway.criteria import cause, characterization, engagement, improvement, targeting
+
+    return {
+        1: cause.evaluate,
+        2: targeting.evaluate,
+        3: characterization.evaluate,
+        4: engagement.evaluate,
+        5: improvement.evaluate,
+    }
+
+
+def component_mismatches(platform: Platform, therapy: Therapy) -> list[str]:
+    """How the product differs from the platform's invariant components (name, version, content hash)."""
+    used = {c.name: c for c in therapy.components}
+    problems = []
+    for comp in platform.invariant_components:
+        u = used.get(comp.name)
+        if u is None:
+            problems.append(f"{comp.name}: missing")
+        elif u.version != comp.version:
+            problems.append(f"{comp.name}: version {u.version!r}, platform {comp.version!r}")
+        elif comp.sha256 and u.sha256 != comp.sha256:
+            problems.append(f"{comp.name}: content hash {u.sha256 or 'not given'}, platform {comp.sha256}")
+    return problems
+
+
+def _int_or_none(x: float) -> int | None:
+    return None if x is None or (isinstance(x, float) and math.isnan(x)) else int(x)
+
+
+def _study_day(day: float) -> int | None:
+    """Days from first dose -> CDISC study day (day 0 is study day 1; no study day 0)."""
+    d = _int_or_none(day)
+    return None if d is None else (d + 1 if d >= 0 else d)
+
+
+def assess_dossier(
+    dossier: Dossier,
+    evaluators: Mapping[int, Evaluator] | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> Assessment:
+    """Evaluate the five criteria for each patient and apply the platform's consecutive-patient rule."""
+    evaluators = evaluators or default_evaluators()
+    ctx = AssessmentContext(dossier)
+    platform = dossier.platform
+    patients: list[PatientAssessment] = []
+    standings: list[PatientStanding] = []
+    for record in dossier.patients:
+        if progress:
+            progress(record.id)
+        verdicts = [evaluators[n](ctx, record) for n in sorted(evaluators)]
+        mismatches = component_mismatches(platform, record.case.therapy)
+        standings.append(PatientStanding(record.id, {v.number: v.status for v in verdicts}, not mismatches))
+        disease = platform.disease(record.case.diagnosis.disease)
+        flags = [f"invariant component differs: {m}" for m in mismatches]
+        if disease and disease.fatal_in_childhood:
+            flags.append("priority: fatal childhood disease")
+        if record.case.outcome.status in ("died", "withdrew", "lost_to_follow_up"):
+            day = record.day_of(record.case.outcome.date) if record.case.outcome.date else None
+            flags.append(f"{record.case.outcome.status} (study day {_study_day(day) if day is not None else '?'})")
+        ae = record.adverse_events
+        adverse = [
+            AdverseEvent(study_day=_study_day(r.day), term=str(r.term), serious=r.serious, relatedness=str(r.relatedness), grade=_int_or_none(r.grade))
+            for r in ae.sort_values(["day", "term"]).itertuples()
+        ]
+        concomitant = [
+            {"study_day": _study_day(r.day), "kind": str(r.kind), "description": str(r.description)}
+            for r in record.concomitant.sort_values(["day", "kind"]).itertuples()
+        ]
+        patients.append(
+            PatientAssessment(
+                id=record.id,
+                first_dose=record.first_dose,
+                disease=record.case.diagnosis.disease,
+                fatal_in_childhood=bool(disease and disease.fatal_in_childhood),
+                outcome=record.case.outcome.status,
+                success=False,
+                role=PatientRole.undecided,
+                counts_toward_platform=False,
+                flags=flags,
+                criteria=verdicts,
+                adverse_events=adverse,
+                concomitant=concomitant,
+            )
+        )
+    outcome = apply_rule(standings, platform.required_consecutive)
+    for p in patients:
+        p.role = outcome.roles[p.id]
+        p.success = p.role == PatientRole.success
+        p.counts_toward_platform = p.role in (PatientRole.success, PatientRole.failure)
+        p.flags = outcome.flags[p.id] + p.flags
+    first_dose = min((p.first_dose for p in dossier.patients), default=None)
+    changed = first_dose is not None and platform.analysis_plan.fixed_on > first_dose
+    platform_flags = list(outcome.platform_flags)
+    if changed:
+        platform_flags.append(
+            f"analysis plan fixed on {platform.analysis_plan.fixed_on}, after the first dose on {first_dose}: results may reflect a plan chosen after seeing data"
+        )
+    if platform.synthetic:
+        platform_flags.append("synthetic example data: not evidence about any real therapy")
+    priority = any(d.fatal_in_childhood for d in platform.diseases)
+    return Assessment(
+        pmpath_version=__version__,
+        platform=PlatformAssessment(
+            id=platform.id,
+            name=platform.name,
+            modality=platform.modality.value,
+            synthetic=platform.synthetic,
+            status=PlatformStatus.ready_for_marketing_authorization if outcome.ready else PlatformStatus.collecting,
+            streak=outcome.streak,
+            required_consecutive=platform.required_consecutive,
+            streak_patients=outcome.streak_patients,
+            data_cutoff=platform.data_cutoff,
+            analysis_plan_sha256=dossier.plan_sha256,
+            analysis_plan_fixed_on=platform.analysis_plan.fixed_on,
+            analysis_plan_changed_after_first_dose=changed,
+            priority_fatal_childhood=priority,
+            flags=platform_flags,
+        ),
+        patients=patients,
+        inputs=[Evidence(path=p, sha256=h) for p, h in dossier.inputs.items()],
+    )

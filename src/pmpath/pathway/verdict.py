@@ -1,0 +1,45 @@
+"""What every criterion returns: a status, its numbers, its method and the evidence it used."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Status(StrEnum):
+    met = "met"
+    not_met = "not_met"
+    insufficient = "insufficient"
+
+
+class Evidence(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    path: str  # relative POSIX path inside the dossier
+    sha256: str
+
+
+class Verdict(BaseModel):
+    """One criterion's verdict for one patient."""
+
+    number: int = Field(ge=1, le=5)
+    name: str
+    status: Status
+    summary: str  # one line
+    method: str
+    assumptions: list[str] = Field(default_factory=list)
+    numbers: dict[str, Any] = Field(default_factory=dict)
+    evidence: list[Evidence] = Field(default_factory=list)
+    flags: list[str] = Field(default_factory=list)
+    plots: dict[str, Any] = Field(default_factory=dict, description="Data for the report's plots (not part of the verdict).")
+
+
+CRITERION_NAMES = {
+    1: "Specific molecular cause",
+    2: "Therapy targets the cause",
+    3: "Well-characterized natural history",
+    4: "Target engagement",
+    5: "Clinical improvement",
+}
