@@ -1,0 +1,145 @@
+"""Criterion 4 adapter: a patient's engagement table becomes assays, a status, numbers and plot data."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from pmpath.dossier import load_dossier
+from pmpath.engagement import clopper_pearson
+from pmpath.pathway.context import AssessmentContext
+from pmpath.pathway.criteria.engagement import assay_results, evaluate
+from pmpath.pathway.verdict import Status
+
+MINIMAL = Path(__file__).parent / "fixtures" / "minimal"
+HEADER = "assay,source,replicate,tissue,edited,total,minimum_fraction\n"
+
+
+@pytest.fixture
+def dossier(tmp_path: Path) -> Path:
+    target = tmp_path / "dossier"
+    shutil.copytree(MINIMAL, target)
+    return target
+
+
+def verdict(path: Path, engagement_csv: str | None = None):
+    if engagement_csv is not None:
+        (path / "patients/P1/engagement.csv").write_text(HEADER + engagement_csv)
+    loaded = load_dossier(path)
+    return evaluate(AssessmentContext(loaded), loaded.patients[0])
+
+
+def test_minimal_fixture_is_met_by_patient_derived_cells(dossier: Path) -> None:
+    v = verdict(dossier)
+    assert v.number == 4 and v.name == "Target engagement"
+    assert v.status == Status.met
+    assert v.numbers["deciding_tier"] == "patient_derived_cells"
+    assert v.numbers["method"] == ["beta_binomial_design_effect"]
+    (row,) = v.numbers["assays"]
+    assert (row["assay"], row["replicates"], row["edited"], row["total"]) == ("hep", 2, 930, 2000)
+    assert row["edited_fraction"] == pytest.approx(0.465)
+    assert row["lower"] > 0.2
+    assert [e.path for e in v.evidence] == ["patients/P1/engagement.csv"]
+    assert any("no patient assay" in f for f in v.flags)
+    json.dumps(v.model_dump(mode="json"), allow_nan=False)
+
+
+def test_patient_tier_decides_and_disagreement_is_flagged(dossier: Path) -> None:
+    v = verdict(
+        dossier,
+        "biopsy,patient,1,liver,12,1000,0.2\nhep,patient_derived_cells,1,hepatocyte,450,1000,0.2\nhep,patient_derived_cells,2,hepatocyte,480,1000,0.2\n",
+    )
+    assert v.status == Status.not_met
+    assert v.numbers["deciding_tier"] == "patient"
+    assert [t["status"] for t in v.numbers["tiers"]] == ["not_met", None, "met", None]
+    assert any(
+        "patient_derived_cells evidence is met while the deciding patient evidence is not_met" in f
+        for f in v.flags
+    )
+    assert any(f.startswith("biopsy: one replicate sample") for f in v.flags)
+    groups = v.plots["engagement_forest"]["groups"]
+    assert [g["tier"] for g in groups] == ["patient", "patient_derived_cells"]
+    assert [g["deciding"] for g in groups] == [True, False]
+    biopsy = groups[0]["rows"][0]
+    assert (biopsy["lower"], biopsy["upper"]) == pytest.approx(clopper_pearson(12, 1000))
+    assert biopsy["minimum_fraction"] == 0.2
+    assert biopsy["rho"] is None
+
+
+def test_rows_sharing_a_replicate_label_are_one_sample(dossier: Path) -> None:
+    v = verdict(
+        dossier, "biopsy,patient,A,liver,300,1000,0.2\nbiopsy,patient,A,liver,340,1000,0.2\n"
+    )
+    (row,) = v.numbers["assays"]
+    assert (row["replicates"], row["edited"], row["total"], row["method"]) == (
+        1,
+        640,
+        2000,
+        "clopper_pearson",
+    )
+    assert any("2 rows share one replicate label" in f for f in v.flags)
+
+
+def test_inconsistent_assay_rows_are_insufficient_and_say_why(dossier: Path) -> None:
+    v = verdict(
+        dossier, "biopsy,patient,1,liver,300,1000,0.2\nbiopsy,patient,2,liver,340,1000,0.3\n"
+    )
+    assert v.status == Status.insufficient
+    assert (
+        "patients/P1/engagement.csv" in v.summary
+        and "'biopsy'" in v.summary
+        and "minimum_fraction" in v.summary
+    )
+
+
+def test_no_engagement_table_is_insufficient(dossier: Path) -> None:
+    case = dossier / "patients/P1/case.yaml"
+    case.write_text(case.read_text().replace("engagement: engagement.csv\n", ""))
+    v = verdict(dossier)
+    assert v.status == Status.insufficient
+    assert v.evidence == []
+    assert "no target-engagement assay" in v.summary
+
+
+def test_confidence_comes_from_the_analysis_plan(dossier: Path) -> None:
+    platform = dossier / "platform.yaml"
+    text = platform.read_text()
+    assert "  fixed_on: 2025-01-01\n" in text
+    platform.write_text(
+        text.replace(
+            "  fixed_on: 2025-01-01\n",
+            "  fixed_on: 2025-01-01\n  engagement:\n    confidence: 0.8\n",
+        )
+    )
+    v = verdict(dossier, "biopsy,patient,1,liver,25,100,0.2\n")
+    assert v.numbers["confidence"] == 0.8
+    row = v.numbers["assays"][0]
+    assert (row["lower"], row["upper"]) == pytest.approx(clopper_pearson(25, 100, 0.8))
+    assert "80%" in v.method
+
+
+def test_assay_results_groups_rows_by_assay_and_replicate() -> None:
+    frame = pd.DataFrame(
+        {
+            "assay": ["a", "a", "a", "b"],
+            "source": ["patient", "patient", "patient", "animal_model"],
+            "edited": [1.0, 2.0, 3.0, 4.0],
+            "total": [10.0, 10.0, 10.0, 10.0],
+            "minimum_fraction": [0.1, 0.1, 0.1, 0.2],
+            "replicate": ["1", " 1", "2", "1"],
+            "tissue": ["liver", "liver", "liver", ""],
+        }
+    )
+    a, b = assay_results(frame)
+    assert (a.assay, a.source, list(a.replicates), a.minimum_fraction, a.tissue) == (
+        "a",
+        "patient",
+        [(3, 20), (3, 10)],
+        0.1,
+        "liver",
+    )
+    assert (b.assay, list(b.replicates)) == ("b", [(4, 10)])
