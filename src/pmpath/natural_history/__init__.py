@@ -1,0 +1,27 @@
+"""Natural history of an untreated cohort: growth curves, event rates and survival, and whether they characterize the disease.
+
+Plain pandas tables in, frozen dataclasses out; nothing here knows about dossiers or criteria.
+
+- :func:`fit_longitudinal` -> :class:`GrowthCurve` (continuous endpoints: linear mixed model on age)
+- :func:`fit_event_rate` -> :class:`RateFit` (count endpoints: negative binomial or Poisson rate)
+- :func:`fit_survival` -> :class:`SurvivalFit` (time-to-event endpoints: Kaplan-Meier)
+- :func:`characterize` -> :class:`Characterization` (pre-specified size, follow-up and precision checks)
+"""
+
+from pmpath.natural_history.characterization import Characterization, Check, characterize
+from pmpath.natural_history.growth import GrowthCurve, TrajectoryBand, fit_longitudinal
+from pmpath.natural_history.rates import RateFit, fit_event_rate
+from pmpath.natural_history.survival import SurvivalFit, fit_survival
+
+__all__ = [
+    "Characterization",
+    "Check",
+    "GrowthCurve",
+    "RateFit",
+    "SurvivalFit",
+    "TrajectoryBand",
+    "characterize",
+    "fit_event_rate",
+    "fit_longitudinal",
+    "fit_survival",
+]

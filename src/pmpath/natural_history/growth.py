@@ -1,0 +1,453 @@
+"""Progression of a continuous endpoint in an untreated cohort: a linear mixed model of value on age.
+
+The model, fitted by REML with statsmodels' ``MixedLM``, is
+
+    y_ij = (b0 + u0_i) + (b1 + u1_i) * (age_ij - c) + e_ij,   (u0_i, u1_i) ~ N(0, G),   e_ij ~ N(0, s^2)
+
+on the identity or the log scale, the same model as lme4's ``lmer(y ~ age + (age | subject))``.
+:class:`GrowthCurve` holds the estimates and gives the population trajectory with the range an
+untreated subject's observations are expected to fall in, which later criteria compare a patient with.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from pmpath.errors import AnalysisError, ConvergenceError
+from pmpath.natural_history.tables import numeric_table
+
+SCALES = ("identity", "log")
+OPTIMIZERS = ("bfgs", "lbfgs", "powell", "nm")
+# A random-effect variance this small relative to the residual variance (over the observed
+# spread of age, for the slope) is indistinguishable from zero: the covariance is singular.
+_SINGULAR_RATIO = 1e-6
+_SINGULAR_CORRELATION = 0.9999
+
+
+@dataclass(frozen=True)
+class TrajectoryBand:
+    """The population mean trajectory and the range of untreated observations around it, on the endpoint's own scale.
+
+    Attributes
+    ----------
+    age : numpy.ndarray
+        Ages (years) of the grid.
+    mean : numpy.ndarray
+        Population mean at each age; on the log scale the back-transformed mean, i.e. the population median.
+    lower, upper : numpy.ndarray
+        Limits of the central ``level`` range of a new untreated subject's observation at that age.
+    level : float
+        Coverage of the band, e.g. 0.95.
+    """
+
+    age: np.ndarray
+    mean: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+    level: float
+
+    def to_frame(self) -> pd.DataFrame:
+        return pd.DataFrame(
+            {"age": self.age, "mean": self.mean, "lower": self.lower, "upper": self.upper}
+        )
+
+
+@dataclass(frozen=True, eq=False)
+class GrowthCurve:
+    """A fitted natural-history growth curve for one continuous endpoint (see :func:`fit_longitudinal`).
+
+    Estimates are on the model scale (``scale``): for ``"log"`` the intercept is the mean log value
+    at ``age_center`` and the slope the change in log value per year.
+
+    Attributes
+    ----------
+    endpoint : str
+    scale : str
+        ``"identity"`` or ``"log"``.
+    age_center : float
+        Age (years) the intercept refers to.
+    fixed_effects : numpy.ndarray
+        Shape (2,): population mean at ``age_center`` and slope per year.
+    fixed_effects_cov : numpy.ndarray
+        Shape (2, 2): their covariance.
+    random_effects_cov : numpy.ndarray
+        Shape (2, 2): covariance G of the subject intercepts and slopes; the slope row and column are
+        zero when ``random_structure == "intercept"``.
+    residual_variance : float
+        Within-subject residual variance s^2.
+    n_subjects, n_observations : int
+    person_years : float
+        Sum over subjects of the span between their first and last observed age.
+    converged : bool
+    random_structure : str
+        ``"intercept_and_slope"``, or ``"intercept"`` when the full covariance was singular and the
+        model was refitted with random intercepts only.
+    optimizer : str
+        The optimizer whose fit was kept.
+    log_likelihood : float
+        Restricted (REML) log-likelihood.
+    age_range : tuple of float
+        Youngest and oldest observed age.
+    notes : tuple of str
+        What happened on the way (optimizers that failed, the fallback and why).
+    """
+
+    endpoint: str
+    scale: str
+    age_center: float
+    fixed_effects: np.ndarray
+    fixed_effects_cov: np.ndarray
+    random_effects_cov: np.ndarray
+    residual_variance: float
+    n_subjects: int
+    n_observations: int
+    person_years: float
+    converged: bool
+    random_structure: str = "intercept_and_slope"
+    optimizer: str = ""
+    log_likelihood: float = float("nan")
+    age_range: tuple[float, float] = (float("nan"), float("nan"))
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    # ------------------------------------------------------------------ estimates
+
+    @property
+    def intercept(self) -> float:
+        """Population mean (model scale) at ``age_center``."""
+        return float(self.fixed_effects[0])
+
+    @property
+    def slope(self) -> float:
+        """Population change per year (model scale)."""
+        return float(self.fixed_effects[1])
+
+    @property
+    def slope_se(self) -> float:
+        return float(np.sqrt(self.fixed_effects_cov[1, 1]))
+
+    @property
+    def intercept_se(self) -> float:
+        return float(np.sqrt(self.fixed_effects_cov[0, 0]))
+
+    @property
+    def slope_relative_se(self) -> float:
+        """SE/|slope|: how precisely progression is known; infinite for a slope of exactly zero."""
+        return float(self.slope_se / abs(self.slope)) if self.slope != 0 else float("inf")
+
+    def slope_ci(self, level: float = 0.95) -> tuple[float, float]:
+        """Wald confidence interval of the slope."""
+        z = stats.norm.ppf(0.5 + level / 2)
+        return (self.slope - z * self.slope_se, self.slope + z * self.slope_se)
+
+    def intercept_ci(self, level: float = 0.95) -> tuple[float, float]:
+        z = stats.norm.ppf(0.5 + level / 2)
+        return (self.intercept - z * self.intercept_se, self.intercept + z * self.intercept_se)
+
+    @property
+    def random_effects_sd(self) -> tuple[float, float]:
+        """Standard deviations of the subject intercepts and slopes."""
+        return (
+            float(np.sqrt(self.random_effects_cov[0, 0])),
+            float(np.sqrt(self.random_effects_cov[1, 1])),
+        )
+
+    @property
+    def random_effects_correlation(self) -> float:
+        """Correlation of subject intercepts and slopes; NaN when either variance is zero."""
+        sd0, sd1 = self.random_effects_sd
+        return (
+            float(self.random_effects_cov[0, 1] / (sd0 * sd1))
+            if sd0 > 0 and sd1 > 0
+            else float("nan")
+        )
+
+    @property
+    def residual_sd(self) -> float:
+        return float(np.sqrt(self.residual_variance))
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        """Fixed effects with standard errors and 95% confidence intervals (model scale)."""
+        lo_i, hi_i = self.intercept_ci()
+        lo_s, hi_s = self.slope_ci()
+        return pd.DataFrame(
+            {
+                "coef": [self.intercept, self.slope],
+                "se": [self.intercept_se, self.slope_se],
+                "lower 95%": [lo_i, lo_s],
+                "upper 95%": [hi_i, hi_s],
+            },
+            index=pd.Index(
+                [f"mean at age {self.age_center:g}", "slope per year"], name=self.endpoint
+            ),
+        )
+
+    # ------------------------------------------------------------------ trajectories
+
+    def _design(self, ages: np.ndarray) -> np.ndarray:
+        return np.column_stack([np.ones_like(ages), ages - self.age_center])
+
+    def mean_at(self, ages: np.ndarray | list[float] | float) -> np.ndarray:
+        """Population mean trajectory at ``ages`` on the endpoint's own scale (the median when ``scale="log"``)."""
+        x = self._design(np.atleast_1d(np.asarray(ages, dtype=float)))
+        mean = x @ self.fixed_effects
+        return np.exp(mean) if self.scale == "log" else mean
+
+    def band(
+        self,
+        ages: np.ndarray | list[float],
+        level: float = 0.95,
+        *,
+        include_residual: bool = True,
+        include_parameter_uncertainty: bool = True,
+    ) -> TrajectoryBand:
+        """Population mean and the central ``level`` range of untreated observations at each age.
+
+        The range is marginal over subjects: at age a with x = (1, a - age_center) the model-scale
+        variance is x'Gx (between subjects) + s^2 (``include_residual``) + x'Vx (uncertainty of the
+        fixed effects, ``include_parameter_uncertainty``), and the limits are mean -/+ z * sd, back-
+        transformed with exp on the log scale.
+
+        Parameters
+        ----------
+        ages : array-like
+            Ages in years.
+        level : float
+            Coverage, between 0 and 1.
+
+        Examples
+        --------
+        >>> band = curve.band(np.linspace(*curve.age_range, 50))  # doctest: +SKIP
+        >>> band.to_frame().head()  # doctest: +SKIP
+        """
+        if not 0 < level < 1:
+            raise ValueError(f"level must be between 0 and 1, found {level}")
+        a = np.atleast_1d(np.asarray(ages, dtype=float))
+        x = self._design(a)
+        mean = x @ self.fixed_effects
+        var = np.einsum("ij,jk,ik->i", x, self.random_effects_cov, x)
+        if include_residual:
+            var = var + self.residual_variance
+        if include_parameter_uncertainty:
+            var = var + np.einsum("ij,jk,ik->i", x, self.fixed_effects_cov, x)
+        half = stats.norm.ppf(0.5 + level / 2) * np.sqrt(np.maximum(var, 0.0))
+        lower, upper = mean - half, mean + half
+        if self.scale == "log":
+            mean, lower, upper = np.exp(mean), np.exp(lower), np.exp(upper)
+        return TrajectoryBand(age=a, mean=mean, lower=lower, upper=upper, level=level)
+
+    def __repr__(self) -> str:
+        return (
+            f"<GrowthCurve {self.endpoint!r} ({self.scale} scale): slope {self.slope:.4g} "
+            f"(SE {self.slope_se:.3g}) per year, {self.n_subjects} subjects, {self.n_observations} observations, "
+            f"random {self.random_structure}>"
+        )
+
+
+# ---------------------------------------------------------------------- fitting
+
+
+@dataclass
+class _Attempt:
+    optimizer: str
+    result: object | None = None
+    converged: bool = False
+    singular: bool = False
+    usable: bool = False
+    problem: str = ""
+
+
+def _singular(cov_re: np.ndarray, scale: float, age_variance: float) -> bool:
+    """Whether a random-effect covariance is (numerically) on the boundary, measured against the residual variance."""
+    variances = np.diag(cov_re).astype(float)
+    spread = np.array([1.0, age_variance])[: len(variances)]
+    ratios = variances * spread / scale
+    if np.any(ratios < _SINGULAR_RATIO):
+        return True
+    if len(variances) == 2:
+        corr = cov_re[0, 1] / np.sqrt(variances[0] * variances[1])
+        return bool(abs(corr) > _SINGULAR_CORRELATION)
+    return False
+
+
+def _attempt(
+    y: np.ndarray,
+    x: np.ndarray,
+    groups: np.ndarray,
+    z: np.ndarray,
+    optimizer: str,
+    age_variance: float,
+) -> _Attempt:
+    from statsmodels.regression.mixed_linear_model import MixedLM
+
+    out = _Attempt(optimizer)
+    with warnings.catch_warnings():
+        # Convergence is judged from the result below; statsmodels' own warnings would only repeat it.
+        warnings.simplefilter("ignore")
+        try:
+            result = MixedLM(y, x, groups=groups, exog_re=z).fit(reml=True, method=optimizer)
+        except (np.linalg.LinAlgError, ValueError, FloatingPointError) as exc:
+            out.problem = f"{optimizer}: {type(exc).__name__}: {exc}"
+            return out
+    out.result = result
+    out.converged = bool(result.converged)
+    cov_re = np.asarray(result.cov_re, dtype=float)
+    scale = float(result.scale)
+    if not np.all(np.isfinite(cov_re)) or not np.isfinite(scale) or scale <= 0:
+        out.problem = f"{optimizer}: non-finite variance estimates"
+        return out
+    out.singular = _singular(cov_re, scale, age_variance)
+    fe_cov = np.asarray(result.cov_params(), dtype=float)[:2, :2]
+    finite_se = bool(np.all(np.isfinite(fe_cov)) and np.all(np.diag(fe_cov) > 0))
+    if not out.converged:
+        out.problem = f"{optimizer}: did not converge"
+    elif not finite_se:
+        out.problem = f"{optimizer}: fixed-effect standard errors are not finite"
+    out.usable = out.converged and finite_se
+    return out
+
+
+def fit_longitudinal(
+    data: pd.DataFrame,
+    endpoint: str,
+    scale: str = "identity",
+    age_center: float | None = None,
+) -> GrowthCurve:
+    """Fit the natural-history growth curve of one continuous endpoint.
+
+    A linear mixed model with a random intercept and a random slope on age per subject, fitted by
+    REML. Optimizers are tried in turn (BFGS, L-BFGS, Powell, Nelder-Mead) until one converges with
+    finite standard errors. When the random-effect covariance is singular (a variance indistinguishable
+    from zero relative to the residual variance, or a correlation of +/-1), the model is refitted with
+    a random intercept only and ``random_structure`` says so.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        One row per observation with columns ``subject``, ``age`` (years) and ``value`` (the endpoint's unit).
+    endpoint : str
+        Endpoint id, carried into the result and error messages.
+    scale : {"identity", "log"}
+        Scale the model is fitted on; ``"log"`` fits log(value) and needs every value > 0.
+    age_center : float, optional
+        Age the intercept refers to; default the mean age of the observations, rounded to whole years.
+
+    Returns
+    -------
+    GrowthCurve
+
+    Raises
+    ------
+    AnalysisError
+        Missing columns, non-finite numbers, values <= 0 on the log scale, fewer than 2 subjects,
+        fewer than 3 observations, or no spread in age.
+    ConvergenceError
+        When no optimizer converges (the message says what to try next).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from pmpath.natural_history import fit_longitudinal
+    >>> curve = fit_longitudinal(cohort_table, "phe", scale="log")  # doctest: +SKIP
+    >>> curve.slope, curve.slope_ci()  # doctest: +SKIP
+    """
+    if scale not in SCALES:
+        raise ValueError(f"scale must be one of {SCALES}, found {scale!r}")
+    table = numeric_table(data, endpoint, ("age", "value"))
+    if scale == "log":
+        bad = table["value"] <= 0
+        if bad.any():
+            raise AnalysisError(
+                f"endpoint {endpoint!r}: scale 'log' needs values > 0, found {int(bad.sum())} value(s) <= 0 "
+                f"(smallest {table['value'].min():g}); use scale='identity' or remove them"
+            )
+    n_subjects = int(table["subject"].nunique())
+    n_obs = len(table)
+    if n_subjects < 2 or n_obs < 3:
+        raise AnalysisError(
+            f"endpoint {endpoint!r}: found {n_subjects} subject(s) and {n_obs} observation(s), expected at least 2 subjects and 3 observations for a mixed model"
+        )
+    ages = table["age"].to_numpy()
+    age_variance = float(np.var(ages))
+    if not age_variance > 0:
+        raise AnalysisError(
+            f"endpoint {endpoint!r}: every observation is at age {ages[0]:g}, expected a spread of ages to estimate a slope"
+        )
+    center = float(round(float(np.mean(ages)))) if age_center is None else float(age_center)
+    if not np.isfinite(center):
+        raise ValueError(f"age_center must be a finite number, found {age_center!r}")
+
+    y = table["value"].to_numpy()
+    if scale == "log":
+        y = np.log(y)
+    x = np.column_stack([np.ones(n_obs), ages - center])
+    groups = table["subject"].astype(str).to_numpy()
+    spans = table.groupby("subject")["age"].agg(lambda a: a.max() - a.min())
+    person_years = float(spans.sum())
+
+    notes: list[str] = []
+    attempts: list[_Attempt] = []
+    chosen: _Attempt | None = None
+    structure = "intercept_and_slope"
+    for optimizer in OPTIMIZERS:
+        att = _attempt(y, x, groups, x, optimizer, age_variance)
+        attempts.append(att)
+        if att.usable and not att.singular:
+            chosen = att
+            break
+        if att.usable and att.singular:
+            break  # a converged fit on the boundary: other optimizers will find the same boundary
+    if chosen is None and any(a.singular for a in attempts):
+        structure = "intercept"
+        notes.append(
+            "the random intercept-and-slope covariance was singular (a variance indistinguishable from zero or a "
+            "correlation of +/-1); refitted with a random intercept only"
+        )
+        for optimizer in OPTIMIZERS:
+            att = _attempt(y, x, groups, x[:, :1], optimizer, age_variance)
+            attempts.append(att)
+            if att.usable:
+                chosen = att
+                break
+    if chosen is not None and structure == "intercept" and chosen.singular:
+        notes.append(
+            "the random-intercept variance is also indistinguishable from zero: subjects do not differ beyond residual noise"
+        )
+    failed = [a.problem for a in attempts if a is not chosen and a.problem]
+    if failed:
+        notes.append("optimizers that failed: " + "; ".join(failed))
+    if chosen is None:
+        raise ConvergenceError(
+            f"endpoint {endpoint!r}: the linear mixed model did not converge with any optimizer "
+            f"({'; '.join(failed) or 'no usable fit'}). Try scale='log' if the values are skewed, an age_center "
+            f"within the observed ages ({ages.min():g}-{ages.max():g}), checking the data for outliers or unit errors, "
+            f"or removing subjects with a single observation."
+        )
+
+    result = chosen.result
+    cov_re = np.asarray(result.cov_re, dtype=float)
+    if structure == "intercept":
+        cov_re = np.array([[cov_re[0, 0], 0.0], [0.0, 0.0]])
+    return GrowthCurve(
+        endpoint=endpoint,
+        scale=scale,
+        age_center=center,
+        fixed_effects=np.asarray(result.fe_params, dtype=float)[:2].copy(),
+        fixed_effects_cov=np.asarray(result.cov_params(), dtype=float)[:2, :2].copy(),
+        random_effects_cov=cov_re,
+        residual_variance=float(result.scale),
+        n_subjects=n_subjects,
+        n_observations=n_obs,
+        person_years=person_years,
+        converged=bool(result.converged),
+        random_structure=structure,
+        optimizer=chosen.optimizer,
+        log_likelihood=float(result.llf),
+        age_range=(float(ages.min()), float(ages.max())),
+        notes=tuple(notes),
+    )

@@ -1,0 +1,516 @@
+"""Criterion 3, a well-characterized natural history: fits the patient's natural-history cohort and judges its primary endpoint.
+
+`cohort_fits` fits every platform endpoint that has data in a cohort once per assessment (cached in
+``ctx.cache``) and is what criterion 5 compares patients with. `evaluate` judges the primary endpoint's
+fit against ``analysis_plan.natural_history``; supportive endpoints are reported, not decisive.
+
+``Verdict.plots["endpoints"][endpoint_id]`` holds, by ``kind``:
+
+- ``"continuous"``: ``observations`` {subject, age, value} (whole subjects, at most 3000 points),
+  ``trajectory`` {age, mean, lower, upper, level} (population mean and 95% range of untreated observations);
+- ``"count"``: ``subjects`` {subject, events, person_years, rate_per_year} and the population ``rate_per_year``, ``rate_ci``;
+- ``"time_to_event"``: ``km`` {age, survival, lower, upper} and ``median``, ``median_ci``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from pmpath.dossier import CohortTables, PatientRecord
+from pmpath.dossier.load import COHORT_FILE
+from pmpath.dossier.model import Endpoint, EndpointKind, NaturalHistoryPlan
+from pmpath.errors import AnalysisError
+from pmpath.natural_history import (
+    Characterization,
+    GrowthCurve,
+    RateFit,
+    SurvivalFit,
+    characterize,
+    fit_event_rate,
+    fit_longitudinal,
+    fit_survival,
+)
+from pmpath.pathway.context import AssessmentContext
+from pmpath.pathway.verdict import CRITERION_NAMES, Status, Verdict
+
+NUMBER = 3
+MAX_PLOT_POINTS = 3000
+GRID_POINTS = 60
+BAND_LEVEL = 0.95
+Fit = GrowthCurve | RateFit | SurvivalFit
+
+METHOD = (
+    "Each endpoint of the platform with data in the disease's natural-history cohort is fitted: continuous "
+    "endpoints with a linear mixed model of value on age (random intercept and slope per subject, REML, on the "
+    "endpoint's declared scale; random intercept only when the random-effect covariance is singular), count "
+    "endpoints with an intercept-only negative binomial (NB2) model of each subject's events with log exposure as "
+    "offset (Poisson when the counts show no overdispersion), time-to-event endpoints with Kaplan-Meier on age. "
+    "The primary endpoint decides: it is characterized when the pre-specified analysis plan's checks all pass "
+    "(subjects >= min_subjects; person-years >= min_person_years for continuous and count endpoints; "
+    "SE/|slope| <= max_slope_relative_se for continuous endpoints; events >= min_events for count and "
+    "time-to-event endpoints). Met when all pass, not met when the data fall short, insufficient when the "
+    "cohort has no usable data for the primary endpoint."
+)
+
+
+@dataclass
+class CohortFits:
+    """The fits of one cohort's endpoints, and the reason for each endpoint whose fit failed."""
+
+    fits: dict[str, Fit] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+def _endpoint_table(tables: CohortTables, endpoint: Endpoint) -> pd.DataFrame:
+    frame = {
+        EndpointKind.continuous: tables.longitudinal,
+        EndpointKind.count: tables.events,
+        EndpointKind.time_to_event: tables.time_to_event,
+    }[endpoint.kind]
+    if frame.empty or "endpoint" not in frame.columns:
+        return frame.iloc[0:0]
+    return frame[frame["endpoint"] == endpoint.id].reset_index(drop=True)
+
+
+def _fit(endpoint: Endpoint, table: pd.DataFrame) -> Fit:
+    if endpoint.kind == EndpointKind.continuous:
+        return fit_longitudinal(table, endpoint.id, scale=endpoint.scale)
+    if endpoint.kind == EndpointKind.count:
+        return fit_event_rate(table, endpoint.id)
+    return fit_survival(table, endpoint.id)
+
+
+def _cohort_results(ctx: AssessmentContext, cohort_id: str) -> CohortFits:
+    key = f"natural_history/{cohort_id}"
+    if key not in ctx.cache:
+        tables = ctx.dossier.cohorts.get(cohort_id)
+        if tables is None:
+            raise KeyError(
+                f"cohort {cohort_id!r} is not in {COHORT_FILE}; found {sorted(ctx.dossier.cohorts)}"
+            )
+        out = CohortFits()
+        for endpoint in ctx.dossier.platform.endpoints:
+            table = _endpoint_table(tables, endpoint)
+            if table.empty:
+                continue
+            try:
+                out.fits[endpoint.id] = _fit(endpoint, table)
+            except AnalysisError as exc:  # includes ConvergenceError
+                out.errors[endpoint.id] = str(exc)
+        ctx.cache[key] = out
+    return ctx.cache[key]
+
+
+def cohort_fits(ctx: AssessmentContext, cohort_id: str) -> dict[str, Fit]:
+    """Natural-history fits of cohort ``cohort_id`` keyed by endpoint id, computed once per context.
+
+    Endpoints without data in the cohort are absent, and so are endpoints whose fit failed;
+    :func:`cohort_fit_errors` says why those failed. Raises KeyError for an unknown cohort.
+    """
+    return _cohort_results(ctx, cohort_id).fits
+
+
+def cohort_fit_errors(ctx: AssessmentContext, cohort_id: str) -> dict[str, str]:
+    """Endpoint id -> error message, for endpoints with data in the cohort whose fit failed."""
+    return _cohort_results(ctx, cohort_id).errors
+
+
+# ---------------------------------------------------------------------- numbers
+
+
+def _num(x: Any) -> float | None:
+    """A JSON-able float: None for NaN and infinities."""
+    if x is None:
+        return None
+    x = float(x)
+    return x if math.isfinite(x) else None
+
+
+def _nums(values: Any) -> list[float | None]:
+    return [_num(v) for v in np.asarray(values, dtype=float)]
+
+
+def _estimate(value: float, se: float, ci: tuple[float, float]) -> dict[str, Any]:
+    return {"estimate": _num(value), "se": _num(se), "ci95": [_num(ci[0]), _num(ci[1])]}
+
+
+def fit_numbers(fit: Fit) -> dict[str, Any]:
+    """The JSON-able numbers of one fit, as reported in the verdict."""
+    if isinstance(fit, GrowthCurve):
+        sd0, sd1 = fit.random_effects_sd
+        return {
+            "kind": "continuous",
+            "model": f"linear mixed model (REML), random {fit.random_structure.replace('_', ' ')}",
+            "scale": fit.scale,
+            "age_center": fit.age_center,
+            "mean_at_age_center": _estimate(fit.intercept, fit.intercept_se, fit.intercept_ci()),
+            "slope_per_year": _estimate(fit.slope, fit.slope_se, fit.slope_ci()),
+            "slope_relative_se": _num(fit.slope_relative_se),
+            "variance_components": {
+                "random_intercept_sd": _num(sd0),
+                "random_slope_sd": _num(sd1),
+                "correlation": _num(fit.random_effects_correlation),
+                "residual_sd": _num(fit.residual_sd),
+            },
+            "random_structure": fit.random_structure,
+            "optimizer": fit.optimizer,
+            "converged": fit.converged,
+            "n_subjects": fit.n_subjects,
+            "n_observations": fit.n_observations,
+            "person_years": _num(fit.person_years),
+            "age_range": [_num(fit.age_range[0]), _num(fit.age_range[1])],
+            "notes": list(fit.notes),
+        }
+    if isinstance(fit, RateFit):
+        return {
+            "kind": "count",
+            "model": fit.model,
+            "rate_per_year": {
+                "estimate": _num(fit.rate_per_year),
+                "log_se": _num(fit.log_rate_se),
+                "ci95": [_num(fit.rate_ci[0]), _num(fit.rate_ci[1])],
+            },
+            "dispersion": _num(fit.dispersion),
+            "dispersion_ci95": None
+            if fit.dispersion_ci is None
+            else [_num(v) for v in fit.dispersion_ci],
+            "n_subjects": fit.n_subjects,
+            "n_events": fit.n_events,
+            "person_years": _num(fit.person_years),
+            "notes": list(fit.notes),
+        }
+    return {
+        "kind": "time_to_event",
+        "model": "Kaplan-Meier",
+        "median_age": _num(fit.median),
+        "median_age_ci95": [_num(fit.median_ci[0]), _num(fit.median_ci[1])],
+        "n_subjects": fit.n_subjects,
+        "n_events": fit.n_events,
+        "person_years": _num(fit.person_years),
+    }
+
+
+def _characterization_numbers(ch: Characterization) -> dict[str, Any]:
+    return {
+        "adequate": ch.adequate,
+        "checks": [
+            {
+                "name": c.name,
+                "value": _num(c.value),
+                "threshold": c.threshold,
+                "comparison": c.comparison,
+                "passed": c.passed,
+            }
+            for c in ch.checks
+        ],
+        "reasons": list(ch.reasons),
+    }
+
+
+def _characterize(fit: Fit, plan: NaturalHistoryPlan) -> Characterization:
+    return characterize(
+        fit,
+        min_subjects=plan.min_subjects,
+        min_person_years=plan.min_person_years,
+        max_slope_relative_se=plan.max_slope_relative_se,
+        min_events=plan.min_events,
+    )
+
+
+def _raw_shortfall(endpoint: Endpoint, table: pd.DataFrame, plan: NaturalHistoryPlan) -> list[str]:
+    """Checks that fail on the data alone, for an endpoint whose fit failed: too few subjects, person-years or events."""
+    n_subjects = int(table["subject"].nunique())
+    out = []
+    if n_subjects < plan.min_subjects:
+        out.append(f"subjects {n_subjects} (required >= {plan.min_subjects})")
+    if endpoint.kind == EndpointKind.continuous:
+        years = float(table.groupby("subject")["age"].agg(lambda a: a.max() - a.min()).sum())
+    elif endpoint.kind == EndpointKind.count:
+        years = float((table["age_end"] - table["age_start"]).sum())
+    else:
+        years = math.inf
+    if endpoint.kind != EndpointKind.time_to_event and years < plan.min_person_years:
+        out.append(f"person-years {years:.4g} (required >= {plan.min_person_years:g})")
+    if endpoint.kind != EndpointKind.continuous:
+        events = int(table["count" if endpoint.kind == EndpointKind.count else "event"].sum())
+        if events < plan.min_events:
+            out.append(f"events {events} (required >= {plan.min_events})")
+    return out
+
+
+def _age_range(endpoint: Endpoint, table: pd.DataFrame) -> tuple[float, float]:
+    """Youngest and oldest age the cohort observed the endpoint at (time-to-event follow-up starts at birth)."""
+    if endpoint.kind == EndpointKind.count:
+        return float(table["age_start"].min()), float(table["age_end"].max())
+    if endpoint.kind == EndpointKind.time_to_event:
+        return 0.0, float(table["age"].max())
+    return float(table["age"].min()), float(table["age"].max())
+
+
+def _describe(fit: Fit, endpoint: Endpoint) -> str:
+    if isinstance(fit, GrowthCurve):
+        lo, hi = fit.slope_ci()
+        unit = "log units" if fit.scale == "log" else endpoint.unit
+        return (
+            f"{fit.n_subjects} subjects, {fit.person_years:.4g} person-years, slope {fit.slope:.3g} {unit}/year "
+            f"(95% CI {lo:.3g} to {hi:.3g}, SE/|slope| {fit.slope_relative_se:.2f})"
+        )
+    if isinstance(fit, RateFit):
+        lo, hi = fit.rate_ci
+        return (
+            f"{fit.n_subjects} subjects, {fit.person_years:.4g} person-years, {fit.n_events} events, "
+            f"rate {fit.rate_per_year:.3g}/year (95% CI {lo:.3g} to {hi:.3g}, {fit.model.replace('_', ' ')})"
+        )
+    median = f"median age {fit.median:.3g}" if fit.median_reached else "median not reached"
+    return f"{fit.n_subjects} subjects, {fit.n_events} events, {median}"
+
+
+# ---------------------------------------------------------------------- plots
+
+
+def _plot(fit: Fit, endpoint: Endpoint, table: pd.DataFrame) -> dict[str, Any]:
+    base = {
+        "name": endpoint.name,
+        "unit": endpoint.unit,
+        "role": endpoint.role,
+        "direction": endpoint.direction.value,
+    }
+    if isinstance(fit, GrowthCurve):
+        subjects = np.sort(table["subject"].astype(str).unique())
+        sizes = table["subject"].astype(str).value_counts()
+        keep: list[str] = []
+        total = 0
+        for s in np.random.default_rng(0).permutation(subjects):
+            if total + sizes[s] > MAX_PLOT_POINTS and keep:
+                continue
+            keep.append(s)
+            total += int(sizes[s])
+        shown = table[table["subject"].astype(str).isin(set(keep))].sort_values(["subject", "age"])
+        grid = np.linspace(fit.age_range[0], fit.age_range[1], GRID_POINTS)
+        band = fit.band(grid, BAND_LEVEL)
+        return {
+            **base,
+            "kind": "continuous",
+            "scale": fit.scale,
+            "observations": {
+                "subject": shown["subject"].astype(str).tolist(),
+                "age": _nums(shown["age"]),
+                "value": _nums(shown["value"]),
+            },
+            "n_observations": len(table),
+            "downsampled": len(shown) < len(table),
+            "trajectory": {
+                "age": _nums(band.age),
+                "mean": _nums(band.mean),
+                "lower": _nums(band.lower),
+                "upper": _nums(band.upper),
+                "level": BAND_LEVEL,
+            },
+        }
+    if isinstance(fit, RateFit):
+        per = (
+            table.assign(
+                person_years=table["age_end"] - table["age_start"],
+                subject=table["subject"].astype(str),
+            )
+            .groupby("subject", sort=True)[["count", "person_years"]]
+            .sum()
+        )
+        return {
+            **base,
+            "kind": "count",
+            "subjects": {
+                "subject": per.index.tolist(),
+                "events": [int(v) for v in per["count"]],
+                "person_years": _nums(per["person_years"]),
+                "rate_per_year": _nums(per["count"] / per["person_years"]),
+            },
+            "rate_per_year": _num(fit.rate_per_year),
+            "rate_ci": [_num(fit.rate_ci[0]), _num(fit.rate_ci[1])],
+        }
+    return {
+        **base,
+        "kind": "time_to_event",
+        "km": {
+            "age": _nums(fit.timeline),
+            "survival": _nums(fit.survival),
+            "lower": _nums(fit.ci_lower),
+            "upper": _nums(fit.ci_upper),
+        },
+        "median": _num(fit.median),
+        "median_ci": [_num(fit.median_ci[0]), _num(fit.median_ci[1])],
+    }
+
+
+# ---------------------------------------------------------------------- verdict
+
+
+def _assumptions(kinds: set[EndpointKind], collection: str) -> list[str]:
+    out = [
+        "The cohort's untreated course stands for what the patient's course would have been without treatment "
+        "(same disease, comparable genotypes, ages and standard of care).",
+        "Missed visits and dropout are unrelated to the values that were not observed (missing at random).",
+    ]
+    if EndpointKind.continuous in kinds:
+        out.append(
+            "Continuous endpoints change linearly with age on their declared scale over the observed ages; subject deviations and residuals are normal."
+        )
+    if EndpointKind.count in kinds:
+        out.append(
+            "Each subject's events follow a Poisson process with a constant, gamma-distributed subject rate (negative binomial)."
+        )
+    if EndpointKind.time_to_event in kinds:
+        out.append(
+            "Time-to-event follow-up starts at birth (no delayed entry) and censoring is independent of the event."
+        )
+    if collection == "retrospective_chart_review":
+        out.append(
+            "A retrospective chart review records visits driven by clinical need, which can over-represent worse periods."
+        )
+    return out
+
+
+def evaluate(ctx: AssessmentContext, patient: PatientRecord) -> Verdict:
+    """Criterion 3 for one patient: is the natural history of the patient's disease characterized on the primary endpoint?"""
+    platform = ctx.dossier.platform
+    plan = platform.analysis_plan.natural_history
+    primary = platform.primary_endpoint
+    name = CRITERION_NAMES[NUMBER]
+    disease = platform.disease(patient.case.diagnosis.disease)
+    tables = ctx.dossier.cohorts.get(disease.cohort) if disease is not None else None
+    if disease is None or tables is None:
+        why = (
+            f"the patient's disease {patient.case.diagnosis.disease!r} is not among the platform's diseases"
+            if disease is None
+            else f"disease {disease.id!r} names cohort {disease.cohort!r}, which is not in {COHORT_FILE}"
+        )
+        return Verdict(
+            number=NUMBER,
+            name=name,
+            status=Status.insufficient,
+            summary=f"No natural-history cohort: {why}.",
+            method=METHOD,
+        )
+
+    cohort = tables.cohort
+    results = _cohort_results(ctx, cohort.id)
+    thresholds = plan.model_dump(mode="json")
+    numbers: dict[str, Any] = {
+        "cohort": {
+            "id": cohort.id,
+            "disease": cohort.disease,
+            "source": cohort.provenance.source,
+            "citation": cohort.provenance.citation,
+            "collection": cohort.provenance.collection,
+            "description": cohort.provenance.description,
+            "n_subjects": len(tables.subjects),
+        },
+        "thresholds": thresholds,
+        "primary_endpoint": primary.id,
+    }
+    flags: list[str] = []
+    plots: dict[str, Any] = {"cohort": cohort.id, "primary_endpoint": primary.id, "endpoints": {}}
+    if cohort.provenance.collection == "synthetic":
+        flags.append(f"natural-history cohort {cohort.id!r} is synthetic (invented data)")
+
+    # every endpoint with a fit: numbers, plots; supportive ones are reported only
+    supportive: dict[str, Any] = {}
+    for endpoint in platform.endpoints:
+        fit = results.fits.get(endpoint.id)
+        if fit is None:
+            continue
+        entry = {"name": endpoint.name, "unit": endpoint.unit, **fit_numbers(fit)}
+        entry["characterization"] = _characterization_numbers(_characterize(fit, plan))
+        if endpoint.id == primary.id:
+            numbers["primary"] = entry
+        else:
+            supportive[endpoint.id] = entry
+        plots["endpoints"][endpoint.id] = _plot(fit, endpoint, _endpoint_table(tables, endpoint))
+    numbers["supportive"] = supportive
+    numbers["failed_fits"] = dict(results.errors)
+    for endpoint_id, message in results.errors.items():
+        if endpoint_id != primary.id:
+            flags.append(f"supportive endpoint {endpoint_id!r} could not be fitted: {message}")
+
+    # the patient against the cohort: age within the observed range, genotype represented
+    diagnosis = patient.case.diagnosis
+    patient_numbers: dict[str, Any] = {
+        "age_at_first_dose": diagnosis.age_at_first_dose_years,
+        "genotype_class": diagnosis.genotype_class,
+    }
+    primary_table = _endpoint_table(tables, primary)
+    if not primary_table.empty:
+        lo, hi = _age_range(primary, primary_table)
+        inside = lo <= diagnosis.age_at_first_dose_years <= hi
+        patient_numbers["cohort_age_range"] = [lo, hi]
+        patient_numbers["age_within_cohort_range"] = inside
+        if not inside:
+            flags.append(
+                f"the patient's age at first dose ({diagnosis.age_at_first_dose_years:g} years) is outside the ages the "
+                f"cohort observed for {primary.id!r} ({lo:g}-{hi:g}): comparisons extrapolate the natural history"
+            )
+    if diagnosis.genotype_class is not None and "genotype_class" in tables.subjects.columns:
+        same = int(
+            (tables.subjects["genotype_class"].astype(str) == diagnosis.genotype_class).sum()
+        )
+        patient_numbers["cohort_subjects_same_genotype_class"] = same
+        if same == 0:
+            flags.append(
+                f"no cohort subject shares the patient's genotype class {diagnosis.genotype_class!r}"
+            )
+    numbers["patient"] = patient_numbers
+
+    # the primary endpoint decides
+    fit = results.fits.get(primary.id)
+    if fit is not None:
+        ch = _characterize(fit, plan)
+        described = _describe(fit, primary)
+        if isinstance(fit, GrowthCurve) and fit.random_structure == "intercept":
+            flags.append(
+                f"primary endpoint {primary.id!r}: random slopes were singular, fitted with random intercepts only"
+            )
+        if isinstance(fit, RateFit) and fit.model == "poisson":
+            flags.append(
+                f"primary endpoint {primary.id!r}: Poisson rate model ({'; '.join(fit.notes)})"
+            )
+        if ch.adequate is True:
+            status, summary = (
+                Status.met,
+                f"{primary.name} is characterized by cohort {cohort.id!r}: {described}.",
+            )
+        elif ch.adequate is False:
+            status = Status.not_met
+            summary = f"{primary.name} is not characterized well enough by cohort {cohort.id!r}: {'; '.join(ch.reasons)} ({described})."
+        else:
+            status = Status.insufficient
+            summary = f"{primary.name}: cohort {cohort.id!r} could not be judged: {'; '.join(ch.reasons)}."
+    elif primary.id in results.errors:
+        shortfall = _raw_shortfall(primary, primary_table, plan)
+        if shortfall:
+            status = Status.not_met
+            summary = f"{primary.name} is not characterized by cohort {cohort.id!r}: {'; '.join(shortfall)}; the model could not be fitted."
+        else:
+            status = Status.insufficient
+            summary = f"{primary.name}: the natural-history model could not be fitted to cohort {cohort.id!r}: {results.errors[primary.id]}"
+    else:
+        status = Status.insufficient
+        summary = f"Cohort {cohort.id!r} has no data for the primary endpoint {primary.id!r} ({primary.name})."
+
+    kinds = {e.kind for e in platform.endpoints if e.id in results.fits}
+    return Verdict(
+        number=NUMBER,
+        name=name,
+        status=status,
+        summary=summary,
+        method=METHOD,
+        assumptions=_assumptions(kinds, cohort.provenance.collection),
+        numbers=numbers,
+        evidence=ctx.evidence(COHORT_FILE, *tables.files),
+        flags=flags,
+        plots=plots,
+    )

@@ -1,0 +1,292 @@
+"""Criterion 3 end to end on small synthetic dossiers written to tmp_path and read by the real loader."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from pmpath.dossier import load_dossier
+from pmpath.natural_history import GrowthCurve, RateFit, SurvivalFit
+from pmpath.pathway.context import AssessmentContext
+from pmpath.pathway.criteria.characterization import cohort_fit_errors, cohort_fits, evaluate
+from pmpath.pathway.verdict import Status
+
+ENDPOINTS = [
+    {
+        "id": "score",
+        "name": "Motor score",
+        "kind": "continuous",
+        "unit": "{score}",
+        "direction": "lower_is_better",
+        "role": "primary",
+    },
+    {
+        "id": "crises",
+        "name": "Metabolic crises",
+        "kind": "count",
+        "unit": "{crises}",
+        "direction": "lower_is_better",
+    },
+    {
+        "id": "death",
+        "name": "Death",
+        "kind": "time_to_event",
+        "unit": "a",
+        "direction": "higher_is_better",
+    },
+]
+
+
+def write_dossier(
+    root: Path,
+    *,
+    n_subjects: int = 40,
+    slope: float = 1.5,
+    continuous: bool = True,
+    primary_scale: str = "identity",
+    first_value: float | None = None,
+    age_at_first_dose: float = 6.0,
+    genotype_class: str | None = None,
+    plan: dict | None = None,
+) -> Path:
+    """A platform with one disease whose cohort has score (continuous), crises (count) and death (time-to-event) data."""
+    rng = np.random.default_rng(42)
+    (root / "natural_history").mkdir(parents=True)
+    (root / "patients" / "p1").mkdir(parents=True)
+    (root / "ref.fa").write_text(">chr1\nACGTACGTACGTACGTACGT\n")
+    endpoints = [dict(e) for e in ENDPOINTS]
+    endpoints[0]["scale"] = primary_scale
+    platform = {
+        "id": "plat",
+        "name": "Test platform",
+        "synthetic": True,
+        "modality": "splice_switching_aso",
+        "genome_build": "GRCh38",
+        "reference_fasta": "ref.fa",
+        "data_cutoff": "2025-06-30",
+        "invariant_components": [
+            {"name": "backbone", "description": "2'-MOE phosphorothioate", "version": "1"}
+        ],
+        "variable_component": {"kind": "aso", "description": "patient-specific ASO"},
+        "diseases": [
+            {
+                "id": "dis",
+                "name": "Test disease",
+                "gene": "ABC1",
+                "inheritance": "autosomal_recessive",
+                "cohort": "nh",
+            }
+        ],
+        "endpoints": endpoints,
+        "analysis_plan": {
+            "fixed_on": "2024-01-01",
+            "natural_history": plan
+            or {
+                "min_subjects": 20,
+                "min_person_years": 40,
+                "max_slope_relative_se": 0.5,
+                "min_events": 10,
+            },
+        },
+    }
+    (root / "platform.yaml").write_text(yaml.safe_dump(platform, sort_keys=False))
+
+    subjects = [f"S{i:03d}" for i in range(n_subjects)]
+    pd.DataFrame({"subject": subjects, "genotype_class": ["null/null"] * n_subjects}).to_csv(
+        root / "natural_history" / "subjects.csv", index=False
+    )
+    data = []
+    if continuous:
+        rows = []
+        for s in subjects:
+            start = rng.uniform(2, 6)
+            b0, b1 = rng.normal(20, 4), slope + rng.normal(0, 0.6)
+            for age in start + np.arange(6.0):
+                rows.append(
+                    (s, round(age, 3), "score", round(b0 + b1 * (age - 5) + rng.normal(0, 1.0), 3))
+                )
+        long = pd.DataFrame(rows, columns=["subject", "age", "endpoint", "value"])
+        if first_value is not None:
+            long.loc[0, "value"] = first_value
+        long.to_csv(root / "natural_history" / "scores.csv", index=False)
+        data.append({"kind": "longitudinal", "path": "scores.csv", "units": {"score": "{score}"}})
+    exposure = rng.uniform(1, 4, n_subjects)
+    events = pd.DataFrame(
+        {
+            "subject": subjects,
+            "age_start": 1.0,
+            "age_end": 1.0 + exposure.round(3),
+            "endpoint": "crises",
+            "count": rng.poisson(2.0 * exposure),
+        }
+    )
+    events.to_csv(root / "natural_history" / "crises.csv", index=False)
+    data.append({"kind": "events", "path": "crises.csv", "units": {"crises": "{crises}"}})
+    death = pd.DataFrame(
+        {
+            "subject": subjects,
+            "age": rng.uniform(2, 15, n_subjects).round(2),
+            "event": rng.integers(0, 2, n_subjects),
+            "endpoint": "death",
+        }
+    )
+    death.to_csv(root / "natural_history" / "death.csv", index=False)
+    data.append({"kind": "time_to_event", "path": "death.csv"})
+    cohort = {
+        "cohorts": [
+            {
+                "id": "nh",
+                "disease": "dis",
+                "provenance": {
+                    "source": "Invented registry",
+                    "citation": "Doe et al. 2020",
+                    "collection": "synthetic",
+                },
+                "subjects": {"path": "subjects.csv"},
+                "data": data,
+            }
+        ]
+    }
+    (root / "natural_history" / "cohort.yaml").write_text(yaml.safe_dump(cohort, sort_keys=False))
+    diagnosis = {
+        "disease": "dis",
+        "basis": "molecular",
+        "sex": "female",
+        "age_at_first_dose_years": age_at_first_dose,
+    }
+    if genotype_class is not None:
+        diagnosis["genotype_class"] = genotype_class
+    case = {
+        "id": "p1",
+        "synthetic": True,
+        "diagnosis": diagnosis,
+        "therapy": {
+            "product_id": "aso-1",
+            "batch": "b1",
+            "components": [{"name": "backbone", "version": "1"}],
+            "targeting_sequence": "ACGTACGTACGTACGTACGT",
+        },
+        "dosing": [{"date": "2025-01-15", "dose": 1.0, "unit": "mg/kg"}],
+    }
+    (root / "patients" / "p1" / "case.yaml").write_text(yaml.safe_dump(case, sort_keys=False))
+    return root
+
+
+def assess(root: Path):
+    dossier = load_dossier(root)
+    ctx = AssessmentContext(dossier)
+    return ctx, evaluate(ctx, dossier.patients[0])
+
+
+@pytest.fixture(scope="module")
+def default_assessment(tmp_path_factory):
+    return assess(write_dossier(tmp_path_factory.mktemp("dossier")))
+
+
+def test_well_characterized_cohort_is_met(default_assessment):
+    _, verdict = default_assessment
+    assert verdict.status == Status.met
+    assert verdict.number == 3 and verdict.name == "Well-characterized natural history"
+    primary = verdict.numbers["primary"]
+    assert primary["kind"] == "continuous" and primary["n_subjects"] == 40
+    lo, hi = primary["slope_per_year"]["ci95"]
+    assert lo < 1.5 < hi  # the simulated truth
+    assert primary["characterization"]["adequate"] is True
+    assert {c["name"] for c in primary["characterization"]["checks"]} == {
+        "subjects",
+        "person_years",
+        "slope_relative_se",
+    }
+    # supportive endpoints are reported, not decisive
+    assert set(verdict.numbers["supportive"]) == {"crises", "death"}
+    assert verdict.numbers["supportive"]["crises"]["kind"] == "count"
+    assert verdict.numbers["cohort"]["source"] == "Invented registry"
+    assert verdict.numbers["cohort"]["collection"] == "synthetic"
+    assert any("synthetic" in f for f in verdict.flags)
+    assert {e.path for e in verdict.evidence} == {
+        "natural_history/cohort.yaml",
+        "natural_history/subjects.csv",
+        "natural_history/scores.csv",
+        "natural_history/crises.csv",
+        "natural_history/death.csv",
+    }
+    plots = verdict.plots["endpoints"]
+    assert {p["kind"] for p in plots.values()} == {"continuous", "count", "time_to_event"}
+    assert len(plots["score"]["observations"]["age"]) == 240
+    trajectory = plots["score"]["trajectory"]
+    assert all(
+        lo <= m <= hi
+        for lo, m, hi in zip(
+            trajectory["lower"], trajectory["mean"], trajectory["upper"], strict=True
+        )
+    )
+    assert len(plots["crises"]["subjects"]["rate_per_year"]) == 40
+    json.dumps(verdict.model_dump(mode="json"), allow_nan=False)  # numbers and plots are plain JSON
+
+
+def test_cohort_fits_are_cached_per_cohort(default_assessment):
+    ctx, _ = default_assessment
+    fits = cohort_fits(ctx, "nh")
+    assert cohort_fits(ctx, "nh") is fits
+    assert isinstance(fits["score"], GrowthCurve)
+    assert isinstance(fits["crises"], RateFit)
+    assert isinstance(fits["death"], SurvivalFit)
+    assert cohort_fit_errors(ctx, "nh") == {}
+    with pytest.raises(KeyError, match=r"not in natural_history/cohort\.yaml"):
+        cohort_fits(ctx, "elsewhere")
+
+
+def test_too_few_subjects_is_not_met(tmp_path):
+    _, verdict = assess(write_dossier(tmp_path, n_subjects=8))
+    assert verdict.status == Status.not_met
+    assert "subjects 8 (required >= 20)" in verdict.summary
+
+
+def test_flat_natural_history_is_not_met_on_precision(tmp_path):
+    _, verdict = assess(write_dossier(tmp_path, slope=0.0))
+    assert verdict.status == Status.not_met
+    failed = [
+        c["name"]
+        for c in verdict.numbers["primary"]["characterization"]["checks"]
+        if c["passed"] is False
+    ]
+    assert failed == ["slope_relative_se"]
+
+
+def test_no_data_for_the_primary_endpoint_is_insufficient(tmp_path):
+    _, verdict = assess(write_dossier(tmp_path, continuous=False))
+    assert verdict.status == Status.insufficient
+    assert "no data for the primary endpoint 'score'" in verdict.summary
+    assert "crises" in verdict.numbers["supportive"]  # still reported
+
+
+def test_primary_fit_failing_on_adequate_data_is_insufficient(tmp_path):
+    # log scale with a value of 0: the model cannot run, although the cohort is large enough
+    ctx, verdict = assess(write_dossier(tmp_path, primary_scale="log", first_value=0.0))
+    assert verdict.status == Status.insufficient
+    assert "values > 0" in verdict.summary
+    assert "score" in verdict.numbers["failed_fits"]
+    assert "score" not in cohort_fits(ctx, "nh")
+
+
+def test_patient_outside_the_cohort_is_flagged(tmp_path):
+    _, verdict = assess(
+        write_dossier(tmp_path, age_at_first_dose=30.0, genotype_class="null/missense")
+    )
+    assert verdict.numbers["patient"]["age_within_cohort_range"] is False
+    assert verdict.numbers["patient"]["cohort_subjects_same_genotype_class"] == 0
+    assert any("outside the ages" in f for f in verdict.flags)
+    assert any("genotype class" in f for f in verdict.flags)
+
+
+def test_primary_fit_failing_on_too_few_subjects_is_not_met(tmp_path):
+    # one subject: the mixed model cannot run, and the data alone already fall short of the plan
+    _, verdict = assess(write_dossier(tmp_path, n_subjects=1))
+    assert verdict.status == Status.not_met
+    assert "subjects 1 (required >= 20)" in verdict.summary
+    assert "score" in verdict.numbers["failed_fits"]
