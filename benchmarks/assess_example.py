@@ -22,7 +22,11 @@ BUDGET_SECONDS = 10.0
 
 def _time_cli(dossier: Path, out: Path) -> float:
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "pmpath.cli", "assess", str(dossier), "--out", str(out), "--quiet"], check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "pmpath.cli", "assess", str(dossier), "--out", str(out), "--quiet"],
+        check=True,
+        capture_output=True,
+    )
     return time.perf_counter() - start
 
 
@@ -48,9 +52,13 @@ def main() -> None:
         for name in EXAMPLES:
             dossier = example_path(name)
             cli = [_time_cli(dossier, Path(tmp) / f"{name}-cli") for _ in range(args.repeat)]
-            inproc = [_time_in_process(dossier, Path(tmp) / f"{name}-in") for _ in range(args.repeat)]
+            inproc = [
+                _time_in_process(dossier, Path(tmp) / f"{name}-in") for _ in range(args.repeat)
+            ]
             med = statistics.median(cli)
-            print(f"{name:<16}{med:>14.2f}{statistics.median(inproc):>14.2f}{med / BUDGET_SECONDS:>14.2f}")
+            print(
+                f"{name:<16}{med:>14.2f}{statistics.median(inproc):>14.2f}{med / BUDGET_SECONDS:>14.2f}"
+            )
 
 
 if __name__ == "__main__":

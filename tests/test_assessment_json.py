@@ -20,7 +20,11 @@ def test_floats_are_rounded_to_six_significant_digits() -> None:
     assert canonical(123456789.0) == 123457000.0
     assert canonical(np.float32(2.5)) == 2.5
     assert canonical([float("nan"), float("inf")]) == [None, None]
-    assert canonical({"d": dt.date(2026, 1, 2), "b": np.bool_(True), "i": np.int64(3)}) == {"d": "2026-01-02", "b": True, "i": 3}
+    assert canonical({"d": dt.date(2026, 1, 2), "b": np.bool_(True), "i": np.int64(3)}) == {
+        "d": "2026-01-02",
+        "b": True,
+        "i": 3,
+    }
 
 
 def test_unknown_types_are_refused() -> None:

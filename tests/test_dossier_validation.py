@@ -40,7 +40,9 @@ def test_minimal_fixture_is_valid(dossier: Path) -> None:
     loaded = load_dossier(dossier)
     assert [p.id for p in loaded.patients] == ["P1"]
     # mg/kg/d in the file is converted to the endpoint's g/kg/d
-    assert loaded.patients[0].measurements["value"].tolist() == pytest.approx([0.85, 0.86, 1.20, 1.30])
+    assert loaded.patients[0].measurements["value"].tolist() == pytest.approx(
+        [0.85, 0.86, 1.20, 1.30]
+    )
     # study day 30 is 29 days after the first dose (there is no study day 0)
     assert loaded.patients[0].measurements["day"].tolist() == [-60, -30, 29, 89]
 
@@ -55,7 +57,9 @@ def test_malformed_yaml_names_the_line(dossier: Path) -> None:
 
 
 def test_malformed_csv(dossier: Path) -> None:
-    (dossier / "patients/P1/measurements.csv").write_text('study_day,endpoint,value,unit\n-1,"protein_tolerance,0.8,g/kg/d\n')
+    (dossier / "patients/P1/measurements.csv").write_text(
+        'study_day,endpoint,value,unit\n-1,"protein_tolerance,0.8,g/kg/d\n'
+    )
     fs = findings(dossier)
     assert any(f.path == "patients/P1/measurements.csv" for f in fs)
 
@@ -101,12 +105,19 @@ def test_unit_mismatch_in_cohort(dossier: Path) -> None:
 
 def test_dates_out_of_order_and_after_cutoff(dossier: Path) -> None:
     case = dossier / "patients/P1/case.yaml"
-    edit(case, "  - {date: 2026-01-10, dose: 0.5, unit: mg/kg}", "  - {date: 2026-01-10, dose: 0.5, unit: mg/kg}\n  - {date: 2026-01-01, dose: 0.5, unit: mg/kg}")
+    edit(
+        case,
+        "  - {date: 2026-01-10, dose: 0.5, unit: mg/kg}",
+        "  - {date: 2026-01-10, dose: 0.5, unit: mg/kg}\n  - {date: 2026-01-01, dose: 0.5, unit: mg/kg}",
+    )
     edit(dossier / "patients/P1/concomitant.csv", "2026-03-01", "2026-08-01")
     edit(dossier / "patients/P1/events.csv", "2026-01-10,2026-06-30", "2026-06-30,2026-01-10")
     fs = findings(dossier)
     messages = {(f.path, f.field): f for f in fs}
-    assert "expected doses in date order" in messages[("patients/P1/case.yaml", "dosing.1.date")].message
+    assert (
+        "expected doses in date order"
+        in messages[("patients/P1/case.yaml", "dosing.1.date")].message
+    )
     cutoff = messages[("patients/P1/concomitant.csv", "date")]
     assert cutoff.line == 2 and "data cutoff 2026-06-30" in cutoff.message
     order = messages[("patients/P1/events.csv", "end")]
@@ -143,7 +154,11 @@ def test_no_dosing_at_all(dossier: Path) -> None:
 def test_duplicate_patient_ids(dossier: Path) -> None:
     shutil.copytree(dossier / "patients/P1", dossier / "patients/P1-copy")
     (f,) = findings(dossier)
-    assert f.path == "patients/P1/case.yaml" and f.field == "id" and "duplicate patient id 'P1'" in f.message
+    assert (
+        f.path == "patients/P1/case.yaml"
+        and f.field == "id"
+        and "duplicate patient id 'P1'" in f.message
+    )
 
 
 def test_therapy_without_invariant_component(dossier: Path) -> None:
@@ -168,7 +183,9 @@ def test_unknown_field_is_reported_not_ignored(dossier: Path) -> None:
     case = dossier / "patients/P1/case.yaml"
     edit(case, "synthetic: true", "synthetic: true\nmet: true")
     (f,) = findings(dossier)
-    assert f.field == "met" and f.line == line_of(case, "met: true") and "unknown field" in f.message
+    assert (
+        f.field == "met" and f.line == line_of(case, "met: true") and "unknown field" in f.message
+    )
 
 
 def test_every_problem_is_reported_at_once(dossier: Path) -> None:
@@ -179,5 +196,9 @@ def test_every_problem_is_reported_at_once(dossier: Path) -> None:
 
 
 def test_finding_format() -> None:
-    f = Finding("patients/P1/case.yaml", 12, "dosing.0.date", "missing, expected this required field")
-    assert str(f) == "patients/P1/case.yaml:12: dosing.0.date: missing, expected this required field"
+    f = Finding(
+        "patients/P1/case.yaml", 12, "dosing.0.date", "missing, expected this required field"
+    )
+    assert (
+        str(f) == "patients/P1/case.yaml:12: dosing.0.date: missing, expected this required field"
+    )

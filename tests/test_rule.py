@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from pmpath.pathway import PatientRole, PatientStanding, Status, apply_rule
 
-M, N, I = Status.met, Status.not_met, Status.insufficient
+M, N, I = Status.met, Status.not_met, Status.insufficient  # noqa: E741
 
 
 def p(pid: str, *statuses: Status, shares: bool = True) -> PatientStanding:
@@ -38,14 +38,18 @@ def test_cause_or_targeting_not_met_excludes_without_breaking() -> None:
 
 
 def test_insufficient_neither_counts_nor_breaks_but_blocks_readiness() -> None:
-    out = apply_rule([p("a", *ALL_MET), p("b", M, M, M, I, M), p("c", *ALL_MET), p("d", *ALL_MET)], 3)
+    out = apply_rule(
+        [p("a", *ALL_MET), p("b", M, M, M, I, M), p("c", *ALL_MET), p("d", *ALL_MET)], 3
+    )
     assert out.roles["b"] == PatientRole.undecided
     assert out.streak == 3 and not out.ready
     assert "b" in out.platform_flags[0]
 
 
 def test_insufficient_latest_patient_does_not_block() -> None:
-    out = apply_rule([p("a", *ALL_MET), p("b", *ALL_MET), p("c", *ALL_MET), p("d", M, M, M, M, I)], 3)
+    out = apply_rule(
+        [p("a", *ALL_MET), p("b", *ALL_MET), p("c", *ALL_MET), p("d", M, M, M, M, I)], 3
+    )
     assert out.ready and out.streak == 3
 
 
@@ -60,7 +64,9 @@ def test_product_outside_the_platform_does_not_count() -> None:
 
 
 statuses = st.sampled_from([M, N, I])
-standings = st.lists(st.tuples(statuses, statuses, statuses, statuses, statuses, st.booleans()), max_size=12)
+standings = st.lists(
+    st.tuples(statuses, statuses, statuses, statuses, statuses, st.booleans()), max_size=12
+)
 
 
 @given(standings, st.integers(1, 5))

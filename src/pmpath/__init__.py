@@ -16,7 +16,7 @@ except PackageNotFoundError:  # running from a source tree that was never instal
 __all__ = ["__version__", "assess"]
 
 
-def assess(path):  # noqa: ANN001, ANN201 - thin facade, typed in pathway.assess
+def assess(path):
     """Load, validate and assess the dossier at ``path``; returns a :class:`pmpath.pathway.Assessment`.
 
     Raises :class:`pmpath.errors.DossierError` when the dossier is invalid.

@@ -40,7 +40,12 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def main(
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
 ) -> None:
     """pmpath: evidence dossiers, computed criteria and platform tracking."""
 
@@ -53,10 +58,14 @@ def _fail_invalid(exc: DossierError) -> None:
 
 
 def _status_cell(status: str) -> str:
-    return {"met": "[green]✓ met[/green]", "not_met": "[red]✗ not met[/red]", "insufficient": "[yellow]? insufficient[/yellow]"}.get(status, status)
+    return {
+        "met": "[green]✓ met[/green]",
+        "not_met": "[red]✗ not met[/red]",
+        "insufficient": "[yellow]? insufficient[/yellow]",
+    }.get(status, status)
 
 
-def _run_assessment(dossier_dir: Path, out_dir: Path, quiet: bool = False):  # noqa: ANN202
+def _run_assessment(dossier_dir: Path, out_dir: Path, quiet: bool = False):
     from rich.progress import Progress
 
     from pmpath.dossier import load_dossier
@@ -75,7 +84,7 @@ def _run_assessment(dossier_dir: Path, out_dir: Path, quiet: bool = False):  # n
     return dossier, assessment
 
 
-def _print_summary(assessment, out_dir: Path) -> None:  # noqa: ANN001
+def _print_summary(assessment, out_dir: Path) -> None:
     p = assessment.platform
     table = Table(title=f"{p.name} ({p.id})", show_lines=False)
     table.add_column("patient")
@@ -84,10 +93,16 @@ def _print_summary(assessment, out_dir: Path) -> None:  # noqa: ANN001
     table.add_column("role")
     for patient in assessment.patients:
         statuses = {c.number: c.status.value for c in patient.criteria}
-        table.add_row(patient.id, *[_status_cell(statuses.get(n, "")) for n in range(1, 6)], patient.role.value)
+        table.add_row(
+            patient.id,
+            *[_status_cell(statuses.get(n, "")) for n in range(1, 6)],
+            patient.role.value,
+        )
     out.print(table)
     status = p.status.value.replace("_", " ")
-    out.print(f"platform status: [bold]{status}[/bold], streak {p.streak} of {p.required_consecutive}")
+    out.print(
+        f"platform status: [bold]{status}[/bold], streak {p.streak} of {p.required_consecutive}"
+    )
     for flag in p.flags:
         out.print(f"  [yellow]![/yellow] {flag}", highlight=False)
     out.print(f"report: {out_dir / 'index.html'}\njson:   {out_dir / 'assessment.json'}")
@@ -115,8 +130,12 @@ def validate(
 @app.command()
 def assess(
     dossier: Annotated[Path, typer.Argument(help="Dossier directory (with platform.yaml).")],
-    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Report directory (replaced atomically).")] = Path("pmpath-report"),
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the paths written.")] = False,
+    out_dir: Annotated[
+        Path, typer.Option("--out", "-o", help="Report directory (replaced atomically).")
+    ] = Path("pmpath-report"),
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Print only the paths written.")
+    ] = False,
 ) -> None:
     """Assess every patient on the five criteria, apply the platform rule, write index.html and assessment.json."""
     try:
@@ -134,7 +153,9 @@ def assess(
 
 @app.command()
 def demo(
-    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Where the example reports go.")] = Path("pmpath-demo"),
+    out_dir: Annotated[
+        Path, typer.Option("--out", "-o", help="Where the example reports go.")
+    ] = Path("pmpath-demo"),
 ) -> None:
     """Assess the bundled synthetic example platforms and print where their reports are."""
     from pmpath.examples import EXAMPLES, example_path
@@ -152,10 +173,18 @@ def demo(
 
 @app.command()
 def init(
-    dossier: Annotated[Path, typer.Argument(help="New dossier directory (must not exist or be empty).")],
+    dossier: Annotated[
+        Path, typer.Argument(help="New dossier directory (must not exist or be empty).")
+    ],
     platform_id: Annotated[str, typer.Option("--id", help="Platform identifier.")] = "MY-PLATFORM",
     name: Annotated[str, typer.Option("--name", help="Platform name.")] = "My platform",
-    modality: Annotated[str, typer.Option("--modality", help="adenine_base_editor, cytosine_base_editor, nuclease, splice_switching_aso or gapmer_aso.")] = "adenine_base_editor",
+    modality: Annotated[
+        str,
+        typer.Option(
+            "--modality",
+            help="adenine_base_editor, cytosine_base_editor, nuclease, splice_switching_aso or gapmer_aso.",
+        ),
+    ] = "adenine_base_editor",
 ) -> None:
     """Scaffold a new, valid dossier to fill in."""
     from pmpath.dossier.scaffold import init_dossier
@@ -164,23 +193,36 @@ def init(
         written = init_dossier(dossier, platform_id=platform_id, name=name, modality=modality)
     except DossierError as exc:
         _fail_invalid(exc)
-    out.print(f"wrote {len(written)} files under {dossier}; next: edit them, then `pmpath validate {dossier}`")
+    out.print(
+        f"wrote {len(written)} files under {dossier}; next: edit them, then `pmpath validate {dossier}`"
+    )
 
 
 @app.command()
 def schema(
-    out_dir: Annotated[Path | None, typer.Option("--out", "-o", help="Directory for the .schema.json files; stdout when omitted.")] = None,
+    out_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", "-o", help="Directory for the .schema.json files; stdout when omitted."
+        ),
+    ] = None,
 ) -> None:
     """Write the JSON Schema of platform.yaml, natural_history/cohort.yaml and case.yaml."""
     from pmpath import atomic
     from pmpath.dossier.model import Case, CohortFile, Platform
 
-    schemas = {name: model.model_json_schema() for name, model in (("platform", Platform), ("cohort", CohortFile), ("case", Case))}
+    schemas = {
+        name: model.model_json_schema()
+        for name, model in (("platform", Platform), ("cohort", CohortFile), ("case", Case))
+    }
     if out_dir is None:
         sys.stdout.write(json.dumps(schemas, indent=2, sort_keys=True) + "\n")
         return
     for name, s in schemas.items():
-        atomic.write_bytes(out_dir / f"{name}.schema.json", (json.dumps(s, indent=2, sort_keys=True) + "\n").encode())
+        atomic.write_bytes(
+            out_dir / f"{name}.schema.json",
+            (json.dumps(s, indent=2, sort_keys=True) + "\n").encode(),
+        )
     out.print(f"wrote {', '.join(f'{n}.schema.json' for n in schemas)} to {out_dir}")
 
 

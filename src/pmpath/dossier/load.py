@@ -30,7 +30,14 @@ from pmpath.dossier.model import (
     TimeToEventData,
     Variant,
 )
-from pmpath.dossier.source import Table, YamlDocument, read_table, read_yaml, sha256_bytes, validate_model
+from pmpath.dossier.source import (
+    Table,
+    YamlDocument,
+    read_table,
+    read_yaml,
+    sha256_bytes,
+    validate_model,
+)
 from pmpath.dossier.units import UnitError, conversion_factor
 from pmpath.errors import DossierError, Finding
 
@@ -102,16 +109,36 @@ class _Reader:
         self.warnings: list[Finding] = []
         self.inputs: dict[str, str] = {}
 
-    def bytes(self, rel: str, referenced_from: str | None = None, field_name: str = "", line: int | None = None) -> bytes | None:
+    def bytes(
+        self,
+        rel: str,
+        referenced_from: str | None = None,
+        field_name: str = "",
+        line: int | None = None,
+    ) -> bytes | None:
         full = (self.root / rel).resolve()
         try:
             full.relative_to(self.root.resolve())
         except ValueError:
-            self.findings.append(Finding(referenced_from or rel, line, field_name, f"found {rel!r}, expected a path inside the dossier"))
+            self.findings.append(
+                Finding(
+                    referenced_from or rel,
+                    line,
+                    field_name,
+                    f"found {rel!r}, expected a path inside the dossier",
+                )
+            )
             return None
         if not full.is_file():
             where = referenced_from or rel
-            self.findings.append(Finding(where, line, field_name, f"referenced file {rel!r} does not exist, expected a file in the dossier"))
+            self.findings.append(
+                Finding(
+                    where,
+                    line,
+                    field_name,
+                    f"referenced file {rel!r} does not exist, expected a file in the dossier",
+                )
+            )
             return None
         raw = full.read_bytes()
         self.inputs[rel] = sha256_bytes(raw)
@@ -128,7 +155,14 @@ def _join(base_dir: str, rel: str) -> str:
 # --------------------------------------------------------------------------- typed columns
 
 
-def _numbers(table: Table, column: str, reader: _Reader, *, integer: bool = False, minimum: float | None = None) -> np.ndarray:
+def _numbers(
+    table: Table,
+    column: str,
+    reader: _Reader,
+    *,
+    integer: bool = False,
+    minimum: float | None = None,
+) -> np.ndarray:
     out = np.full(len(table.frame), np.nan)
     for i, text in enumerate(table.frame[column].astype(str)):
         text = text.strip()
@@ -143,7 +177,9 @@ def _numbers(table: Table, column: str, reader: _Reader, *, integer: bool = Fals
             reader.error(table.path, table.line(i), column, f"found {text!r}, expected {kind}")
             continue
         if minimum is not None and value < minimum:
-            reader.error(table.path, table.line(i), column, f"found {text}, expected a value >= {minimum:g}")
+            reader.error(
+                table.path, table.line(i), column, f"found {text}, expected a value >= {minimum:g}"
+            )
             continue
         out[i] = value
     return out
@@ -158,7 +194,9 @@ def _booleans(table: Table, column: str, reader: _Reader) -> list[bool | None]:
         elif t in ("false", "no", "0", "n"):
             out.append(False)
         else:
-            reader.error(table.path, table.line(i), column, f"found {text!r}, expected true or false")
+            reader.error(
+                table.path, table.line(i), column, f"found {text!r}, expected true or false"
+            )
             out.append(None)
     return out
 
@@ -166,22 +204,39 @@ def _booleans(table: Table, column: str, reader: _Reader) -> list[bool | None]:
 def _choices(table: Table, column: str, allowed: tuple[str, ...], reader: _Reader) -> None:
     for i, text in enumerate(table.frame[column].astype(str)):
         if text.strip() not in allowed:
-            reader.error(table.path, table.line(i), column, f"found {text!r}, expected one of {', '.join(allowed)}")
+            reader.error(
+                table.path,
+                table.line(i),
+                column,
+                f"found {text!r}, expected one of {', '.join(allowed)}",
+            )
 
 
 def _require_columns(table: Table, required: tuple[str, ...], reader: _Reader) -> bool:
     missing = [c for c in required if c not in table.frame.columns]
     if missing:
-        reader.error(table.path, 1, ", ".join(missing), f"missing column(s); found {list(table.frame.columns)}, expected {list(required)}")
+        reader.error(
+            table.path,
+            1,
+            ", ".join(missing),
+            f"missing column(s); found {list(table.frame.columns)}, expected {list(required)}",
+        )
     return not missing
 
 
-def _days(table: Table, name: str, first_dose: dt.date, cutoff: dt.date, reader: _Reader) -> np.ndarray | None:
+def _days(
+    table: Table, name: str, first_dose: dt.date, cutoff: dt.date, reader: _Reader
+) -> np.ndarray | None:
     """Column `name` (ISO date) or `name_study_day`/`study_day` (CDISC study day) -> days from first dose."""
     study_col = "study_day" if name == "date" else f"{name}_study_day"
     frame = table.frame
     if name not in frame.columns and study_col not in frame.columns:
-        reader.error(table.path, 1, name, f"missing column; expected {name!r} (ISO date) or {study_col!r} (study day, 1 = first dose)")
+        reader.error(
+            table.path,
+            1,
+            name,
+            f"missing column; expected {name!r} (ISO date) or {study_col!r} (study day, 1 = first dose)",
+        )
         return None
     out = np.full(len(frame), np.nan)
     for i in range(len(frame)):
@@ -191,28 +246,55 @@ def _days(table: Table, name: str, first_dose: dt.date, cutoff: dt.date, reader:
             try:
                 date = dt.date.fromisoformat(date_text)
             except ValueError:
-                reader.error(table.path, table.line(i), name, f"found {date_text!r}, expected an ISO date (YYYY-MM-DD)")
+                reader.error(
+                    table.path,
+                    table.line(i),
+                    name,
+                    f"found {date_text!r}, expected an ISO date (YYYY-MM-DD)",
+                )
                 continue
             if date > cutoff:
-                reader.error(table.path, table.line(i), name, f"found {date}, expected a date on or before the data cutoff {cutoff}")
+                reader.error(
+                    table.path,
+                    table.line(i),
+                    name,
+                    f"found {date}, expected a date on or before the data cutoff {cutoff}",
+                )
                 continue
             out[i] = (date - first_dose).days
         elif day_text:
             try:
                 study_day = int(day_text)
             except ValueError:
-                reader.error(table.path, table.line(i), study_col, f"found {day_text!r}, expected a whole study day")
+                reader.error(
+                    table.path,
+                    table.line(i),
+                    study_col,
+                    f"found {day_text!r}, expected a whole study day",
+                )
                 continue
             if study_day == 0:
-                reader.error(table.path, table.line(i), study_col, "found 0, expected a study day other than 0 (day 1 is the first dose, day -1 the day before)")
+                reader.error(
+                    table.path,
+                    table.line(i),
+                    study_col,
+                    "found 0, expected a study day other than 0 (day 1 is the first dose, day -1 the day before)",
+                )
                 continue
             day = study_day - 1 if study_day > 0 else study_day
             if first_dose + dt.timedelta(days=day) > cutoff:
-                reader.error(table.path, table.line(i), study_col, f"found study day {study_day} ({first_dose + dt.timedelta(days=day)}), expected a day on or before the data cutoff {cutoff}")
+                reader.error(
+                    table.path,
+                    table.line(i),
+                    study_col,
+                    f"found study day {study_day} ({first_dose + dt.timedelta(days=day)}), expected a day on or before the data cutoff {cutoff}",
+                )
                 continue
             out[i] = day
         else:
-            reader.error(table.path, table.line(i), name, f"empty, expected {name!r} or {study_col!r}")
+            reader.error(
+                table.path, table.line(i), name, f"empty, expected {name!r} or {study_col!r}"
+            )
     return out
 
 
@@ -228,55 +310,115 @@ def _load_platform(reader: _Reader) -> tuple[Platform | None, YamlDocument | Non
         return None, None
     platform = validate_model(Platform, doc, reader.findings)
     if platform is not None:
-        reader.bytes(platform.reference_fasta, PLATFORM_FILE, "reference_fasta", doc.line_of(("reference_fasta",)))
+        reader.bytes(
+            platform.reference_fasta,
+            PLATFORM_FILE,
+            "reference_fasta",
+            doc.line_of(("reference_fasta",)),
+        )
     return platform, doc
 
 
 def plan_hash(platform: Platform) -> str:
     """SHA-256 of the analysis plan in canonical JSON: changes when any threshold changes."""
-    payload = json.dumps(platform.analysis_plan.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    payload = json.dumps(
+        platform.analysis_plan.model_dump(mode="json"), sort_keys=True, separators=(",", ":")
+    )
     return sha256_bytes(payload.encode())
 
 
 # --------------------------------------------------------------------------- natural history
 
 
-def _unit_factor(reader: _Reader, path: str, line: int | None, field_name: str, platform: Platform, endpoint_id: str, unit: str) -> float | None:
+def _unit_factor(
+    reader: _Reader,
+    path: str,
+    line: int | None,
+    field_name: str,
+    platform: Platform,
+    endpoint_id: str,
+    unit: str,
+) -> float | None:
     endpoint = platform.endpoint(endpoint_id)
     if endpoint is None:
         known = ", ".join(e.id for e in platform.endpoints)
-        reader.error(path, line, field_name, f"unknown endpoint {endpoint_id!r}, expected one of platform.yaml's endpoints: {known}")
+        reader.error(
+            path,
+            line,
+            field_name,
+            f"unknown endpoint {endpoint_id!r}, expected one of platform.yaml's endpoints: {known}",
+        )
         return None
     try:
         return conversion_factor(unit, endpoint.unit)
     except UnitError as exc:
-        reader.error(path, line, field_name, f"unit mismatch for endpoint {endpoint_id!r}: found {unit!r}, expected {endpoint.unit!r} ({exc})")
+        reader.error(
+            path,
+            line,
+            field_name,
+            f"unit mismatch for endpoint {endpoint_id!r}: found {unit!r}, expected {endpoint.unit!r} ({exc})",
+        )
         return None
 
 
-def _cohort_factor(reader: _Reader, doc: YamlDocument, dloc: tuple, spec, table: Table, i: int, platform: Platform, endpoint_id: str, expected_kind: EndpointKind) -> float:
+def _cohort_factor(
+    reader: _Reader,
+    doc: YamlDocument,
+    dloc: tuple,
+    spec,
+    table: Table,
+    i: int,
+    platform: Platform,
+    endpoint_id: str,
+    expected_kind: EndpointKind,
+) -> float:
     """Unit factor for one endpoint in one cohort data file; NaN (with a finding) when unusable."""
     endpoint = platform.endpoint(endpoint_id)
     if endpoint is None:
-        reader.error(table.path, table.line(i), "endpoint", f"unknown endpoint {endpoint_id!r}, expected one of platform.yaml's endpoints: {', '.join(e.id for e in platform.endpoints)}")
+        reader.error(
+            table.path,
+            table.line(i),
+            "endpoint",
+            f"unknown endpoint {endpoint_id!r}, expected one of platform.yaml's endpoints: {', '.join(e.id for e in platform.endpoints)}",
+        )
         return np.nan
     if endpoint.kind != expected_kind:
-        reader.error(table.path, table.line(i), "endpoint", f"endpoint {endpoint_id!r} is {endpoint.kind.value}, expected a {expected_kind.value} endpoint in a {spec.kind} file")
+        reader.error(
+            table.path,
+            table.line(i),
+            "endpoint",
+            f"endpoint {endpoint_id!r} is {endpoint.kind.value}, expected a {expected_kind.value} endpoint in a {spec.kind} file",
+        )
         return np.nan
     if spec.kind == "time_to_event":
         return 1.0
     unit = spec.units.get(endpoint_id)
     field_name = ".".join(map(str, (*dloc, "units")))
     if unit is None:
-        reader.error(COHORT_FILE, doc.line_of((*dloc, "units")), field_name, f"no unit declared for endpoint {endpoint_id!r}, expected units: {{{endpoint_id}: {endpoint.unit}}}")
+        reader.error(
+            COHORT_FILE,
+            doc.line_of((*dloc, "units")),
+            field_name,
+            f"no unit declared for endpoint {endpoint_id!r}, expected units: {{{endpoint_id}: {endpoint.unit}}}",
+        )
         return np.nan
-    factor = _unit_factor(reader, COHORT_FILE, doc.line_of((*dloc, "units", endpoint_id)), f"{field_name}.{endpoint_id}", platform, endpoint_id, unit)
+    factor = _unit_factor(
+        reader,
+        COHORT_FILE,
+        doc.line_of((*dloc, "units", endpoint_id)),
+        f"{field_name}.{endpoint_id}",
+        platform,
+        endpoint_id,
+        unit,
+    )
     return np.nan if factor is None else factor
 
 
 def _cohort_table(reader: _Reader, spec, base: str, doc: YamlDocument, loc: tuple) -> Table | None:
     rel = _join(base, spec.path)
-    raw = reader.bytes(rel, doc.path, ".".join(map(str, (*loc, "path"))), doc.line_of((*loc, "path")))
+    raw = reader.bytes(
+        rel, doc.path, ".".join(map(str, (*loc, "path"))), doc.line_of((*loc, "path"))
+    )
     if raw is None:
         return None
     table = read_table(raw, rel, reader.findings)
@@ -301,23 +443,50 @@ def _load_cohorts(reader: _Reader, platform: Platform) -> dict[str, CohortTables
     for ci, cohort in enumerate(cohort_file.cohorts):
         loc = ("cohorts", ci)
         if cohort.id in out:
-            reader.error(COHORT_FILE, doc.line_of((*loc, "id")), f"cohorts.{ci}.id", f"duplicate cohort id {cohort.id!r}, expected each id once")
+            reader.error(
+                COHORT_FILE,
+                doc.line_of((*loc, "id")),
+                f"cohorts.{ci}.id",
+                f"duplicate cohort id {cohort.id!r}, expected each id once",
+            )
             continue
         if platform.disease(cohort.disease) is None:
-            reader.error(COHORT_FILE, doc.line_of((*loc, "disease")), f"cohorts.{ci}.disease", f"unknown disease {cohort.disease!r}, expected one of platform.yaml's diseases: {', '.join(d.id for d in platform.diseases)}")
+            reader.error(
+                COHORT_FILE,
+                doc.line_of((*loc, "disease")),
+                f"cohorts.{ci}.disease",
+                f"unknown disease {cohort.disease!r}, expected one of platform.yaml's diseases: {', '.join(d.id for d in platform.diseases)}",
+            )
         files: list[str] = []
         subjects = _cohort_table(reader, cohort.subjects, base, doc, (*loc, "subjects"))
         subject_frame = pd.DataFrame({"subject": pd.Series(dtype=str)})
         if subjects is not None and _require_columns(subjects, ("subject",), reader):
             files.append(subjects.path)
-            subject_frame = subjects.frame[[c for c in ("subject", "genotype_class", "age_at_onset", "sex") if c in subjects.frame.columns]].copy()
+            subject_frame = subjects.frame[
+                [
+                    c
+                    for c in ("subject", "genotype_class", "age_at_onset", "sex")
+                    if c in subjects.frame.columns
+                ]
+            ].copy()
             if "age_at_onset" in subject_frame:
-                subject_frame["age_at_onset"] = _numbers(subjects, "age_at_onset", reader, minimum=0)
+                subject_frame["age_at_onset"] = _numbers(
+                    subjects, "age_at_onset", reader, minimum=0
+                )
             dupes = subject_frame["subject"][subject_frame["subject"].duplicated()].unique()
             for d in dupes:
-                reader.error(subjects.path, None, "subject", f"duplicate subject {d!r}, expected one row per subject")
+                reader.error(
+                    subjects.path,
+                    None,
+                    "subject",
+                    f"duplicate subject {d!r}, expected one row per subject",
+                )
         known_subjects = set(subject_frame["subject"])
-        parts: dict[str, list[pd.DataFrame]] = {"longitudinal": [], "events": [], "time_to_event": []}
+        parts: dict[str, list[pd.DataFrame]] = {
+            "longitudinal": [],
+            "events": [],
+            "time_to_event": [],
+        }
         for di, spec in enumerate(cohort.data):
             dloc = (*loc, "data", di)
             table = _cohort_table(reader, spec, base, doc, dloc)
@@ -333,16 +502,27 @@ def _load_cohorts(reader: _Reader, platform: Platform) -> dict[str, CohortTables
             if not _require_columns(table, cols, reader):
                 continue
             frame = table.frame[list(cols)].copy()
-            expected_kind = {LongitudinalData: EndpointKind.continuous, EventData: EndpointKind.count, TimeToEventData: EndpointKind.time_to_event}[type(spec)]
+            expected_kind = {
+                LongitudinalData: EndpointKind.continuous,
+                EventData: EndpointKind.count,
+                TimeToEventData: EndpointKind.time_to_event,
+            }[type(spec)]
             factor_of: dict[str, float] = {}  # one finding per endpoint and file, not per row
             for i, endpoint_id in enumerate(frame["endpoint"]):
                 if endpoint_id not in factor_of:
-                    factor_of[endpoint_id] = _cohort_factor(reader, doc, dloc, spec, table, i, platform, endpoint_id, expected_kind)
+                    factor_of[endpoint_id] = _cohort_factor(
+                        reader, doc, dloc, spec, table, i, platform, endpoint_id, expected_kind
+                    )
             factors = frame["endpoint"].map(factor_of).to_numpy(dtype=float)
             if known_subjects:
                 for i, s in enumerate(frame["subject"]):
                     if s not in known_subjects:
-                        reader.error(table.path, table.line(i), "subject", f"subject {s!r} is not in the subjects table {cohort.subjects.path!r}")
+                        reader.error(
+                            table.path,
+                            table.line(i),
+                            "subject",
+                            f"subject {s!r} is not in the subjects table {cohort.subjects.path!r}",
+                        )
             if isinstance(spec, LongitudinalData):
                 frame["age"] = _numbers(table, "age", reader, minimum=0)
                 frame["value"] = _numbers(table, "value", reader) * factors
@@ -350,18 +530,34 @@ def _load_cohorts(reader: _Reader, platform: Platform) -> dict[str, CohortTables
                 frame["age_start"] = _numbers(table, "age_start", reader, minimum=0)
                 frame["age_end"] = _numbers(table, "age_end", reader, minimum=0)
                 frame["count"] = _numbers(table, "count", reader, integer=True, minimum=0)
-                for i in np.flatnonzero(frame["age_end"].to_numpy() <= frame["age_start"].to_numpy()):
-                    reader.error(table.path, table.line(int(i)), "age_end", f"found {frame['age_end'].iloc[i]:g} <= age_start {frame['age_start'].iloc[i]:g}, expected the window to end after it starts")
+                for i in np.flatnonzero(
+                    frame["age_end"].to_numpy() <= frame["age_start"].to_numpy()
+                ):
+                    reader.error(
+                        table.path,
+                        table.line(int(i)),
+                        "age_end",
+                        f"found {frame['age_end'].iloc[i]:g} <= age_start {frame['age_start'].iloc[i]:g}, expected the window to end after it starts",
+                    )
             else:
                 frame["age"] = _numbers(table, "age", reader, minimum=0)
                 frame["event"] = _numbers(table, "event", reader, integer=True, minimum=0)
                 for i in np.flatnonzero(frame["event"].to_numpy() > 1):
-                    reader.error(table.path, table.line(int(i)), "event", f"found {frame['event'].iloc[i]:g}, expected 1 (event) or 0 (censored)")
+                    reader.error(
+                        table.path,
+                        table.line(int(i)),
+                        "event",
+                        f"found {frame['event'].iloc[i]:g}, expected 1 (event) or 0 (censored)",
+                    )
             parts[spec.kind].append(frame)
 
-        def _concat(key: str, cols: tuple[str, ...]) -> pd.DataFrame:
+        def _concat(key: str, cols: tuple[str, ...], parts=parts) -> pd.DataFrame:
             frames = parts[key]
-            return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame({c: pd.Series(dtype=float) for c in cols})
+            return (
+                pd.concat(frames, ignore_index=True)
+                if frames
+                else pd.DataFrame({c: pd.Series(dtype=float) for c in cols})
+            )
 
         out[cohort.id] = CohortTables(
             cohort=cohort,
@@ -381,7 +577,14 @@ def _empty(*cols: str) -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
 
 
-def _case_table(reader: _Reader, patient_dir: str, rel: str | None, doc: YamlDocument, field_name: str, required: tuple[str, ...]) -> Table | None:
+def _case_table(
+    reader: _Reader,
+    patient_dir: str,
+    rel: str | None,
+    doc: YamlDocument,
+    field_name: str,
+    required: tuple[str, ...],
+) -> Table | None:
     if rel is None:
         return None
     full_rel = _join(patient_dir, rel)
@@ -394,7 +597,9 @@ def _case_table(reader: _Reader, patient_dir: str, rel: str | None, doc: YamlDoc
     return table
 
 
-def _load_patient(reader: _Reader, platform: Platform, cohorts: dict[str, CohortTables], case_rel: str) -> PatientRecord | None:
+def _load_patient(
+    reader: _Reader, platform: Platform, cohorts: dict[str, CohortTables], case_rel: str
+) -> PatientRecord | None:
     raw = reader.bytes(case_rel)
     if raw is None:
         return None
@@ -411,59 +616,121 @@ def _load_patient(reader: _Reader, platform: Platform, cohorts: dict[str, Cohort
     # diagnosis and disease
     disease = platform.disease(case.diagnosis.disease)
     if disease is None:
-        reader.error(case_rel, doc.line_of(("diagnosis", "disease")), "diagnosis.disease", f"unknown disease {case.diagnosis.disease!r}, expected one of platform.yaml's diseases: {', '.join(d.id for d in platform.diseases)}")
+        reader.error(
+            case_rel,
+            doc.line_of(("diagnosis", "disease")),
+            "diagnosis.disease",
+            f"unknown disease {case.diagnosis.disease!r}, expected one of platform.yaml's diseases: {', '.join(d.id for d in platform.diseases)}",
+        )
     elif disease.cohort not in cohorts:
-        reader.error(PLATFORM_FILE, None, "diseases.cohort", f"disease {disease.id!r} names cohort {disease.cohort!r}, which is not in {COHORT_FILE}")
+        reader.error(
+            PLATFORM_FILE,
+            None,
+            "diseases.cohort",
+            f"disease {disease.id!r} names cohort {disease.cohort!r}, which is not in {COHORT_FILE}",
+        )
 
     # dosing dates: in order, not after the cutoff
     dates = [d.date for d in case.dosing]
     for i, d in enumerate(dates):
         if d > cutoff:
-            reader.error(case_rel, doc.line_of(("dosing", i, "date")), f"dosing.{i}.date", f"found {d}, expected a date on or before the data cutoff {cutoff}")
+            reader.error(
+                case_rel,
+                doc.line_of(("dosing", i, "date")),
+                f"dosing.{i}.date",
+                f"found {d}, expected a date on or before the data cutoff {cutoff}",
+            )
         if i and d < dates[i - 1]:
-            reader.error(case_rel, doc.line_of(("dosing", i, "date")), f"dosing.{i}.date", f"found {d} after {dates[i - 1]}, expected doses in date order")
+            reader.error(
+                case_rel,
+                doc.line_of(("dosing", i, "date")),
+                f"dosing.{i}.date",
+                f"found {d} after {dates[i - 1]}, expected doses in date order",
+            )
     if case.outcome.date is not None:
         if case.outcome.date < case.first_dose:
-            reader.error(case_rel, doc.line_of(("outcome", "date")), "outcome.date", f"found {case.outcome.date}, expected a date on or after the first dose {case.first_dose}")
+            reader.error(
+                case_rel,
+                doc.line_of(("outcome", "date")),
+                "outcome.date",
+                f"found {case.outcome.date}, expected a date on or after the first dose {case.first_dose}",
+            )
         if case.outcome.date > cutoff:
-            reader.error(case_rel, doc.line_of(("outcome", "date")), "outcome.date", f"found {case.outcome.date}, expected a date on or before the data cutoff {cutoff}")
+            reader.error(
+                case_rel,
+                doc.line_of(("outcome", "date")),
+                "outcome.date",
+                f"found {case.outcome.date}, expected a date on or before the data cutoff {cutoff}",
+            )
 
     # the product declares the platform's invariant components
     used = {c.name: c for c in case.therapy.components}
     for comp in platform.invariant_components:
         if comp.name not in used:
-            reader.error(case_rel, doc.line_of(("therapy", "components")), "therapy.components", f"does not declare the platform's invariant component {comp.name!r}, expected {comp.name} version {comp.version}")
+            reader.error(
+                case_rel,
+                doc.line_of(("therapy", "components")),
+                "therapy.components",
+                f"does not declare the platform's invariant component {comp.name!r}, expected {comp.name} version {comp.version}",
+            )
 
     # variants, inline or from a VCF
     variants = list(case.variants)
     if case.variants_vcf is not None:
         vcf_rel = _join(pdir, case.variants_vcf)
-        if reader.bytes(vcf_rel, case_rel, "variants_vcf", doc.line_of(("variants_vcf",))) is not None:
+        if (
+            reader.bytes(vcf_rel, case_rel, "variants_vcf", doc.line_of(("variants_vcf",)))
+            is not None
+        ):
             files["variants_vcf"] = vcf_rel
             from pmpath.dossier.vcf import read_variants
 
             variants += read_variants(reader.root / vcf_rel, vcf_rel, reader.findings)
     if case.therapy.target_variant >= max(len(variants), 1) and variants:
-        reader.error(case_rel, doc.line_of(("therapy", "target_variant")), "therapy.target_variant", f"found {case.therapy.target_variant}, expected an index below {len(variants)} (the number of variants)")
+        reader.error(
+            case_rel,
+            doc.line_of(("therapy", "target_variant")),
+            "therapy.target_variant",
+            f"found {case.therapy.target_variant}, expected an index below {len(variants)} (the number of variants)",
+        )
 
     first = case.first_dose
 
     # measurements
     measurements = _empty("day", "endpoint", "value")
-    t = _case_table(reader, pdir, case.measurements, doc, "measurements", ("endpoint", "value", "unit"))
+    t = _case_table(
+        reader, pdir, case.measurements, doc, "measurements", ("endpoint", "value", "unit")
+    )
     if t is not None:
         files["measurements"] = t.path
         days = _days(t, "date", first, cutoff, reader)
         values = _numbers(t, "value", reader)
-        for i, (endpoint_id, unit) in enumerate(zip(t.frame["endpoint"], t.frame["unit"], strict=True)):
+        for i, (endpoint_id, unit) in enumerate(
+            zip(t.frame["endpoint"], t.frame["unit"], strict=True)
+        ):
             endpoint = platform.endpoint(endpoint_id)
             if endpoint is not None and endpoint.kind != EndpointKind.continuous:
-                reader.error(t.path, t.line(i), "endpoint", f"endpoint {endpoint_id!r} is {endpoint.kind.value}, expected a continuous endpoint in measurements (counts go in events)")
+                reader.error(
+                    t.path,
+                    t.line(i),
+                    "endpoint",
+                    f"endpoint {endpoint_id!r} is {endpoint.kind.value}, expected a continuous endpoint in measurements (counts go in events)",
+                )
                 continue
-            factor = _unit_factor(reader, t.path, t.line(i), "unit" if endpoint else "endpoint", platform, endpoint_id, unit.strip())
+            factor = _unit_factor(
+                reader,
+                t.path,
+                t.line(i),
+                "unit" if endpoint else "endpoint",
+                platform,
+                endpoint_id,
+                unit.strip(),
+            )
             values[i] = values[i] * factor if factor is not None else np.nan
         if days is not None:
-            measurements = pd.DataFrame({"day": days, "endpoint": t.frame["endpoint"], "value": values})
+            measurements = pd.DataFrame(
+                {"day": days, "endpoint": t.frame["endpoint"], "value": values}
+            )
 
     # events: counts over periods
     events = _empty("start_day", "end_day", "endpoint", "count")
@@ -476,18 +743,49 @@ def _load_patient(reader: _Reader, platform: Platform, cohorts: dict[str, Cohort
         for i, endpoint_id in enumerate(t.frame["endpoint"]):
             endpoint = platform.endpoint(endpoint_id)
             if endpoint is None:
-                reader.error(t.path, t.line(i), "endpoint", f"unknown endpoint {endpoint_id!r}, expected one of platform.yaml's endpoints: {', '.join(e.id for e in platform.endpoints)}")
+                reader.error(
+                    t.path,
+                    t.line(i),
+                    "endpoint",
+                    f"unknown endpoint {endpoint_id!r}, expected one of platform.yaml's endpoints: {', '.join(e.id for e in platform.endpoints)}",
+                )
             elif endpoint.kind != EndpointKind.count:
-                reader.error(t.path, t.line(i), "endpoint", f"endpoint {endpoint_id!r} is {endpoint.kind.value}, expected a count endpoint in events")
+                reader.error(
+                    t.path,
+                    t.line(i),
+                    "endpoint",
+                    f"endpoint {endpoint_id!r} is {endpoint.kind.value}, expected a count endpoint in events",
+                )
         if start is not None and end is not None:
             for i in np.flatnonzero(end < start):
-                reader.error(t.path, t.line(int(i)), "end", "dates out of order: the period ends before it starts, expected end on or after start")
+                reader.error(
+                    t.path,
+                    t.line(int(i)),
+                    "end",
+                    "dates out of order: the period ends before it starts, expected end on or after start",
+                )
             # an event period covers whole days: end inclusive
-            events = pd.DataFrame({"start_day": start, "end_day": end + 1, "endpoint": t.frame["endpoint"], "count": counts})
+            events = pd.DataFrame(
+                {
+                    "start_day": start,
+                    "end_day": end + 1,
+                    "endpoint": t.frame["endpoint"],
+                    "count": counts,
+                }
+            )
 
     # engagement assays
-    engagement = _empty("assay", "source", "edited", "total", "minimum_fraction", "replicate", "tissue")
-    t = _case_table(reader, pdir, case.engagement, doc, "engagement", ("assay", "source", "edited", "total", "minimum_fraction"))
+    engagement = _empty(
+        "assay", "source", "edited", "total", "minimum_fraction", "replicate", "tissue"
+    )
+    t = _case_table(
+        reader,
+        pdir,
+        case.engagement,
+        doc,
+        "engagement",
+        ("assay", "source", "edited", "total", "minimum_fraction"),
+    )
     if t is not None:
         files["engagement"] = t.path
         _choices(t, "source", ENGAGEMENT_SOURCES, reader)
@@ -495,9 +793,19 @@ def _load_patient(reader: _Reader, platform: Platform, cohorts: dict[str, Cohort
         total = _numbers(t, "total", reader, integer=True, minimum=1)
         minimum = _numbers(t, "minimum_fraction", reader, minimum=0)
         for i in np.flatnonzero(edited > total):
-            reader.error(t.path, t.line(int(i)), "edited", f"found {edited[i]:g} edited of {total[i]:g}, expected edited <= total")
+            reader.error(
+                t.path,
+                t.line(int(i)),
+                "edited",
+                f"found {edited[i]:g} edited of {total[i]:g}, expected edited <= total",
+            )
         for i in np.flatnonzero(minimum > 1):
-            reader.error(t.path, t.line(int(i)), "minimum_fraction", f"found {minimum[i]:g}, expected a fraction between 0 and 1")
+            reader.error(
+                t.path,
+                t.line(int(i)),
+                "minimum_fraction",
+                f"found {minimum[i]:g}, expected a fraction between 0 and 1",
+            )
         engagement = pd.DataFrame(
             {
                 "assay": t.frame["assay"].str.strip(),
@@ -505,8 +813,8 @@ def _load_patient(reader: _Reader, platform: Platform, cohorts: dict[str, Cohort
                 "edited": edited,
                 "total": total,
                 "minimum_fraction": minimum,
-                "replicate": t.frame["replicate"] if "replicate" in t.frame else "1",
-                "tissue": t.frame["tissue"] if "tissue" in t.frame else "",
+                "replicate": t.frame.get("replicate", "1"),
+                "tissue": t.frame.get("tissue", ""),
             }
         )
 
@@ -518,43 +826,79 @@ def _load_patient(reader: _Reader, platform: Platform, cohorts: dict[str, Cohort
         _choices(t, "kind", CONCOMITANT_KINDS, reader)
         days = _days(t, "date", first, cutoff, reader)
         if days is not None:
-            concomitant = pd.DataFrame({"day": days, "kind": t.frame["kind"].str.strip(), "description": t.frame["description"]})
+            concomitant = pd.DataFrame(
+                {
+                    "day": days,
+                    "kind": t.frame["kind"].str.strip(),
+                    "description": t.frame["description"],
+                }
+            )
 
     # adverse events
     adverse = _empty("day", "term", "serious", "relatedness", "grade")
-    t = _case_table(reader, pdir, case.adverse_events, doc, "adverse_events", ("term", "serious", "relatedness"))
+    t = _case_table(
+        reader, pdir, case.adverse_events, doc, "adverse_events", ("term", "serious", "relatedness")
+    )
     if t is not None:
         files["adverse_events"] = t.path
         _choices(t, "relatedness", RELATEDNESS, reader)
         days = _days(t, "onset", first, cutoff, reader)
-        grade = _numbers(t, "grade", reader, integer=True, minimum=1) if "grade" in t.frame else np.full(len(t.frame), np.nan)
+        grade = (
+            _numbers(t, "grade", reader, integer=True, minimum=1)
+            if "grade" in t.frame
+            else np.full(len(t.frame), np.nan)
+        )
         if days is not None:
             adverse = pd.DataFrame(
-                {"day": days, "term": t.frame["term"], "serious": _booleans(t, "serious", reader), "relatedness": t.frame["relatedness"].str.strip(), "grade": grade}
+                {
+                    "day": days,
+                    "term": t.frame["term"],
+                    "serious": _booleans(t, "serious", reader),
+                    "relatedness": t.frame["relatedness"].str.strip(),
+                    "grade": grade,
+                }
             )
 
-    return PatientRecord(case, pdir, variants, measurements, events, engagement, concomitant, adverse, files)
+    return PatientRecord(
+        case, pdir, variants, measurements, events, engagement, concomitant, adverse, files
+    )
 
 
 def load_dossier(path: str | Path) -> Dossier:
     """Load and validate the dossier at ``path``; raises DossierError listing every problem found."""
     root = Path(path)
     if not root.is_dir():
-        raise DossierError([Finding(str(path), None, "", "not a directory, expected a dossier directory with platform.yaml")])
+        raise DossierError(
+            [
+                Finding(
+                    str(path),
+                    None,
+                    "",
+                    "not a directory, expected a dossier directory with platform.yaml",
+                )
+            ]
+        )
     reader = _Reader(root)
     platform, _ = _load_platform(reader)
     if platform is None:
         raise DossierError(reader.findings)
     cohorts = _load_cohorts(reader, platform)
     patients: list[PatientRecord] = []
-    case_files = sorted(p.relative_to(root).as_posix() for p in (root / PATIENTS_DIR).glob("*/case.yaml"))
+    case_files = sorted(
+        p.relative_to(root).as_posix() for p in (root / PATIENTS_DIR).glob("*/case.yaml")
+    )
     seen: dict[str, str] = {}
     for case_rel in case_files:
         record = _load_patient(reader, platform, cohorts, case_rel)
         if record is None:
             continue
         if record.id in seen:
-            reader.error(case_rel, 1, "id", f"duplicate patient id {record.id!r} (also in {seen[record.id]}), expected each patient once")
+            reader.error(
+                case_rel,
+                1,
+                "id",
+                f"duplicate patient id {record.id!r} (also in {seen[record.id]}), expected each patient once",
+            )
             continue
         seen[record.id] = case_rel
         patients.append(record)
@@ -563,6 +907,19 @@ def load_dossier(path: str | Path) -> Dossier:
     patients.sort(key=lambda p: (p.first_dose, p.id))
     if patients and platform.analysis_plan.fixed_on > patients[0].first_dose:
         reader.warnings.append(
-            Finding(PLATFORM_FILE, None, "analysis_plan.fixed_on", f"the analysis plan was fixed on {platform.analysis_plan.fixed_on}, after the platform's first dose {patients[0].first_dose}")
+            Finding(
+                PLATFORM_FILE,
+                None,
+                "analysis_plan.fixed_on",
+                f"the analysis plan was fixed on {platform.analysis_plan.fixed_on}, after the platform's first dose {patients[0].first_dose}",
+            )
         )
-    return Dossier(root, platform, cohorts, patients, dict(sorted(reader.inputs.items())), plan_hash(platform), reader.warnings)
+    return Dossier(
+        root,
+        platform,
+        cohorts,
+        patients,
+        dict(sorted(reader.inputs.items())),
+        plan_hash(platform),
+        reader.warnings,
+    )

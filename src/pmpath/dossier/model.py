@@ -32,7 +32,9 @@ def _relative_path(value: str) -> str:
         raise ValueError(f"found {value!r}, expected a path relative to the dossier directory")
     parts = value.replace("\\", "/").split("/")
     if ".." in parts:
-        raise ValueError(f"found {value!r}, expected a path that stays inside the dossier ('..' is not allowed)")
+        raise ValueError(
+            f"found {value!r}, expected a path that stays inside the dossier ('..' is not allowed)"
+        )
     return "/".join(p for p in parts if p not in ("", "."))
 
 
@@ -40,7 +42,9 @@ RelPath = Annotated[str, Field(min_length=1)]
 
 
 class FileRef(Strict):
-    path: RelPath = Field(description="Path relative to the YAML file's directory, inside the dossier.")
+    path: RelPath = Field(
+        description="Path relative to the YAML file's directory, inside the dossier."
+    )
 
     _check_path = field_validator("path")(classmethod(lambda cls, v: _relative_path(v)))
 
@@ -71,7 +75,9 @@ class InvariantComponent(Strict):
     name: Identifier
     description: str
     version: str = Field(min_length=1)
-    sha256: Sha256 | None = Field(default=None, description="Content hash of the component's specification, when kept.")
+    sha256: Sha256 | None = Field(
+        default=None, description="Content hash of the component's specification, when kept."
+    )
 
 
 class VariableComponent(Strict):
@@ -82,19 +88,28 @@ class VariableComponent(Strict):
 class EditorSpec(Strict):
     """How the modality acts on DNA or RNA; defaults describe an ABE8e-like SpCas9 adenine base editor."""
 
-    pam: str = Field(default="NGG", pattern=r"^[ACGTNRYSWKMBDHV]+$", description="PAM in IUPAC, 3' of the protospacer.")
+    pam: str = Field(
+        default="NGG",
+        pattern=r"^[ACGTNRYSWKMBDHV]+$",
+        description="PAM in IUPAC, 3' of the protospacer.",
+    )
     protospacer_length: int = Field(default=20, ge=15, le=30)
     editing_window: tuple[int, int] = Field(
-        default=(4, 8), description="Protospacer positions edited, counted from the PAM-distal end (1-based, inclusive)."
+        default=(4, 8),
+        description="Protospacer positions edited, counted from the PAM-distal end (1-based, inclusive).",
     )
-    edit_from: Literal["A", "C", "G", "T"] | None = Field(default=None, description="Base converted, on the protospacer strand.")
+    edit_from: Literal["A", "C", "G", "T"] | None = Field(
+        default=None, description="Base converted, on the protospacer strand."
+    )
     edit_to: Literal["A", "C", "G", "T"] | None = None
 
     @model_validator(mode="after")
     def _window(self) -> EditorSpec:
         lo, hi = self.editing_window
         if not 1 <= lo <= hi <= self.protospacer_length:
-            raise ValueError(f"editing_window {self.editing_window} must satisfy 1 <= start <= end <= protospacer_length")
+            raise ValueError(
+                f"editing_window {self.editing_window} must satisfy 1 <= start <= end <= protospacer_length"
+            )
         return self
 
 
@@ -116,34 +131,46 @@ class Endpoint(Strict):
     unit: str = Field(description="UCUM code from pmpath's unit vocabulary.")
     direction: Direction
     role: Literal["primary", "supportive"] = "supportive"
-    scale: Literal["identity", "log"] = Field(default="identity", description="Scale the natural-history model is fitted on.")
+    scale: Literal["identity", "log"] = Field(
+        default="identity", description="Scale the natural-history model is fitted on."
+    )
 
     @field_validator("unit")
     @classmethod
     def _known_unit(cls, v: str) -> str:
         if v not in UNITS:
-            raise ValueError(f"found unit {v!r}, expected a UCUM code from: {', '.join(sorted(UNITS))}")
+            raise ValueError(
+                f"found unit {v!r}, expected a UCUM code from: {', '.join(sorted(UNITS))}"
+            )
         return v
 
 
 class Disease(Strict):
     id: Identifier
     name: str
-    gene: str = Field(pattern=r"^[A-Z0-9][A-Z0-9-]*$", description="HGNC symbol of the causal gene.")
+    gene: str = Field(
+        pattern=r"^[A-Z0-9][A-Z0-9-]*$", description="HGNC symbol of the causal gene."
+    )
     inheritance: Inheritance
     mondo: str | None = Field(default=None, pattern=r"^MONDO:\d{7}$")
     omim: str | None = Field(default=None, pattern=r"^(OMIM:)?\d{6}$")
     fatal_in_childhood: bool = False
-    cohort: Identifier = Field(description="Natural-history cohort (id in natural_history/cohort.yaml) this disease is compared with.")
+    cohort: Identifier = Field(
+        description="Natural-history cohort (id in natural_history/cohort.yaml) this disease is compared with."
+    )
 
 
 class NaturalHistoryPlan(Strict):
     min_subjects: int = Field(default=20, ge=1)
     min_person_years: float = Field(default=40.0, ge=0)
     max_slope_relative_se: float = Field(
-        default=0.5, gt=0, description="Largest acceptable SE/|slope| of the population progression estimate."
+        default=0.5,
+        gt=0,
+        description="Largest acceptable SE/|slope| of the population progression estimate.",
     )
-    min_events: int = Field(default=20, ge=0, description="Fewest events for a rate model to count as characterized.")
+    min_events: int = Field(
+        default=20, ge=0, description="Fewest events for a rate model to count as characterized."
+    )
 
 
 class EngagementPlan(Strict):
@@ -156,13 +183,23 @@ class ImprovementPlan(Strict):
     min_fraction_beyond_band: float = Field(default=2 / 3, gt=0, le=1)
     min_post_dose_visits: int = Field(default=2, ge=1)
     max_rate_ratio: float = Field(
-        default=0.5, gt=0, le=1, description="Flaring disease: largest acceptable post/pre event rate ratio (point estimate); its upper bound must also be below 1."
+        default=0.5,
+        gt=0,
+        le=1,
+        description="Flaring disease: largest acceptable post/pre event rate ratio (point estimate); its upper bound must also be below 1.",
     )
-    max_gap_probability: float = Field(default=0.05, gt=0, lt=1, description="Flaring disease: largest acceptable chance of the longest event-free gap under the untreated rate.")
+    max_gap_probability: float = Field(
+        default=0.05,
+        gt=0,
+        lt=1,
+        description="Flaring disease: largest acceptable chance of the longest event-free gap under the untreated rate.",
+    )
 
 
 class AnalysisPlan(Strict):
-    fixed_on: dt.date = Field(description="Date the plan was fixed; a plan changed after the first dose is flagged.")
+    fixed_on: dt.date = Field(
+        description="Date the plan was fixed; a plan changed after the first dose is flagged."
+    )
     natural_history: NaturalHistoryPlan = NaturalHistoryPlan()
     engagement: EngagementPlan = EngagementPlan()
     improvement: ImprovementPlan = ImprovementPlan()
@@ -175,12 +212,16 @@ class Platform(Strict):
     synthetic: bool = Field(default=False, description="True for invented example data.")
     modality: Modality
     genome_build: Literal["GRCh37", "GRCh38", "T2T-CHM13"]
-    reference_fasta: RelPath = Field(description="FASTA of the reference sequence around the targets (indexed with .fai or indexable).")
+    reference_fasta: RelPath = Field(
+        description="FASTA of the reference sequence around the targets (indexed with .fai or indexable)."
+    )
     data_cutoff: dt.date
     required_consecutive: int = Field(default=3, ge=1)
     invariant_components: list[InvariantComponent] = Field(min_length=1)
     variable_component: VariableComponent
-    editor: EditorSpec | None = Field(default=None, description="Required for base editors and nucleases.")
+    editor: EditorSpec | None = Field(
+        default=None, description="Required for base editors and nucleases."
+    )
     diseases: list[Disease] = Field(min_length=1)
     endpoints: list[Endpoint] = Field(min_length=1)
     analysis_plan: AnalysisPlan
@@ -199,8 +240,14 @@ class Platform(Strict):
                 raise ValueError(f"{label}: duplicate ids {dupes}, expected each id once")
         if sum(e.role == "primary" for e in self.endpoints) != 1:
             raise ValueError("endpoints: expected exactly one endpoint with role: primary")
-        if self.modality in (Modality.adenine_base_editor, Modality.cytosine_base_editor, Modality.nuclease) and self.editor is None:
-            raise ValueError(f"editor: a {self.modality.value} platform must describe its editor (PAM, protospacer length, window)")
+        if (
+            self.modality
+            in (Modality.adenine_base_editor, Modality.cytosine_base_editor, Modality.nuclease)
+            and self.editor is None
+        ):
+            raise ValueError(
+                f"editor: a {self.modality.value} platform must describe its editor (PAM, protospacer length, window)"
+            )
         return self
 
     def endpoint(self, endpoint_id: str) -> Endpoint | None:
@@ -220,7 +267,13 @@ class Platform(Strict):
 class Provenance(Strict):
     source: str
     citation: str | None = None
-    collection: Literal["prospective_registry", "retrospective_chart_review", "published_aggregate", "trial_control_arm", "synthetic"]
+    collection: Literal[
+        "prospective_registry",
+        "retrospective_chart_review",
+        "published_aggregate",
+        "trial_control_arm",
+        "synthetic",
+    ]
     description: str | None = None
 
 
@@ -228,7 +281,8 @@ class SubjectsTable(FileRef):
     """One row per cohort subject, with covariates."""
 
     columns: dict[Literal["subject", "genotype_class", "age_at_onset", "sex"], str] = Field(
-        default_factory=lambda: {"subject": "subject"}, description="Our name -> column name in the file."
+        default_factory=lambda: {"subject": "subject"},
+        description="Our name -> column name in the file.",
     )
 
 
@@ -237,9 +291,16 @@ class LongitudinalData(FileRef):
 
     kind: Literal["longitudinal"]
     columns: dict[Literal["subject", "age", "endpoint", "value"], str] = Field(
-        default_factory=lambda: {"subject": "subject", "age": "age", "endpoint": "endpoint", "value": "value"}
+        default_factory=lambda: {
+            "subject": "subject",
+            "age": "age",
+            "endpoint": "endpoint",
+            "value": "value",
+        }
     )
-    units: dict[str, str] = Field(description="Endpoint id -> UCUM unit of its values in this file.")
+    units: dict[str, str] = Field(
+        description="Endpoint id -> UCUM unit of its values in this file."
+    )
 
 
 class EventData(FileRef):
@@ -247,7 +308,13 @@ class EventData(FileRef):
 
     kind: Literal["events"]
     columns: dict[Literal["subject", "age_start", "age_end", "endpoint", "count"], str] = Field(
-        default_factory=lambda: {"subject": "subject", "age_start": "age_start", "age_end": "age_end", "endpoint": "endpoint", "count": "count"}
+        default_factory=lambda: {
+            "subject": "subject",
+            "age_start": "age_start",
+            "age_end": "age_end",
+            "endpoint": "endpoint",
+            "count": "count",
+        }
     )
     units: dict[str, str]
 
@@ -257,7 +324,12 @@ class TimeToEventData(FileRef):
 
     kind: Literal["time_to_event"]
     columns: dict[Literal["subject", "age", "event", "endpoint"], str] = Field(
-        default_factory=lambda: {"subject": "subject", "age": "age", "event": "event", "endpoint": "endpoint"}
+        default_factory=lambda: {
+            "subject": "subject",
+            "age": "age",
+            "event": "event",
+            "endpoint": "endpoint",
+        }
     )
     units: dict[str, str] = Field(default_factory=dict)
 
@@ -301,7 +373,9 @@ ACMG_CRITERION = r"^(PVS1|PS[1-4]|PM[1-6]|PP[1-5]|BA1|BS[1-4]|BP[1-7])(_(Support
 class Variant(Strict):
     gene: str = Field(pattern=r"^[A-Z0-9][A-Z0-9-]*$")
     chrom: str
-    pos: int = Field(ge=1, description="1-based position on the platform's genome build (VCF convention).")
+    pos: int = Field(
+        ge=1, description="1-based position on the platform's genome build (VCF convention)."
+    )
     ref: DnaSequence
     alt: DnaSequence
     hgvs_c: str | None = None
@@ -310,10 +384,13 @@ class Variant(Strict):
     acmg_class: AcmgClass
     acmg_criteria: list[Annotated[str, Field(pattern=ACMG_CRITERION)]] = Field(default_factory=list)
     allele: Literal[1, 2] | None = Field(
-        default=None, description="Phase group: variants with different allele numbers are in trans; null when phase is unknown."
+        default=None,
+        description="Phase group: variants with different allele numbers are in trans; null when phase is unknown.",
     )
     phase_evidence: Literal["parental_testing", "long_read", "read_backed", "none"] = "none"
-    functional_evidence: str | None = Field(default=None, description="Assay showing loss of function, for a VUS.")
+    functional_evidence: str | None = Field(
+        default=None, description="Assay showing loss of function, for a VUS."
+    )
 
     @field_validator("ref", "alt")
     @classmethod
@@ -330,10 +407,14 @@ class Phenotype(Strict):
 
 class Diagnosis(Strict):
     disease: Identifier = Field(description="Disease id from platform.yaml.")
-    basis: Literal["molecular", "clinical"] = Field(description="molecular: confirmed by the variants below; clinical: by symptoms only.")
+    basis: Literal["molecular", "clinical"] = Field(
+        description="molecular: confirmed by the variants below; clinical: by symptoms only."
+    )
     sex: Literal["male", "female"]
     age_at_first_dose_years: float = Field(ge=0, le=120)
-    genotype_class: str | None = Field(default=None, description="Matches the cohort subjects' genotype_class covariate.")
+    genotype_class: str | None = Field(
+        default=None, description="Matches the cohort subjects' genotype_class covariate."
+    )
 
 
 class ComponentUse(Strict):
@@ -360,10 +441,18 @@ class SpliceSite(Strict):
 class Therapy(Strict):
     product_id: Identifier
     batch: Identifier
-    components: list[ComponentUse] = Field(min_length=1, description="The invariant components this product used.")
-    targeting_sequence: DnaSequence = Field(description="Guide spacer (5'->3', DNA letters) or ASO sequence (5'->3').")
-    target_variant: int = Field(default=0, ge=0, description="Index in `variants` of the variant the therapy targets.")
-    acts_on: SpliceSite | None = Field(default=None, description="For an ASO acting on a site other than the variant.")
+    components: list[ComponentUse] = Field(
+        min_length=1, description="The invariant components this product used."
+    )
+    targeting_sequence: DnaSequence = Field(
+        description="Guide spacer (5'->3', DNA letters) or ASO sequence (5'->3')."
+    )
+    target_variant: int = Field(
+        default=0, ge=0, description="Index in `variants` of the variant the therapy targets."
+    )
+    acts_on: SpliceSite | None = Field(
+        default=None, description="For an ASO acting on a site other than the variant."
+    )
 
     @field_validator("targeting_sequence")
     @classmethod
@@ -396,19 +485,29 @@ class Case(Strict):
     diagnosis: Diagnosis
     phenotypes: list[Phenotype] = Field(default_factory=list)
     variants: list[Variant] = Field(default_factory=list)
-    variants_vcf: RelPath | None = Field(default=None, description="VCF with the patient's variants (INFO GENE, ACMG, ACMG_CRITERIA; FORMAT GT with phase).")
+    variants_vcf: RelPath | None = Field(
+        default=None,
+        description="VCF with the patient's variants (INFO GENE, ACMG, ACMG_CRITERIA; FORMAT GT with phase).",
+    )
     therapy: Therapy
     dosing: list[Dose] = Field(min_length=1)
     engagement: RelPath | None = Field(default=None, description="CSV of target-engagement assays.")
-    measurements: RelPath | None = Field(default=None, description="CSV of endpoint measurements (date or study_day).")
-    events: RelPath | None = Field(default=None, description="CSV of event counts per observation period.")
-    concomitant: RelPath | None = Field(default=None, description="CSV of dated concomitant changes that could confound improvement.")
+    measurements: RelPath | None = Field(
+        default=None, description="CSV of endpoint measurements (date or study_day)."
+    )
+    events: RelPath | None = Field(
+        default=None, description="CSV of event counts per observation period."
+    )
+    concomitant: RelPath | None = Field(
+        default=None,
+        description="CSV of dated concomitant changes that could confound improvement.",
+    )
     adverse_events: RelPath | None = Field(default=None, description="CSV of adverse events.")
     outcome: Outcome = Outcome()
 
-    _check_paths = field_validator("variants_vcf", "engagement", "measurements", "events", "concomitant", "adverse_events")(
-        classmethod(lambda cls, v: None if v is None else _relative_path(v))
-    )
+    _check_paths = field_validator(
+        "variants_vcf", "engagement", "measurements", "events", "concomitant", "adverse_events"
+    )(classmethod(lambda cls, v: None if v is None else _relative_path(v)))
 
     @property
     def first_dose(self) -> dt.date:
@@ -424,7 +523,10 @@ TABLE_COLUMNS: dict[str, dict[str, tuple[str, ...]]] = {
         "optional": ("replicate", "tissue", "description"),
     },
     "concomitant": {"required": ("kind", "description"), "optional": ()},
-    "adverse_events": {"required": ("term", "serious", "relatedness"), "optional": ("grade", "meddra_pt", "outcome")},
+    "adverse_events": {
+        "required": ("term", "serious", "relatedness"),
+        "optional": ("grade", "meddra_pt", "outcome"),
+    },
 }
 
 ENGAGEMENT_SOURCES = ("patient", "animal_model", "patient_derived_cells", "other_in_vitro")

@@ -60,7 +60,14 @@ def read_yaml(raw: bytes, rel_path: str, findings: list[Finding]) -> YamlDocumen
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        findings.append(Finding(rel_path, None, "", f"found bytes that are not UTF-8 ({exc.reason}), expected UTF-8 text"))
+        findings.append(
+            Finding(
+                rel_path,
+                None,
+                "",
+                f"found bytes that are not UTF-8 ({exc.reason}), expected UTF-8 text",
+            )
+        )
         return None
     try:
         data = yaml.safe_load(text)
@@ -75,7 +82,9 @@ def read_yaml(raw: bytes, rel_path: str, findings: list[Finding]) -> YamlDocumen
     if node is not None:
         _index_lines(node, (), doc.lines)
     if not isinstance(data, dict):
-        findings.append(Finding(rel_path, 1, "", f"found {type(data).__name__}, expected a mapping of fields"))
+        findings.append(
+            Finding(rel_path, 1, "", f"found {type(data).__name__}, expected a mapping of fields")
+        )
         return None
     return doc
 
@@ -92,7 +101,11 @@ _UNION_TAGS = frozenset({"longitudinal", "events", "time_to_event"})
 
 def _file_location(loc: tuple[Any, ...]) -> tuple[Any, ...]:
     """Drop the tags pydantic adds for discriminated unions: they are not keys in the file."""
-    return tuple(p for i, p in enumerate(loc) if not (p in _UNION_TAGS and i > 0 and isinstance(loc[i - 1], int)))
+    return tuple(
+        p
+        for i, p in enumerate(loc)
+        if not (p in _UNION_TAGS and i > 0 and isinstance(loc[i - 1], int))
+    )
 
 
 def validate_model(model: type[M], doc: YamlDocument, findings: list[Finding]) -> M | None:
@@ -135,7 +148,12 @@ def read_table(raw: bytes, rel_path: str, findings: list[Finding]) -> Table | No
         else:
             sep = "\t" if suffix in (".tsv", ".tab") else ","
             frame = pd.read_csv(
-                io.BytesIO(raw), sep=sep, dtype=str, keep_default_na=False, skip_blank_lines=True, comment=None
+                io.BytesIO(raw),
+                sep=sep,
+                dtype=str,
+                keep_default_na=False,
+                skip_blank_lines=True,
+                comment=None,
             )
     except (pd.errors.ParserError, ValueError, OSError, UnicodeDecodeError) as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__

@@ -26,7 +26,9 @@ _UNITS = [
     Unit("ug/dL", "mass concentration", 1e-5, "microgram per decilitre"),
     Unit("g/kg/d", "mass per body mass per day", 1.0, "gram per kilogram per day"),
     Unit("mg/kg/d", "mass per body mass per day", 1e-3, "milligram per kilogram per day"),
-    Unit("mg/m2/d", "mass per body surface area per day", 1.0, "milligram per square metre per day"),
+    Unit(
+        "mg/m2/d", "mass per body surface area per day", 1.0, "milligram per square metre per day"
+    ),
     Unit("g/m2/d", "mass per body surface area per day", 1e3, "gram per square metre per day"),
     Unit("{score}", "score", 1.0, "score points"),
     Unit("%", "fraction", 1e-2, "percent"),

@@ -2,13 +2,17 @@
 
 Expected annotations: INFO `GENE` (HGNC symbol), `ACMG` (pathogenic, likely_pathogenic,
 uncertain_significance, likely_benign, benign), optional `ACMG_CRITERIA` (comma-separated codes),
-`HGVSC`, `FUNCTIONAL_EVIDENCE`; one sample whose GT gives zygosity and, when phased (`0|1`), the
-phase group. `write_variants` writes the same layout, so a dossier round-trips.
+`HGVSC`, `HGVSP`, `FUNCTIONAL_EVIDENCE`, `PHASE_EVIDENCE`; one sample whose GT gives zygosity and,
+when phased (`0|1`), the phase group. Free-text values use VCF 4.3 percent-encoding (`%3B` for `;`,
+`%2C` for `,`, ...). `write_variants` writes the same layout, so a dossier round-trips; it writes
+records in genomic order, so indices into the list (`therapy.target_variant`) follow that order.
 """
 
 from __future__ import annotations
 
+import gzip
 from pathlib import Path
+from urllib.parse import unquote
 
 import pysam
 from pydantic import ValidationError
@@ -22,9 +26,44 @@ _INFO_HEADER = [
     '##INFO=<ID=ACMG,Number=1,Type=String,Description="ACMG/AMP classification">',
     '##INFO=<ID=ACMG_CRITERIA,Number=.,Type=String,Description="ACMG/AMP criteria codes met">',
     '##INFO=<ID=HGVSC,Number=1,Type=String,Description="HGVS c. expression">',
+    '##INFO=<ID=HGVSP,Number=1,Type=String,Description="HGVS p. expression">',
     '##INFO=<ID=FUNCTIONAL_EVIDENCE,Number=1,Type=String,Description="Functional assay supporting loss of function">',
+    '##INFO=<ID=PHASE_EVIDENCE,Number=1,Type=String,Description="How phase was established: parental_testing, long_read, read_backed, none">',
     '##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">',
 ]
+
+
+# VCF 4.3 section 1.2: characters with a meaning in INFO are percent-encoded in values.
+_PERCENT = {
+    "%": "%25",
+    ":": "%3A",
+    ";": "%3B",
+    "=": "%3D",
+    ",": "%2C",
+    "\r": "%0D",
+    "\n": "%0A",
+    "\t": "%09",
+}
+
+
+def _encode(text: str) -> str:
+    return "".join(_PERCENT.get(c, c) for c in text)
+
+
+def _text(value: object) -> str | None:
+    """An INFO string as written: htslib splits on commas even for Number=1, so join them back."""
+    if value is None:
+        return None
+    if isinstance(value, tuple):
+        value = ",".join(str(v) for v in value)
+    return unquote(str(value))
+
+
+def _info(rec: pysam.VariantRecord, key: str) -> object:
+    """INFO value or None; pysam raises on a key the header does not define."""
+    if key not in rec.header.info:
+        return None
+    return rec.info.get(key)
 
 
 def _zygosity(gt: tuple[int | None, ...], chrom: str, sex: str | None) -> Zygosity | None:
@@ -38,72 +77,204 @@ def _zygosity(gt: tuple[int | None, ...], chrom: str, sex: str | None) -> Zygosi
     return Zygosity.heterozygous
 
 
-def read_variants(path: Path, rel: str, findings: list[Finding], sex: str | None = None) -> list[Variant]:
-    """Read the first sample's non-reference calls; problems become findings on ``rel`` with line numbers."""
-    variants: list[Variant] = []
-    try:
-        vcf = pysam.VariantFile(str(path))
-    except (OSError, ValueError) as exc:
-        findings.append(Finding(rel, None, "", f"malformed VCF: {exc}, expected a VCF 4.x file"))
-        return variants
-    with vcf:
-        header_lines = len(str(vcf.header).splitlines())
-        samples = list(vcf.header.samples)
-        if not samples:
-            findings.append(Finding(rel, header_lines, "#CHROM", "found no sample column, expected one sample with GT"))
-            return variants
+def _record_lines(path: Path, rel: str, findings: list[Finding]) -> list[int] | None:
+    """Line number of each record; structural problems htslib reports without a line become findings."""
+    raw = path.read_bytes()
+    if raw[:2] == b"\x1f\x8b":
         try:
-            records = list(vcf)
-        except (OSError, ValueError) as exc:
-            findings.append(Finding(rel, None, "", f"malformed VCF record: {exc}"))
-            return variants
-        for i, rec in enumerate(records):
-            line = header_lines + i + 1
-            info = rec.info
-            sample = rec.samples[samples[0]]
-            gt = sample.get("GT") or ()
-            zyg = _zygosity(tuple(gt), rec.chrom, sex)
-            if zyg is None:
-                continue
-            if rec.alts is None or len(rec.alts) != 1:
-                findings.append(Finding(rel, line, "ALT", f"found {rec.alts}, expected exactly one ALT allele per record (split multi-allelic sites)"))
-                continue
-            gene = info.get("GENE")
-            acmg = info.get("ACMG")
-            if gene is None or acmg is None:
-                findings.append(Finding(rel, line, "INFO", "missing GENE or ACMG, expected INFO GENE=<HGNC symbol>;ACMG=<class>"))
-                continue
-            allele = None
-            if sample.phased and zyg == Zygosity.heterozygous:
-                allele = 1 if gt[0] else 2
-            criteria = info.get("ACMG_CRITERIA") or ()
-            if isinstance(criteria, str):
-                criteria = criteria.split(",")
-            try:
-                variants.append(
-                    Variant(
-                        gene=gene,
-                        chrom=rec.chrom,
-                        pos=rec.pos,
-                        ref=rec.ref,
-                        alt=rec.alts[0],
-                        hgvs_c=info.get("HGVSC"),
-                        zygosity=zyg,
-                        acmg_class=acmg,
-                        acmg_criteria=list(criteria),
-                        allele=allele,
-                        phase_evidence="read_backed" if allele else "none",
-                        functional_evidence=info.get("FUNCTIONAL_EVIDENCE"),
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError) as exc:
+            findings.append(
+                Finding(
+                    rel,
+                    None,
+                    "",
+                    f"malformed compressed VCF: {exc}, expected a (b)gzip-compressed VCF",
+                )
+            )
+            return None
+    lines = raw.decode("utf-8", errors="replace").splitlines()
+    n_columns = None
+    records: list[int] = []
+    ok = True
+    for number, text in enumerate(lines, start=1):
+        if text.startswith("##"):
+            continue
+        if text.startswith("#"):
+            n_columns = len(text.split("\t"))
+            continue
+        if not text.strip():
+            if any(t.strip() for t in lines[number:]):  # a trailing blank line is harmless
+                findings.append(
+                    Finding(
+                        rel, number, "", "found an empty line, expected a tab-separated VCF record"
                     )
                 )
-            except ValidationError as exc:
-                for err in exc.errors():
-                    field = ".".join(map(str, err["loc"]))
-                    findings.append(Finding(rel, line, field, f"found {err.get('input')!r}, expected: {err['msg']}"))
+                ok = False
+            continue
+        records.append(number)
+        if n_columns is None:
+            continue  # pysam reports the missing #CHROM line
+        columns = text.split("\t")
+        if len(columns) != n_columns:
+            findings.append(
+                Finding(
+                    rel,
+                    number,
+                    "",
+                    f"found {len(columns)} tab-separated columns, expected {n_columns} as in the #CHROM header line",
+                )
+            )
+            ok = False
+            continue
+        if not columns[1].isdigit() or int(columns[1]) < 1:
+            findings.append(
+                Finding(
+                    rel, number, "POS", f"found {columns[1]!r}, expected a positive whole number"
+                )
+            )
+            ok = False
+    return records if ok else None
+
+
+def read_variants(
+    path: Path, rel: str, findings: list[Finding], sex: str | None = None
+) -> list[Variant]:
+    """Read the first sample's non-reference calls; problems become findings on ``rel`` with line numbers."""
+    variants: list[Variant] = []
+    verbosity = pysam.set_verbosity(0)  # htslib's own messages repeat ours without the line number
+    try:
+        try:
+            vcf = pysam.VariantFile(str(path))
+        except (OSError, ValueError):
+            # pysam's message repeats the absolute path; say instead what a readable header is
+            findings.append(
+                Finding(
+                    rel,
+                    None,
+                    "",
+                    "malformed VCF header, expected a VCF 4.x file: ##fileformat=VCFv4.x, "
+                    "## meta lines, then the #CHROM line with one sample column",
+                )
+            )
+            return variants
+        with vcf:
+            samples = list(vcf.header.samples)
+            record_lines = _record_lines(path, rel, findings)
+            if record_lines is None:
+                return variants
+            if not samples:
+                header_line = next(
+                    (
+                        i
+                        for i, t in enumerate(path.read_text(errors="replace").splitlines(), 1)
+                        if t.startswith("#CHROM")
+                    ),
+                    None,
+                )
+                findings.append(
+                    Finding(
+                        rel,
+                        header_line,
+                        "#CHROM",
+                        "found no sample column, expected one sample with GT",
+                    )
+                )
+                return variants
+            records = iter(vcf)
+            for line in record_lines:
+                try:
+                    rec = next(records)
+                except StopIteration:
+                    break
+                except (OSError, ValueError) as exc:
+                    findings.append(
+                        Finding(
+                            rel,
+                            line,
+                            "",
+                            f"malformed VCF record ({exc}), expected CHROM POS ID REF ALT QUAL FILTER INFO FORMAT and a sample",
+                        )
+                    )
+                    continue
+                variant = _variant(rec, samples[0], rel, line, findings, sex)
+                if variant is not None:
+                    variants.append(variant)
+    finally:
+        pysam.set_verbosity(verbosity)
     return variants
 
 
-def write_variants(variants: list[Variant], path: Path, sample: str, contigs: dict[str, int] | None = None) -> None:
+def _variant(
+    rec: pysam.VariantRecord,
+    sample_name: str,
+    rel: str,
+    line: int,
+    findings: list[Finding],
+    sex: str | None,
+) -> Variant | None:
+    sample = rec.samples[sample_name]
+    gt = sample.get("GT") or ()
+    zyg = _zygosity(tuple(gt), rec.chrom, sex)
+    if zyg is None:
+        return None
+    if rec.alts is None or len(rec.alts) != 1:
+        findings.append(
+            Finding(
+                rel,
+                line,
+                "ALT",
+                f"found {rec.alts}, expected exactly one ALT allele per record (split multi-allelic sites)",
+            )
+        )
+        return None
+    gene = _text(_info(rec, "GENE"))
+    acmg = _text(_info(rec, "ACMG"))
+    if gene is None or acmg is None:
+        findings.append(
+            Finding(
+                rel,
+                line,
+                "INFO",
+                "missing GENE or ACMG, expected INFO GENE=<HGNC symbol>;ACMG=<class>",
+            )
+        )
+        return None
+    allele = None
+    if sample.phased and zyg == Zygosity.heterozygous:
+        allele = 1 if gt[0] else 2
+    criteria = _info(rec, "ACMG_CRITERIA") or ()
+    if isinstance(criteria, str):
+        criteria = criteria.split(",")
+    phase_evidence = _text(_info(rec, "PHASE_EVIDENCE")) or ("read_backed" if allele else "none")
+    try:
+        return Variant(
+            gene=gene,
+            chrom=rec.chrom,
+            pos=rec.pos,
+            ref=rec.ref,
+            alt=rec.alts[0],
+            hgvs_c=_text(_info(rec, "HGVSC")),
+            hgvs_p=_text(_info(rec, "HGVSP")),
+            zygosity=zyg,
+            acmg_class=acmg,
+            acmg_criteria=list(criteria),
+            allele=allele,
+            phase_evidence=phase_evidence,
+            functional_evidence=_text(_info(rec, "FUNCTIONAL_EVIDENCE")),
+        )
+    except ValidationError as exc:
+        for err in exc.errors():
+            field = ".".join(map(str, err["loc"]))
+            findings.append(
+                Finding(rel, line, field, f"found {err.get('input')!r}, expected: {err['msg']}")
+            )
+        return None
+
+
+def write_variants(
+    variants: list[Variant], path: Path, sample: str, contigs: dict[str, int] | None = None
+) -> None:
     """Write ``variants`` as a one-sample VCF atomically (temporary file, then rename)."""
     contigs = contigs or {}
     names = sorted({v.chrom for v in variants} | set(contigs))
@@ -112,15 +283,22 @@ def write_variants(variants: list[Variant], path: Path, sample: str, contigs: di
         length = contigs.get(name)
         lines.append(f"##contig=<ID={name}{f',length={length}' if length else ''}>")
     lines += _INFO_HEADER
-    lines.append("\t".join(["#CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "INFO", "FORMAT", sample]))
+    lines.append(
+        "\t".join(["#CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "INFO", "FORMAT", sample])
+    )
     for v in sorted(variants, key=lambda v: (names.index(v.chrom), v.pos, v.ref, v.alt)):
         info = [f"GENE={v.gene}", f"ACMG={v.acmg_class.value}"]
         if v.acmg_criteria:
             info.append("ACMG_CRITERIA=" + ",".join(v.acmg_criteria))
         if v.hgvs_c:
-            info.append("HGVSC=" + v.hgvs_c.replace(";", "%3B").replace("=", "%3D").replace(" ", "_"))
+            info.append("HGVSC=" + _encode(v.hgvs_c))
+        if v.hgvs_p:
+            info.append("HGVSP=" + _encode(v.hgvs_p))
         if v.functional_evidence:
-            info.append("FUNCTIONAL_EVIDENCE=" + v.functional_evidence.replace(";", "%3B").replace("=", "%3D").replace(" ", "_"))
+            info.append("FUNCTIONAL_EVIDENCE=" + _encode(v.functional_evidence))
+        # written whenever it differs from what the reader would infer from the genotype's phasing
+        if v.phase_evidence != "none" or v.allele is not None:
+            info.append("PHASE_EVIDENCE=" + v.phase_evidence)
         if v.zygosity == Zygosity.hemizygous:
             gt = "1"
         elif v.zygosity == Zygosity.homozygous:
@@ -129,5 +307,9 @@ def write_variants(variants: list[Variant], path: Path, sample: str, contigs: di
             gt = "0/1"
         else:
             gt = "1|0" if v.allele == 1 else "0|1"
-        lines.append("\t".join([v.chrom, str(v.pos), ".", v.ref, v.alt, ".", "PASS", ";".join(info), "GT", gt]))
+        lines.append(
+            "\t".join(
+                [v.chrom, str(v.pos), ".", v.ref, v.alt, ".", "PASS", ";".join(info), "GT", gt]
+            )
+        )
     atomic.write_bytes(path, ("\n".join(lines) + "\n").encode())

@@ -46,7 +46,9 @@ def component_mismatches(platform: Platform, therapy: Therapy) -> list[str]:
         elif u.version != comp.version:
             problems.append(f"{comp.name}: version {u.version!r}, platform {comp.version!r}")
         elif comp.sha256 and u.sha256 != comp.sha256:
-            problems.append(f"{comp.name}: content hash {u.sha256 or 'not given'}, platform {comp.sha256}")
+            problems.append(
+                f"{comp.name}: content hash {u.sha256 or 'not given'}, platform {comp.sha256}"
+            )
     return problems
 
 
@@ -76,17 +78,27 @@ def assess_dossier(
             progress(record.id)
         verdicts = [evaluators[n](ctx, record) for n in sorted(evaluators)]
         mismatches = component_mismatches(platform, record.case.therapy)
-        standings.append(PatientStanding(record.id, {v.number: v.status for v in verdicts}, not mismatches))
+        standings.append(
+            PatientStanding(record.id, {v.number: v.status for v in verdicts}, not mismatches)
+        )
         disease = platform.disease(record.case.diagnosis.disease)
         flags = [f"invariant component differs: {m}" for m in mismatches]
         if disease and disease.fatal_in_childhood:
             flags.append("priority: fatal childhood disease")
         if record.case.outcome.status in ("died", "withdrew", "lost_to_follow_up"):
             day = record.day_of(record.case.outcome.date) if record.case.outcome.date else None
-            flags.append(f"{record.case.outcome.status} (study day {_study_day(day) if day is not None else '?'})")
+            flags.append(
+                f"{record.case.outcome.status} (study day {_study_day(day) if day is not None else '?'})"
+            )
         ae = record.adverse_events
         adverse = [
-            AdverseEvent(study_day=_study_day(r.day), term=str(r.term), serious=r.serious, relatedness=str(r.relatedness), grade=_int_or_none(r.grade))
+            AdverseEvent(
+                study_day=_study_day(r.day),
+                term=str(r.term),
+                serious=r.serious,
+                relatedness=str(r.relatedness),
+                grade=_int_or_none(r.grade),
+            )
             for r in ae.sort_values(["day", "term"]).itertuples()
         ]
         concomitant = [
@@ -132,7 +144,9 @@ def assess_dossier(
             name=platform.name,
             modality=platform.modality.value,
             synthetic=platform.synthetic,
-            status=PlatformStatus.ready_for_marketing_authorization if outcome.ready else PlatformStatus.collecting,
+            status=PlatformStatus.ready_for_marketing_authorization
+            if outcome.ready
+            else PlatformStatus.collecting,
             streak=outcome.streak,
             required_consecutive=platform.required_consecutive,
             streak_patients=outcome.streak_patients,

@@ -16,8 +16,12 @@ class PatientRole(StrEnum):
 
     success = "success"  # all five criteria met
     failure = "failure"  # criterion 4 or 5 not met: breaks the streak
-    undecided = "undecided"  # insufficient evidence (or natural history not met): neither counts nor breaks
-    excluded = "excluded"  # criterion 1 or 2 not met, or a product outside the platform: does not count
+    undecided = (
+        "undecided"  # insufficient evidence (or natural history not met): neither counts nor breaks
+    )
+    excluded = (
+        "excluded"  # criterion 1 or 2 not met, or a product outside the platform: does not count
+    )
 
 
 class PlatformStatus(StrEnum):

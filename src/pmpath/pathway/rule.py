@@ -39,7 +39,9 @@ def classify(standing: PatientStanding) -> tuple[PatientRole, list[str]]:
     s = standing.statuses
     flags: list[str] = []
     if not standing.shares_invariant_components:
-        flags.append("product does not share the platform's invariant components: does not count toward the platform")
+        flags.append(
+            "product does not share the platform's invariant components: does not count toward the platform"
+        )
         return PatientRole.excluded, flags
     if s.get(1) == Status.not_met or s.get(2) == Status.not_met:
         failed = [str(n) for n in (1, 2) if s.get(n) == Status.not_met]
@@ -48,7 +50,9 @@ def classify(standing: PatientStanding) -> tuple[PatientRole, list[str]]:
         )
         return PatientRole.excluded, flags
     if s.get(3) == Status.not_met:
-        flags.append("natural history not characterized (criterion 3 not met): no patient of this disease can succeed yet")
+        flags.append(
+            "natural history not characterized (criterion 3 not met): no patient of this disease can succeed yet"
+        )
         return PatientRole.undecided, flags
     if s.get(4) == Status.not_met or s.get(5) == Status.not_met:
         failed = [str(n) for n in (4, 5) if s.get(n) == Status.not_met]
@@ -56,7 +60,9 @@ def classify(standing: PatientStanding) -> tuple[PatientRole, list[str]]:
         return PatientRole.failure, flags
     pending = [str(n) for n in range(1, 6) if s.get(n) != Status.met]
     if pending:
-        flags.append(f"insufficient evidence on criterion {', '.join(pending)}: neither counts nor breaks the streak yet")
+        flags.append(
+            f"insufficient evidence on criterion {', '.join(pending)}: neither counts nor breaks the streak yet"
+        )
         return PatientRole.undecided, flags
     return PatientRole.success, flags
 

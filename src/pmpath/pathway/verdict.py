@@ -33,7 +33,9 @@ class Verdict(BaseModel):
     numbers: dict[str, Any] = Field(default_factory=dict)
     evidence: list[Evidence] = Field(default_factory=list)
     flags: list[str] = Field(default_factory=list)
-    plots: dict[str, Any] = Field(default_factory=dict, description="Data for the report's plots (not part of the verdict).")
+    plots: dict[str, Any] = Field(
+        default_factory=dict, description="Data for the report's plots (not part of the verdict)."
+    )
 
 
 CRITERION_NAMES = {

@@ -44,9 +44,20 @@ def canonical(value: Any) -> Any:
 
 
 def assessment_dict(assessment: Assessment) -> dict[str, Any]:
-    data = assessment.model_dump(mode="python", exclude={"patients": {"__all__": {"criteria": {"__all__": {"plots"}}}}})
+    data = assessment.model_dump(
+        mode="python", exclude={"patients": {"__all__": {"criteria": {"__all__": {"plots"}}}}}
+    )
     return canonical(data)
 
 
 def dumps(assessment: Assessment) -> bytes:
-    return (json.dumps(assessment_dict(assessment), sort_keys=True, indent=2, ensure_ascii=False, allow_nan=False) + "\n").encode()
+    return (
+        json.dumps(
+            assessment_dict(assessment),
+            sort_keys=True,
+            indent=2,
+            ensure_ascii=False,
+            allow_nan=False,
+        )
+        + "\n"
+    ).encode()

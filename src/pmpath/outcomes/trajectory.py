@@ -1,0 +1,566 @@
+"""Progressive disease: a treated patient's measured course against their own predicted untreated course.
+
+The untreated course comes from a natural-history linear mixed growth model
+``y = (b0 + u0) + (b1 + u1) * (age - c) + e`` fitted on a cohort. The patient's own random effects
+``u`` are predicted from ALL their pre-treatment measurements (empirical Bayes, the BLUP), so a
+baseline taken during a bad spell is shrunk toward the population and regression to the mean is
+not mistaken for a treatment effect.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+from scipy import stats
+
+from pmpath.errors import AnalysisError
+
+Scale = Literal["identity", "log"]
+Direction = Literal["higher_is_better", "lower_is_better"]
+Decision = Literal["met", "not_met", "insufficient"]
+
+__all__ = [
+    "TrajectoryComparison",
+    "TrajectoryPlot",
+    "UntreatedModel",
+    "UntreatedPrediction",
+    "compare_trajectory",
+    "predict_untreated",
+]
+
+_GRID_POINTS = 61
+
+
+@dataclass(frozen=True)
+class UntreatedModel:
+    """A natural-history linear mixed growth model with random intercept and slope.
+
+    Parameters
+    ----------
+    fixed_effects
+        ``[b0, b1]`` on the model scale: the population mean at ``age_center`` and the slope per year.
+    fixed_effects_cov
+        (2, 2) sampling covariance of the fixed-effect estimates.
+    random_effects_cov
+        (2, 2) covariance ``G`` of the subject's (intercept, slope) deviations. May be singular,
+        e.g. ``[[g, 0], [0, 0]]`` for a random-intercept-only model.
+    residual_variance
+        Variance of a single measurement around the subject's own line (``sigma^2 > 0``).
+    age_center
+        Age (years) the intercept refers to.
+    scale
+        ``"identity"``: the model describes the values; ``"log"``: it describes their natural log.
+    """
+
+    fixed_effects: np.ndarray
+    fixed_effects_cov: np.ndarray
+    random_effects_cov: np.ndarray
+    residual_variance: float
+    age_center: float
+    scale: Scale = "identity"
+
+    def __post_init__(self) -> None:
+        for name, shape in (
+            ("fixed_effects", (2,)),
+            ("fixed_effects_cov", (2, 2)),
+            ("random_effects_cov", (2, 2)),
+        ):
+            value = np.array(getattr(self, name), dtype=float)
+            if value.shape != shape:
+                raise ValueError(
+                    f"UntreatedModel.{name}: found shape {value.shape}, expected {shape}"
+                )
+            if not np.all(np.isfinite(value)):
+                raise ValueError(
+                    f"UntreatedModel.{name}: found non-finite entries {value.tolist()}, expected finite numbers"
+                )
+            if value.ndim == 2:
+                if not np.allclose(value, value.T, rtol=1e-8, atol=1e-12):
+                    raise ValueError(
+                        f"UntreatedModel.{name}: found a non-symmetric matrix {value.tolist()}, expected a covariance matrix"
+                    )
+                value = (value + value.T) / 2
+                smallest = np.linalg.eigvalsh(value).min()
+                if smallest < -1e-9 * max(1.0, np.abs(value).max()):
+                    raise ValueError(
+                        f"UntreatedModel.{name}: found smallest eigenvalue {smallest:g}, expected a positive semi-definite covariance matrix"
+                    )
+            value.setflags(write=False)
+            object.__setattr__(self, name, value)
+        if not (np.isfinite(self.residual_variance) and self.residual_variance > 0):
+            raise ValueError(
+                f"UntreatedModel.residual_variance: found {self.residual_variance!r}, expected a positive number"
+            )
+        if not np.isfinite(self.age_center):
+            raise ValueError(
+                f"UntreatedModel.age_center: found {self.age_center!r}, expected a finite age in years"
+            )
+        if self.scale not in ("identity", "log"):
+            raise ValueError(
+                f"UntreatedModel.scale: found {self.scale!r}, expected 'identity' or 'log'"
+            )
+        object.__setattr__(self, "residual_variance", float(self.residual_variance))
+        object.__setattr__(self, "age_center", float(self.age_center))
+
+    def design(self, ages: np.ndarray) -> np.ndarray:
+        """Rows ``[1, age - age_center]``: the design of both the fixed and the random effects."""
+        ages = np.asarray(ages, dtype=float).reshape(-1)
+        return np.column_stack([np.ones_like(ages), ages - self.age_center])
+
+    def to_model_scale(self, values: np.ndarray, what: str = "values") -> np.ndarray:
+        """Measured values -> model scale (their log for a log-scale model)."""
+        values = np.asarray(values, dtype=float).reshape(-1)
+        if self.scale == "identity":
+            return values
+        bad = values[~(values > 0)]
+        if bad.size:
+            raise AnalysisError(
+                f"{what}: found {bad[0]!r}, expected positive values for a log-scale model"
+            )
+        return np.log(values)
+
+    def to_original_scale(self, values: np.ndarray) -> np.ndarray:
+        """Model scale -> measured values (exp for a log-scale model; maps a mean to the median)."""
+        values = np.asarray(values, dtype=float)
+        return np.exp(values) if self.scale == "log" else values
+
+
+@dataclass(frozen=True)
+class UntreatedPrediction:
+    """The patient's predicted untreated course at ``ages``, with its prediction band.
+
+    ``mean``, ``sd``, ``lower`` and ``upper`` are on the model scale; ``median_original``,
+    ``lower_original`` and ``upper_original`` are back-transformed (for a log-scale model,
+    ``exp(mean)`` is the predicted median, not the mean). ``covariance`` is the full joint
+    prediction-error covariance of new measurements at ``ages``: the errors are correlated through
+    the patient's shared random effects and the shared fixed-effect estimates. ``conditional`` is
+    False when there was no pre-treatment measurement and the prediction is the population's
+    (marginal) one.
+    """
+
+    ages: np.ndarray
+    mean: np.ndarray
+    sd: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+    median_original: np.ndarray
+    lower_original: np.ndarray
+    upper_original: np.ndarray
+    covariance: np.ndarray
+    level: float
+    scale: Scale
+    conditional: bool
+    n_pre: int
+    random_effects: np.ndarray  # BLUP of (u0, u1)
+    random_effects_cov: (
+        np.ndarray
+    )  # conditional covariance of (u0, u1) given the pre-treatment data
+    note: str
+
+
+@dataclass(frozen=True)
+class TrajectoryPlot:
+    """What a report plots: observed values and the untreated prediction on a grid, original scale."""
+
+    pre_ages: np.ndarray
+    pre_values: np.ndarray
+    post_ages: np.ndarray
+    post_values: np.ndarray
+    grid_ages: np.ndarray
+    predicted_median: np.ndarray
+    predicted_lower: np.ndarray
+    predicted_upper: np.ndarray
+    population_median: np.ndarray
+    population_lower: np.ndarray
+    population_upper: np.ndarray
+    level: float
+
+
+@dataclass(frozen=True)
+class TrajectoryComparison:
+    """A patient's post-treatment measurements against their predicted untreated course.
+
+    ``effect`` is the mean over post-treatment visits of (observed - predicted) on the model scale,
+    signed so that a positive effect is a benefit (for a log-scale model it is a mean log ratio;
+    ``effect_ratio`` gives ``exp(effect)``). ``p_value`` is the one-sided p-value of no benefit.
+    ``residuals`` are observed - predicted per post visit (unsigned, model scale); ``visit_z`` the
+    same in the benefit direction divided by each visit's prediction SD.
+    """
+
+    decision: Decision
+    reason: str
+    direction: Direction
+    scale: Scale
+    n_pre: int
+    n_post: int
+    effect: float
+    se: float
+    z: float
+    p_value: float
+    fraction_beyond_band: float
+    n_beyond_band: int
+    residuals: np.ndarray
+    visit_z: np.ndarray
+    beyond_band: np.ndarray
+    prediction: UntreatedPrediction
+    regression_to_mean: bool
+    flags: tuple[str, ...]
+    plot: TrajectoryPlot
+    alpha_one_sided: float
+    prediction_level: float
+    min_fraction_beyond_band: float
+    min_post_visits: int
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def effect_ratio(self) -> float:
+        """``exp(effect)``: the benefit as a ratio, meaningful for a log-scale model."""
+        return float(np.exp(self.effect))
+
+
+# --------------------------------------------------------------------------- prediction
+
+
+def _as_ages(values: object, name: str) -> np.ndarray:
+    out = np.asarray(values, dtype=float).reshape(-1)
+    if not np.all(np.isfinite(out)):
+        raise ValueError(
+            f"{name}: found non-finite ages {out[~np.isfinite(out)].tolist()}, expected finite ages in years"
+        )
+    return out
+
+
+def _check_level(level: float, name: str) -> None:
+    if not 0 < level < 1:
+        raise ValueError(f"{name}: found {level!r}, expected a probability between 0 and 1")
+
+
+def _conditional_moments(
+    model: UntreatedModel, pre_ages: np.ndarray, pre_y: np.ndarray, ages: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Predicted mean and joint prediction-error covariance at ``ages`` given the pre data (model scale).
+
+    With ``K = G Z' V^-1`` (``V = Z G Z' + s2 I``), the BLUP is ``u_hat = K (y - X b_hat)`` and the
+    prediction error of a new measurement ``y_f = X_f b + Z_f u + e_f`` is
+    ``(X_f - Z_f K X) (b - b_hat) + Z_f (u - u_hat_b) + e_f``, three independent parts (the
+    fixed effects come from the cohort, not from this patient). Here ``Z = X``.
+    """
+    G = model.random_effects_cov
+    s2 = model.residual_variance
+    b = model.fixed_effects
+    Xf = model.design(ages)
+    if pre_ages.size == 0:
+        u = np.zeros(2)
+        C = G.copy()
+        A = Xf
+    else:
+        X = model.design(pre_ages)
+        V = X @ G @ X.T + s2 * np.eye(len(pre_ages))
+        K = np.linalg.solve(V, X @ G).T  # G X' V^-1 (V and G symmetric)
+        u = K @ (pre_y - X @ b)
+        C = G - K @ X @ G
+        C = (C + C.T) / 2
+        A = Xf - Xf @ K @ X
+    mean = Xf @ (b + u)
+    cov = A @ model.fixed_effects_cov @ A.T + Xf @ C @ Xf.T + s2 * np.eye(len(ages))
+    return mean, (cov + cov.T) / 2, u, C
+
+
+def predict_untreated(
+    model: UntreatedModel,
+    pre_ages: np.ndarray,
+    pre_values: np.ndarray,
+    post_ages: np.ndarray,
+    level: float = 0.95,
+) -> UntreatedPrediction:
+    """Predict a patient's untreated measurements at ``post_ages`` from all their pre-treatment ones.
+
+    Parameters
+    ----------
+    model
+        The natural-history growth model.
+    pre_ages, pre_values
+        The patient's pre-treatment measurements (ages in years, values on the original scale).
+        All of them are used, not only the last. May be empty: the prediction is then the
+        population's (marginal) one.
+    post_ages
+        Ages (years) to predict at.
+    level
+        Coverage of the prediction band for a single new measurement.
+
+    Returns
+    -------
+    UntreatedPrediction
+        Mean and SD on the model scale, the band, its back-transform, and the joint covariance.
+        The SD combines the conditional variance of the patient's random effects, the residual
+        variance and the fixed-effect estimation uncertainty.
+
+    Examples
+    --------
+    >>> m = UntreatedModel(np.array([50.0, -5.0]), np.diag([0.5, 0.05]), np.diag([25.0, 4.0]), 4.0, 10.0)
+    >>> p = predict_untreated(m, [9.0, 9.5, 10.0], [44.0, 42.0, 41.0], [11.0])
+    >>> bool(p.mean[0] < 50.0 - 5.0)
+    True
+    """
+    _check_level(level, "level")
+    pre_ages = _as_ages(pre_ages, "pre_ages")
+    post_ages = _as_ages(post_ages, "post_ages")
+    pre_values = np.asarray(pre_values, dtype=float).reshape(-1)
+    if pre_values.shape != pre_ages.shape:
+        raise ValueError(
+            f"pre_values: found {pre_values.size} values for {pre_ages.size} pre_ages, expected one value per age"
+        )
+    if not np.all(np.isfinite(pre_values)):
+        raise ValueError(
+            f"pre_values: found non-finite values {pre_values[~np.isfinite(pre_values)].tolist()}, expected finite measurements"
+        )
+    pre_y = model.to_model_scale(pre_values, "pre_values")
+    mean, cov, u, C = _conditional_moments(model, pre_ages, pre_y, post_ages)
+    sd = np.sqrt(np.clip(np.diag(cov), 0, None))
+    q = stats.norm.ppf(0.5 + level / 2)
+    lower, upper = mean - q * sd, mean + q * sd
+    if pre_ages.size:
+        note = f"conditional on the patient's {pre_ages.size} pre-treatment measurement(s) (empirical Bayes prediction of their own intercept and slope)"
+    else:
+        note = "no pre-treatment measurement: the prediction is the population's (marginal) course, not conditioned on the patient"
+    return UntreatedPrediction(
+        ages=post_ages,
+        mean=mean,
+        sd=sd,
+        lower=lower,
+        upper=upper,
+        median_original=model.to_original_scale(mean),
+        lower_original=model.to_original_scale(lower),
+        upper_original=model.to_original_scale(upper),
+        covariance=cov,
+        level=level,
+        scale=model.scale,
+        conditional=bool(pre_ages.size),
+        n_pre=int(pre_ages.size),
+        random_effects=u,
+        random_effects_cov=C,
+        note=note,
+    )
+
+
+# --------------------------------------------------------------------------- comparison
+
+
+def _sign(direction: str) -> float:
+    if direction == "higher_is_better":
+        return 1.0
+    if direction == "lower_is_better":
+        return -1.0
+    raise ValueError(
+        f"direction: found {direction!r}, expected 'higher_is_better' or 'lower_is_better'"
+    )
+
+
+def _regression_to_mean_flags(
+    model: UntreatedModel, pre_ages: np.ndarray, pre_y: np.ndarray, sign: float, level: float
+) -> list[str]:
+    """Signs that treatment started at an unusually bad moment (what regression to the mean feeds on).
+
+    "Worst" is judged on the deviations from the population's mean course, not on the raw values:
+    in a progressive disease the latest raw value is nearly always the worst, which says nothing
+    about a bad moment.
+    """
+    flags: list[str] = []
+    if pre_ages.size == 0:
+        return flags
+    order = np.argsort(pre_ages, kind="stable")
+    ages, y = pre_ages[order], pre_y[order]
+    harm = -sign * (y - model.design(ages) @ model.fixed_effects)  # larger = worse than expected
+    if y.size >= 2 and harm[-1] >= harm[:-1].max():
+        flags.append(
+            f"regression to the mean: treatment started at the patient's worst pre-treatment value relative to "
+            f"the population's expected course (last of {y.size} pre-treatment measurements); the untreated "
+            f"prediction uses all of them, shrunk toward the population, rather than the last value alone"
+        )
+    # The population (marginal) band at the last pre-treatment age.
+    mean, cov, _, _ = _conditional_moments(model, np.empty(0), np.empty(0), ages[-1:])
+    q = stats.norm.ppf(0.5 + level / 2)
+    z = sign * (y[-1] - mean[0]) / np.sqrt(cov[0, 0])
+    if z < -q:
+        flags.append(
+            f"regression to the mean: the last pre-treatment value (age {ages[-1]:.2f}) lies beyond the "
+            f"population's {level:.0%} band on the harmful side ({abs(z):.2f} SD from the population mean); an untreated patient "
+            f"selected at such a value tends to drift back toward the population"
+        )
+    return flags
+
+
+def _plot(
+    model: UntreatedModel,
+    pre_ages: np.ndarray,
+    pre_values: np.ndarray,
+    post_ages: np.ndarray,
+    post_values: np.ndarray,
+    level: float,
+) -> TrajectoryPlot:
+    every = np.concatenate([pre_ages, post_ages])
+    grid = np.linspace(every.min(), every.max(), _GRID_POINTS) if every.size else np.empty(0)
+    patient = predict_untreated(model, pre_ages, pre_values, grid, level)
+    population = predict_untreated(model, np.empty(0), np.empty(0), grid, level)
+    return TrajectoryPlot(
+        pre_ages=pre_ages,
+        pre_values=pre_values,
+        post_ages=post_ages,
+        post_values=post_values,
+        grid_ages=grid,
+        predicted_median=patient.median_original,
+        predicted_lower=patient.lower_original,
+        predicted_upper=patient.upper_original,
+        population_median=population.median_original,
+        population_lower=population.lower_original,
+        population_upper=population.upper_original,
+        level=level,
+    )
+
+
+def compare_trajectory(
+    model: UntreatedModel,
+    pre_ages: np.ndarray,
+    pre_values: np.ndarray,
+    post_ages: np.ndarray,
+    post_values: np.ndarray,
+    direction: Direction,
+    *,
+    alpha_one_sided: float = 0.025,
+    prediction_level: float = 0.95,
+    min_fraction_beyond_band: float = 2 / 3,
+    min_post_visits: int = 2,
+) -> TrajectoryComparison:
+    """Judge whether a patient's post-treatment course is better than their predicted untreated one.
+
+    Parameters
+    ----------
+    model
+        The natural-history growth model.
+    pre_ages, pre_values
+        Pre-treatment measurements (years, original scale). May be empty (marginal prediction).
+    post_ages, post_values
+        Post-treatment measurements.
+    direction
+        ``"higher_is_better"`` or ``"lower_is_better"``.
+    alpha_one_sided
+        Level of the one-sided z test of no benefit.
+    prediction_level
+        Coverage of the per-visit prediction band (also used for the population band of the
+        regression-to-the-mean check).
+    min_fraction_beyond_band
+        Smallest fraction of post-treatment visits that must lie beyond the band on the benefit side.
+    min_post_visits
+        Fewer post-treatment visits than this give ``insufficient``.
+
+    Returns
+    -------
+    TrajectoryComparison
+        ``decision`` is ``"met"`` when ``p_value < alpha_one_sided`` and ``fraction_beyond_band >=
+        min_fraction_beyond_band``, ``"insufficient"`` with fewer than ``min_post_visits`` post
+        visits, else ``"not_met"``.
+
+    Notes
+    -----
+    The effect is the mean of ``s * (y_obs - y_pred)`` over post visits (``s = +1`` when higher is
+    better). Its SE is ``sqrt(1' S 1) / m`` with ``S`` the full joint prediction-error covariance of
+    the post visits (random-effect, fixed-effect and residual parts): the visits share the patient's
+    random effects, so treating them as independent would understate the SE. Under the model and
+    no treatment effect, ``z = effect / SE`` is standard normal whatever the pre-treatment values
+    were, which is what guards against regression to the mean.
+    """
+    sign = _sign(direction)
+    _check_level(prediction_level, "prediction_level")
+    if not 0 < alpha_one_sided < 0.5:
+        raise ValueError(
+            f"alpha_one_sided: found {alpha_one_sided!r}, expected a level between 0 and 0.5"
+        )
+    if not 0 < min_fraction_beyond_band <= 1:
+        raise ValueError(
+            f"min_fraction_beyond_band: found {min_fraction_beyond_band!r}, expected a fraction in (0, 1]"
+        )
+    if min_post_visits < 1:
+        raise ValueError(f"min_post_visits: found {min_post_visits!r}, expected at least 1")
+    pre_ages = _as_ages(pre_ages, "pre_ages")
+    post_ages = _as_ages(post_ages, "post_ages")
+    post_values = np.asarray(post_values, dtype=float).reshape(-1)
+    pre_values = np.asarray(pre_values, dtype=float).reshape(-1)
+    if post_values.shape != post_ages.shape:
+        raise ValueError(
+            f"post_values: found {post_values.size} values for {post_ages.size} post_ages, expected one value per age"
+        )
+    if not np.all(np.isfinite(post_values)):
+        raise ValueError(
+            f"post_values: found non-finite values {post_values[~np.isfinite(post_values)].tolist()}, expected finite measurements"
+        )
+
+    prediction = predict_untreated(model, pre_ages, pre_values, post_ages, prediction_level)
+    post_y = model.to_model_scale(post_values, "post_values")
+    pre_y = model.to_model_scale(pre_values, "pre_values")
+    m = post_ages.size
+    residuals = post_y - prediction.mean
+    q = stats.norm.ppf(0.5 + prediction_level / 2)
+    if m:
+        benefit = sign * residuals
+        visit_z = benefit / prediction.sd
+        beyond = visit_z > q
+        effect = float(benefit.mean())
+        se = float(np.sqrt(prediction.covariance.sum()) / m)
+        z = effect / se
+        p_value = float(stats.norm.sf(z))
+        fraction = float(beyond.mean())
+    else:
+        visit_z = np.empty(0)
+        beyond = np.zeros(0, dtype=bool)
+        effect = se = z = p_value = fraction = float("nan")
+
+    flags = _regression_to_mean_flags(model, pre_ages, pre_y, sign, prediction_level)
+    rtm = bool(flags)
+    notes = [prediction.note]
+    if m < min_post_visits:
+        decision: Decision = "insufficient"
+        reason = f"{m} post-treatment visit(s), expected at least {min_post_visits}"
+    elif p_value < alpha_one_sided and fraction >= min_fraction_beyond_band:
+        decision = "met"
+        reason = (
+            f"mean benefit {effect:.3g} (SE {se:.3g}) over the predicted untreated course, one-sided p = {p_value:.2g} < {alpha_one_sided:g}; "
+            f"{int(beyond.sum())}/{m} visits beyond the {prediction_level:.0%} band (>= {min_fraction_beyond_band:.2g})"
+        )
+    else:
+        failed = []
+        if not p_value < alpha_one_sided:
+            failed.append(f"one-sided p = {p_value:.2g}, expected < {alpha_one_sided:g}")
+        if not fraction >= min_fraction_beyond_band:
+            failed.append(
+                f"{int(beyond.sum())}/{m} visits beyond the {prediction_level:.0%} band, expected a fraction >= {min_fraction_beyond_band:.2g}"
+            )
+        reason = f"mean benefit {effect:.3g} (SE {se:.3g}): " + "; ".join(failed)
+        decision = "not_met"
+    return TrajectoryComparison(
+        decision=decision,
+        reason=reason,
+        direction=direction,
+        scale=model.scale,
+        n_pre=int(pre_ages.size),
+        n_post=int(m),
+        effect=effect,
+        se=se,
+        z=z,
+        p_value=p_value,
+        fraction_beyond_band=fraction,
+        n_beyond_band=int(beyond.sum()),
+        residuals=residuals,
+        visit_z=visit_z,
+        beyond_band=beyond,
+        prediction=prediction,
+        regression_to_mean=rtm,
+        flags=tuple(flags),
+        plot=_plot(model, pre_ages, pre_values, post_ages, post_values, prediction_level),
+        alpha_one_sided=alpha_one_sided,
+        prediction_level=prediction_level,
+        min_fraction_beyond_band=min_fraction_beyond_band,
+        min_post_visits=min_post_visits,
+        notes=tuple(notes),
+    )

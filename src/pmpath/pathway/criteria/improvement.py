@@ -1,0 +1,616 @@
+"""Criterion 5, clinical improvement: the patient's primary endpoint after treatment against their own
+predicted untreated course, from the disease's natural-history cohort.
+
+A continuous primary endpoint (progressive disease) is judged with
+:func:`pmpath.outcomes.compare_trajectory` against the cohort's growth curve; a count endpoint
+(flaring disease) with :func:`pmpath.outcomes.compare_event_rates` against the cohort's event rate.
+Supportive endpoints get the same analyses, reported and not deciding. Death, or withdrawal before
+the primary endpoint could be assessed, is not improvement. Concomitant changes after the baseline
+are named: they can confound improvement.
+
+``Verdict.plots`` follows :mod:`pmpath.report.plots` for criterion 5: ``"trajectory"`` (continuous
+primary endpoint) or ``"events"`` (count primary endpoint), ``"supportive"`` (trajectories of
+continuous supportive endpoints) and ``"supportive_events"`` (event data of count supportive
+endpoints, not drawn by the report).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from pmpath.dossier import PatientRecord
+from pmpath.dossier.load import COHORT_FILE, DAYS_PER_YEAR
+from pmpath.dossier.model import Endpoint, EndpointKind, ImprovementPlan
+from pmpath.errors import AnalysisError
+from pmpath.outcomes import (
+    EventPeriods,
+    EventRateComparison,
+    TrajectoryComparison,
+    UntreatedModel,
+    UntreatedRate,
+    compare_event_rates,
+    compare_trajectory,
+)
+from pmpath.pathway.context import AssessmentContext
+from pmpath.pathway.criteria.characterization import cohort_fit_errors, cohort_fits
+from pmpath.pathway.verdict import CRITERION_NAMES, Status, Verdict
+
+NUMBER = 5
+LAST_PRE_DAY = 0  # a measurement on the day of the first dose is the pre-dose baseline
+STOPPED = ("died", "withdrew", "lost_to_follow_up")
+
+METHOD = (
+    "The patient is compared with their own predicted untreated course, taken from the natural-history cohort of "
+    "their disease. Continuous primary endpoint (progressive disease): the cohort's linear mixed growth model "
+    "(random intercept and slope on age) predicts the patient's untreated values after the first dose from ALL "
+    "their pre-treatment measurements (day <= 0; empirical Bayes prediction of their own intercept and slope, "
+    "shrunk toward the population, which guards against regression to the mean). The prediction variance adds "
+    "the conditional variance of the patient's random effects, the residual variance and the fixed-effect "
+    "uncertainty. The treatment effect is the mean of (observed - predicted) over post-dose visits (day >= 1) in "
+    "the direction of benefit, its SE from the full joint covariance of the predictions (the visits share the "
+    "patient's random effects); one-sided z test. Met when p < alpha_one_sided and at least min_fraction_beyond_band "
+    "of the post-dose visits lie beyond the prediction band on the benefit side; insufficient with fewer than "
+    "min_post_dose_visits post-dose visits. Count primary endpoint (flaring disease): the post/pre event rate ratio "
+    "with an exact conditional (binomial, Clopper-Pearson) interval at confidence 1 - 2 alpha_one_sided, and the "
+    "probability, for this patient untreated, of an event-free gap at least as long as the longest one observed "
+    "anywhere in the same follow-up (exact maximum-spacing distribution of a Poisson process, integrated over the "
+    "gamma-Poisson posterior of the patient's untreated rate: cohort rate and dispersion updated by the patient's "
+    "pre-treatment events). Met when the rate ratio is at most max_rate_ratio with its upper bound below 1 and the "
+    "gap probability is at most max_gap_probability (without a pre-treatment event record: on the gap alone); "
+    "insufficient when there is no post-dose observation or the follow-up is too short for even an event-free "
+    "follow-up to be improbable. Death, or withdrawal or loss to follow-up before the primary endpoint could be "
+    "assessed, is not met. Supportive endpoints are analysed the same way and reported, not deciding."
+)
+
+
+@dataclass
+class EndpointResult:
+    """One endpoint's analysis for the verdict: its status, why, its numbers and its plot data."""
+
+    endpoint: Endpoint
+    status: Status
+    reason: str
+    numbers: dict[str, Any] = field(default_factory=dict)
+    plot: dict[str, Any] | None = None
+    flags: list[str] = field(default_factory=list)
+    post_data_short: bool = False  # too few post-dose visits, or too little post-dose follow-up
+
+
+# ---------------------------------------------------------------------- JSON-able numbers
+
+
+def _num(x: Any) -> float | None:
+    """A JSON-able float: None for NaN and infinities."""
+    if x is None:
+        return None
+    x = float(x)
+    return x if math.isfinite(x) else None
+
+
+def _nums(values: Any) -> list[float | None]:
+    return [_num(v) for v in np.asarray(values, dtype=float).reshape(-1)]
+
+
+# ---------------------------------------------------------------------- the patient's data
+
+
+def _age(patient: PatientRecord, day: np.ndarray | float) -> np.ndarray:
+    return (
+        patient.case.diagnosis.age_at_first_dose_years
+        + np.asarray(day, dtype=float) / DAYS_PER_YEAR
+    )
+
+
+def _measurements(patient: PatientRecord, endpoint_id: str) -> pd.DataFrame:
+    frame = patient.measurements
+    if frame.empty:
+        return pd.DataFrame({"day": pd.Series(dtype=float), "value": pd.Series(dtype=float)})
+    rows = frame[frame["endpoint"] == endpoint_id]
+    rows = pd.DataFrame(
+        {
+            "day": pd.to_numeric(rows["day"], errors="coerce"),
+            "value": pd.to_numeric(rows["value"], errors="coerce"),
+        }
+    )
+    return rows.dropna().sort_values("day", kind="stable").reset_index(drop=True)
+
+
+def _event_periods(patient: PatientRecord, endpoint_id: str) -> pd.DataFrame:
+    frame = patient.events
+    cols = ("start_day", "end_day", "count")
+    if frame.empty:
+        return pd.DataFrame({c: pd.Series(dtype=float) for c in cols})
+    rows = frame[frame["endpoint"] == endpoint_id]
+    rows = pd.DataFrame({c: pd.to_numeric(rows[c], errors="coerce") for c in cols})
+    return rows.dropna().sort_values(["start_day", "end_day"], kind="stable").reset_index(drop=True)
+
+
+def _baseline_day(patient: PatientRecord, endpoint: Endpoint) -> float:
+    """First day of the endpoint's record (its first pre-treatment datum when there is one); 0 without data."""
+    if endpoint.kind == EndpointKind.continuous:
+        days = _measurements(patient, endpoint.id)["day"]
+    elif endpoint.kind == EndpointKind.count:
+        days = _event_periods(patient, endpoint.id)["start_day"]
+    else:
+        days = pd.Series(dtype=float)
+    return float(min(days.min(), 0.0)) if len(days) else 0.0
+
+
+def _concomitant_since(patient: PatientRecord, baseline_day: float) -> list[dict[str, Any]]:
+    frame = patient.concomitant
+    if frame.empty:
+        return []
+    out = []
+    for day, kind, description in zip(
+        frame["day"], frame["kind"], frame["description"], strict=True
+    ):
+        day = float(day)
+        if math.isfinite(day) and day >= baseline_day:
+            out.append({"day": day, "kind": str(kind), "description": str(description)})
+    return sorted(out, key=lambda c: c["day"])
+
+
+# ---------------------------------------------------------------------- continuous endpoints
+
+
+def _untreated_model(fit: Any) -> UntreatedModel:
+    """A natural-history growth curve (anything with the GrowthCurve attributes) as the outcomes input."""
+    return UntreatedModel(
+        fixed_effects=np.asarray(fit.fixed_effects, dtype=float),
+        fixed_effects_cov=np.asarray(fit.fixed_effects_cov, dtype=float),
+        random_effects_cov=np.asarray(fit.random_effects_cov, dtype=float),
+        residual_variance=float(fit.residual_variance),
+        age_center=float(fit.age_center),
+        scale=fit.scale,
+    )
+
+
+def _trajectory_numbers(result: TrajectoryComparison, post_days: np.ndarray) -> dict[str, Any]:
+    p = result.prediction
+    out: dict[str, Any] = {
+        "analysis": "trajectory against the predicted untreated course",
+        "decision": result.decision,
+        "reason": result.reason,
+        "scale": result.scale,
+        "direction": result.direction,
+        "n_pre": result.n_pre,
+        "n_post": result.n_post,
+        "effect": _num(result.effect),
+        "effect_se": _num(result.se),
+        "z": _num(result.z),
+        "p_value_one_sided": _num(result.p_value),
+        "fraction_beyond_band": _num(result.fraction_beyond_band),
+        "n_beyond_band": result.n_beyond_band,
+        "prediction_conditional": p.conditional,
+        "random_effects_blup": _nums(p.random_effects),
+        "post_visits": {
+            "day": _nums(post_days),
+            "age": _nums(p.ages),
+            "observed_minus_predicted": _nums(result.residuals),
+            "benefit_z": _nums(result.visit_z),
+            "beyond_band": [bool(b) for b in result.beyond_band],
+            "predicted": _nums(p.median_original),
+            "lower": _nums(p.lower_original),
+            "upper": _nums(p.upper_original),
+        },
+        "regression_to_mean": result.regression_to_mean,
+    }
+    if result.scale == "log":
+        out["effect_ratio"] = _num(result.effect_ratio)
+    return out
+
+
+def _trajectory_plot(
+    result: TrajectoryComparison, endpoint: Endpoint, age0: float, concomitant: list[dict[str, Any]]
+) -> dict[str, Any]:
+    plot = result.plot
+
+    def days(ages: np.ndarray) -> list[float | None]:
+        return _nums((np.asarray(ages, dtype=float) - age0) * DAYS_PER_YEAR)
+
+    return {
+        "endpoint": endpoint.id,
+        "name": endpoint.name,
+        "unit": endpoint.unit,
+        "direction": endpoint.direction.value,
+        "observed": {
+            "day": days(plot.pre_ages) + days(plot.post_ages),
+            "age": _nums(plot.pre_ages) + _nums(plot.post_ages),
+            "value": _nums(plot.pre_values) + _nums(plot.post_values),
+            "phase": ["pre"] * len(plot.pre_ages) + ["post"] * len(plot.post_ages),
+        },
+        "prediction": {
+            "day": days(plot.grid_ages),
+            "age": _nums(plot.grid_ages),
+            "mean": _nums(plot.predicted_median),
+            "lower": _nums(plot.predicted_lower),
+            "upper": _nums(plot.predicted_upper),
+            "level": plot.level,
+        },
+        "population": {
+            "day": days(plot.grid_ages),
+            "mean": _nums(plot.population_median),
+            "lower": _nums(plot.population_lower),
+            "upper": _nums(plot.population_upper),
+        },
+        "concomitant": concomitant,
+    }
+
+
+def _continuous(
+    endpoint: Endpoint,
+    fit: Any,
+    patient: PatientRecord,
+    plan: ImprovementPlan,
+    concomitant: list[dict[str, Any]],
+) -> EndpointResult:
+    data = _measurements(patient, endpoint.id)
+    pre = data[data["day"] <= LAST_PRE_DAY]
+    post = data[data["day"] > LAST_PRE_DAY]
+    n_post = len(post)
+    short = n_post < plan.min_post_dose_visits
+    if not hasattr(fit, "random_effects_cov"):
+        return EndpointResult(
+            endpoint,
+            Status.insufficient,
+            f"the natural-history model of {endpoint.id!r} is not a growth curve",
+            post_data_short=short,
+        )
+    try:
+        model = _untreated_model(fit)
+        result = compare_trajectory(
+            model,
+            _age(patient, pre["day"].to_numpy()),
+            pre["value"].to_numpy(),
+            _age(patient, post["day"].to_numpy()),
+            post["value"].to_numpy(),
+            endpoint.direction.value,
+            alpha_one_sided=plan.alpha_one_sided,
+            prediction_level=plan.prediction_level,
+            min_fraction_beyond_band=plan.min_fraction_beyond_band,
+            min_post_visits=plan.min_post_dose_visits,
+        )
+    except (AnalysisError, ValueError) as exc:
+        return EndpointResult(
+            endpoint,
+            Status.insufficient,
+            f"the comparison could not be made: {exc}",
+            post_data_short=short,
+        )
+    flags = [f"{endpoint.id!r}: {f}" for f in result.flags]
+    if len(pre) == 0:
+        flags.append(
+            f"{endpoint.id!r}: no pre-treatment measurement; the untreated prediction is the population's, not the patient's own"
+        )
+    if getattr(fit, "converged", True) is False:
+        flags.append(f"{endpoint.id!r}: the natural-history model did not converge")
+    age_range = getattr(fit, "age_range", None)
+    ages = np.concatenate([result.plot.pre_ages, result.plot.post_ages])
+    if age_range is not None and ages.size and all(np.isfinite(age_range)):
+        lo, hi = float(age_range[0]), float(age_range[1])
+        if ages.min() < lo or ages.max() > hi:
+            flags.append(
+                f"{endpoint.id!r}: the patient's measurements span ages {ages.min():.2f}-{ages.max():.2f}, beyond the cohort's "
+                f"{lo:.2f}-{hi:.2f}: the untreated prediction extrapolates"
+            )
+    age0 = patient.case.diagnosis.age_at_first_dose_years
+    return EndpointResult(
+        endpoint,
+        Status(result.decision),
+        result.reason,
+        numbers=_trajectory_numbers(result, post["day"].to_numpy()),
+        plot=_trajectory_plot(result, endpoint, age0, concomitant),
+        flags=flags,
+        post_data_short=short,
+    )
+
+
+# ---------------------------------------------------------------------- count endpoints
+
+
+def _events_numbers(result: EventRateComparison) -> dict[str, Any]:
+    ratio = result.rate_ratio
+    post = result.posterior
+    lo, hi = post.interval(result.confidence)
+    return {
+        "analysis": "event rate and event-free gap against the untreated rate",
+        "decision": result.decision,
+        "reason": result.reason,
+        "pre_events": result.pre_events,
+        "pre_years": _num(result.pre_years),
+        "post_events": result.post_events,
+        "post_years": _num(result.post_years),
+        "follow_up_days": _num(result.follow_up_days),
+        "pre_rate_per_year": _num(result.pre_rate_per_year),
+        "post_rate_per_year": _num(result.post_rate_per_year),
+        "rate_ratio": None
+        if ratio is None
+        else {
+            "estimate": _num(ratio.estimate),
+            "lower": _num(ratio.lower),
+            "upper": _num(ratio.upper),
+            "confidence": ratio.confidence,
+            "p_value_one_sided": _num(ratio.p_value),
+        },
+        "untreated_rate": {
+            "cohort_rate_per_year": _num(result.cohort.rate_per_year),
+            "cohort_dispersion": _num(result.cohort.dispersion),
+            "patient_mean_per_year": _num(post.mean),
+            "patient_interval": [_num(lo), _num(hi)],
+            "posterior_shape": _num(post.shape),
+            "posterior_rate_years": _num(post.rate),
+        },
+        "longest_gap_days": _num(result.longest_gap_days),
+        "longest_gap": [_num(result.longest_gap_start), _num(result.longest_gap_end)],
+        "gap_probability": _num(result.gap_probability),
+        "post_count_probability": _num(result.post_count_probability),
+        "min_follow_up_days": _num(result.min_follow_up_days),
+        "regression_to_mean": result.regression_to_mean,
+    }
+
+
+def _events_plot(
+    result: EventRateComparison, endpoint: Endpoint, concomitant: list[dict[str, Any]]
+) -> dict[str, Any]:
+    plot = result.plot
+    return {
+        "endpoint": endpoint.id,
+        "name": endpoint.name,
+        "unit": endpoint.unit,
+        "direction": endpoint.direction.value,
+        "periods": {
+            "start_day": _nums(plot.period_start),
+            "end_day": _nums(plot.period_end),
+            "count": [int(c) for c in plot.period_count],
+        },
+        "longest_gap": None
+        if not math.isfinite(plot.gap_start)
+        else {"start_day": plot.gap_start, "end_day": plot.gap_end},
+        "rates_per_year": {
+            "cohort": _num(plot.cohort_rate_per_year),
+            "untreated_patient": _num(plot.untreated_rate_per_year),
+            "untreated_patient_interval": _nums(plot.untreated_rate_interval),
+            "pre": _num(plot.pre_rate_per_year),
+            "post": _num(plot.post_rate_per_year),
+        },
+        "concomitant": concomitant,
+    }
+
+
+def _count(
+    endpoint: Endpoint,
+    fit: Any,
+    patient: PatientRecord,
+    plan: ImprovementPlan,
+    concomitant: list[dict[str, Any]],
+) -> EndpointResult:
+    data = _event_periods(patient, endpoint.id)
+    post_days = (
+        float((data["end_day"].clip(lower=0) - data["start_day"].clip(lower=0)).sum())
+        if len(data)
+        else 0.0
+    )
+    if len(data) == 0:
+        return EndpointResult(
+            endpoint,
+            Status.insufficient,
+            f"no event record for {endpoint.id!r}",
+            post_data_short=True,
+        )
+    if not hasattr(fit, "rate_per_year"):
+        return EndpointResult(
+            endpoint,
+            Status.insufficient,
+            f"the natural-history model of {endpoint.id!r} is not an event-rate model",
+            post_data_short=post_days <= 0,
+        )
+    try:
+        untreated = UntreatedRate(float(fit.rate_per_year), float(fit.dispersion))
+        periods = EventPeriods(
+            data["start_day"].to_numpy(), data["end_day"].to_numpy(), data["count"].to_numpy()
+        )
+        result = compare_event_rates(
+            periods,
+            untreated,
+            confidence=1 - 2 * plan.alpha_one_sided,
+            max_rate_ratio=plan.max_rate_ratio,
+            max_gap_probability=plan.max_gap_probability,
+        )
+    except (AnalysisError, ValueError) as exc:
+        return EndpointResult(
+            endpoint,
+            Status.insufficient,
+            f"the comparison could not be made: {exc}",
+            post_data_short=post_days <= 0,
+        )
+    return EndpointResult(
+        endpoint,
+        Status(result.decision),
+        result.reason,
+        numbers=_events_numbers(result),
+        plot=_events_plot(result, endpoint, concomitant),
+        flags=[f"{endpoint.id!r}: {f}" for f in result.flags],
+        post_data_short=result.decision == "insufficient",
+    )
+
+
+# ---------------------------------------------------------------------- the verdict
+
+
+def _analyse(
+    endpoint: Endpoint,
+    fits: dict[str, Any],
+    errors: dict[str, str],
+    patient: PatientRecord,
+    plan: ImprovementPlan,
+    concomitant: list[dict[str, Any]],
+) -> EndpointResult:
+    if endpoint.kind == EndpointKind.time_to_event:
+        return EndpointResult(
+            endpoint,
+            Status.insufficient,
+            f"{endpoint.id!r} is a time-to-event endpoint: no single-patient comparison with the natural history is implemented",
+        )
+    fit = fits.get(endpoint.id)
+    if fit is None:
+        why = errors.get(endpoint.id, "the cohort has no data for it")
+        if endpoint.kind == EndpointKind.continuous:
+            short = (
+                int((_measurements(patient, endpoint.id)["day"] > LAST_PRE_DAY).sum())
+                < plan.min_post_dose_visits
+            )
+        else:
+            short = not (_event_periods(patient, endpoint.id)["end_day"] > 0).any()
+        return EndpointResult(
+            endpoint,
+            Status.insufficient,
+            f"no natural-history model of {endpoint.id!r}: {why}",
+            post_data_short=short,
+        )
+    if endpoint.kind == EndpointKind.continuous:
+        return _continuous(endpoint, fit, patient, plan, concomitant)
+    return _count(endpoint, fit, patient, plan, concomitant)
+
+
+def _assumptions(kinds: set[EndpointKind]) -> list[str]:
+    out = [
+        "The natural-history cohort's untreated course stands for the patient's own untreated course (same disease, comparable genotype, ages and standard of care).",
+        "The analysis plan's thresholds were fixed before the patient's post-dose data were seen.",
+    ]
+    if EndpointKind.continuous in kinds:
+        out += [
+            "Untreated, the patient's endpoint follows the cohort's linear mixed model on its declared scale (a linear course in age with normal subject deviations and residuals) also at the patient's ages.",
+            "Measurements on the day of the first dose (day 0) were taken before dosing and count as pre-treatment.",
+            "The model's variance components are taken as known; only the fixed effects' estimation uncertainty is propagated.",
+        ]
+    if EndpointKind.count in kinds:
+        out += [
+            "Untreated, the patient's events follow a Poisson process with a constant rate drawn from the cohort's gamma (negative binomial) distribution of subject rates.",
+            "Events in a multi-day period could fall anywhere in it, so only periods recorded with zero events count as event-free; time covered by no period is not event-free.",
+            "The cohort's rate and dispersion are taken as known (their estimation uncertainty is not propagated).",
+        ]
+    return out
+
+
+def _stop_reason(patient: PatientRecord) -> str:
+    """'The patient died on 2026-03-01 (day 50): reason', for a patient who stopped."""
+    outcome = patient.case.outcome
+    day = patient.day_of(outcome.date) if outcome.date is not None else None
+    when = f" on {outcome.date} (day {day})" if outcome.date is not None else ""
+    why = f": {outcome.reason}" if outcome.reason else ""
+    what = {
+        "died": "The patient died",
+        "withdrew": "The patient withdrew",
+        "lost_to_follow_up": "The patient was lost to follow-up",
+    }[outcome.status]
+    return f"{what}{when}{why}"
+
+
+def evaluate(ctx: AssessmentContext, patient: PatientRecord) -> Verdict:
+    """Criterion 5 for one patient: did the primary endpoint improve against the patient's predicted untreated course?"""
+    platform = ctx.dossier.platform
+    plan = platform.analysis_plan.improvement
+    primary = platform.primary_endpoint
+    name = CRITERION_NAMES[NUMBER]
+    patient_files = ctx.patient_files(patient, "case", "measurements", "events", "concomitant")
+    disease = platform.disease(patient.case.diagnosis.disease)
+    tables = ctx.dossier.cohorts.get(disease.cohort) if disease is not None else None
+    if disease is None or tables is None:
+        why = (
+            f"the patient's disease {patient.case.diagnosis.disease!r} is not among the platform's diseases"
+            if disease is None
+            else f"disease {disease.id!r} names cohort {disease.cohort!r}, which is not in {COHORT_FILE}"
+        )
+        return Verdict(
+            number=NUMBER,
+            name=name,
+            status=Status.insufficient,
+            summary=f"No natural history to compare with: {why}.",
+            method=METHOD,
+            evidence=ctx.evidence(*patient_files),
+        )
+
+    fits = cohort_fits(ctx, disease.cohort)
+    errors = cohort_fit_errors(ctx, disease.cohort)
+    concomitant = _concomitant_since(patient, _baseline_day(patient, primary))
+    results = {
+        e.id: _analyse(e, fits, errors, patient, plan, concomitant) for e in platform.endpoints
+    }
+    main = results[primary.id]
+
+    status, summary = main.status, f"{primary.name}: {main.reason}."
+    flags = list(main.flags)
+    outcome = patient.case.outcome.status
+    if outcome == "died":
+        status = Status.not_met
+        summary = f"{_stop_reason(patient)}. {summary}"
+    elif outcome in STOPPED and main.post_data_short:
+        status = Status.not_met
+        summary = f"{_stop_reason(patient)}, before {primary.name} could be assessed. {summary}"
+    elif outcome in STOPPED:
+        flags.append(_stop_reason(patient))
+    for change in concomitant:
+        flags.append(
+            f"concomitant change on day {change['day']:g} ({change['kind']}): {change['description']}; it can confound the improvement"
+        )
+    if concomitant:
+        summary += (
+            f" {len(concomitant)} concomitant change(s) since baseline could confound it: "
+            + "; ".join(f"{c['kind']} on day {c['day']:g}" for c in concomitant)
+            + "."
+        )
+
+    numbers: dict[str, Any] = {
+        "cohort": disease.cohort,
+        "primary_endpoint": primary.id,
+        "thresholds": plan.model_dump(mode="json"),
+        "outcome_status": outcome,
+        "age_at_first_dose": patient.case.diagnosis.age_at_first_dose_years,
+        "primary": {
+            "endpoint": primary.id,
+            "kind": primary.kind.value,
+            "status": main.status.value,
+            "reason": main.reason,
+            **main.numbers,
+        },
+        "supportive": {},
+        "concomitant_since_baseline": concomitant,
+    }
+    plots: dict[str, Any] = {"supportive": {}, "supportive_events": {}}
+    if main.plot is not None:
+        plots["trajectory" if primary.kind == EndpointKind.continuous else "events"] = main.plot
+    for endpoint in platform.endpoints:
+        if endpoint.id == primary.id:
+            continue
+        res = results[endpoint.id]
+        numbers["supportive"][endpoint.id] = {
+            "kind": endpoint.kind.value,
+            "status": res.status.value,
+            "reason": res.reason,
+            **res.numbers,
+        }
+        flags.extend(f"supportive endpoint {f}" for f in res.flags)
+        if res.plot is not None:
+            plots[
+                "supportive" if endpoint.kind == EndpointKind.continuous else "supportive_events"
+            ][endpoint.id] = res.plot
+
+    kinds = {primary.kind} | {e.kind for e in platform.endpoints if results[e.id].numbers}
+    evidence_paths = [COHORT_FILE, *tables.files, *patient_files]
+    return Verdict(
+        number=NUMBER,
+        name=name,
+        status=status,
+        summary=summary,
+        method=METHOD,
+        assumptions=_assumptions(kinds),
+        numbers=numbers,
+        evidence=ctx.evidence(*evidence_paths),
+        flags=flags,
+        plots=plots,
+    )

@@ -1,0 +1,280 @@
+"""Criterion 2, the therapy targets the cause: does the guide or ASO act on the patient's variant?
+
+Builds the patient's allele from the platform's reference FASTA and the targeted variant, then
+checks a guide with :func:`pmpath.mechanism.verify_guide` (base editors, nucleases) or an ASO with
+:func:`pmpath.mechanism.verify_aso`. ``Verdict.plots["alignment"]`` holds the text alignment
+(lines) of the therapy against the patient's sequence, with the editing window and variant marked.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pmpath.dossier import PatientRecord
+from pmpath.dossier.load import PLATFORM_FILE
+from pmpath.dossier.model import EditorSpec, Modality
+from pmpath.errors import AnalysisError
+from pmpath.mechanism import (
+    AsoVerification,
+    Editor,
+    FastaReference,
+    GuideVerification,
+    SequenceVariant,
+    TargetSite,
+    verify_aso,
+    verify_guide,
+)
+from pmpath.pathway.context import AssessmentContext
+from pmpath.pathway.criteria.cause import variant_label
+from pmpath.pathway.verdict import CRITERION_NAMES, Status, Verdict
+
+NUMBER = 2
+
+# what each base editor converts when the platform's editor spec leaves it out
+DEFAULT_CONVERSION = {
+    Modality.adenine_base_editor: ("A", "G"),
+    Modality.cytosine_base_editor: ("C", "T"),
+}
+
+GUIDE_METHOD = (
+    "The patient's allele is built from the platform's reference FASTA around the targeted variant (ref allele "
+    "checked, alt applied). The spacer is searched on both strands of that sequence, followed by the editor's PAM "
+    "(IUPAC), counting mismatches (Hamming). Protospacer positions are counted from the PAM-distal end (1-based). "
+    "Base editor: met when the spacer matches exactly next to a valid PAM, the variant lies in the editing window, "
+    "and the patient's base there is the one the editor converts on the protospacer strand; mechanism 'corrects' "
+    "when the conversion restores the reference allele, 'works_around' otherwise. Nuclease: met when the cut (3 bp "
+    "upstream of the PAM) is within max_cut_distance bp of the variant; mechanism 'works_around' (disruption)."
+)
+ASO_METHOD = (
+    "The patient's allele is built from the platform's reference FASTA around the targeted variant (ref allele "
+    "checked, alt applied). The ASO's target RNA, its reverse complement, is searched on both strands; the strand "
+    "where it lies is the gene's sense strand. Met when the ASO pairs exactly with the patient's allele and covers "
+    "the variant (or, when the case declares therapy.acts_on, overlaps that site); mechanism 'works_around' "
+    "(splice switching or knockdown leave the variant in place). When the variant lies under the ASO, mismatches "
+    "against the reference allele are reported (allele selectivity)."
+)
+
+
+def reference_for(ctx: AssessmentContext) -> FastaReference:
+    """The platform's reference FASTA, opened once per assessment."""
+    key = "mechanism/reference_fasta"
+    if key not in ctx.cache:
+        ctx.cache[key] = FastaReference(ctx.dossier.root / ctx.dossier.platform.reference_fasta)
+    return ctx.cache[key]
+
+
+def _editor(modality: Modality, spec: EditorSpec | None, assumptions: list[str]) -> Editor:
+    spec = spec or EditorSpec()
+    edit_from, edit_to = spec.edit_from, spec.edit_to
+    if modality in DEFAULT_CONVERSION and (edit_from is None or edit_to is None):
+        edit_from, edit_to = DEFAULT_CONVERSION[modality]
+        assumptions.append(
+            f"the editor spec does not name its conversion; {edit_from}>{edit_to} assumed for {modality.value}"
+        )
+    if modality not in DEFAULT_CONVERSION:
+        edit_from = edit_to = None
+    return Editor(
+        pam=spec.pam,
+        protospacer_length=spec.protospacer_length,
+        editing_window=tuple(spec.editing_window),
+        edit_from=edit_from,
+        edit_to=edit_to,
+    )
+
+
+def _guide_numbers(result: GuideVerification) -> dict[str, Any]:
+    hit, editor = result.hit, result.editor
+    numbers: dict[str, Any] = {
+        "pam_pattern": editor.pam,
+        "protospacer_length": editor.protospacer_length,
+        "spacer_length": len(result.spacer),
+        "n_perfect_hits": len(result.perfect_hits),
+        "variant_positions": list(result.variant_positions),
+        "mechanism_class": result.mechanism_class.value if result.mechanism_class else None,
+    }
+    if hit is not None:
+        numbers.update(
+            {
+                "strand": hit.strand,
+                "chrom": hit.chrom,
+                "protospacer_start": hit.protospacer_start,
+                "protospacer_end": hit.protospacer_end,
+                "pam": hit.pam,
+                "pam_start": hit.pam_start,
+                "pam_end": hit.pam_end,
+                "pam_matches": hit.pam_matches,
+                "n_mismatches": len(hit.mismatches),
+                "mismatches": [
+                    {
+                        "position": m.position,
+                        "guide": m.guide_base,
+                        "target": m.target_base,
+                        "genomic_position": m.genomic_position,
+                    }
+                    for m in hit.mismatches
+                ],
+            }
+        )
+    if editor.is_base_editor:
+        numbers.update(
+            {
+                "edit": f"{editor.edit_from}>{editor.edit_to}",
+                "editing_window": list(editor.editing_window),
+                "in_window": result.in_window,
+                "variant_bases": result.variant_bases,
+                "reference_bases": result.reference_bases,
+                "restores_reference": result.restores_reference,
+                "bystander_positions": [b.position for b in result.bystanders],
+                "n_bystanders": len(result.bystanders),
+                "edited_protospacer": result.edited_protospacer,
+            }
+        )
+    else:
+        numbers.update(
+            {"cut_distance": result.cut_distance, "max_cut_distance": editor.max_cut_distance}
+        )
+    if result.reference_hit is not None:
+        numbers["reference_allele_mismatches"] = len(result.reference_hit.mismatches)
+        numbers["reference_allele_pam_matches"] = result.reference_hit.pam_matches
+    return numbers
+
+
+def _aso_numbers(result: AsoVerification) -> dict[str, Any]:
+    hit = result.hit
+    numbers: dict[str, Any] = {
+        "aso_length": len(result.aso),
+        "gene_strand": result.gene_strand,
+        "strand_inferred": result.strand_inferred,
+        "n_perfect_hits": len(result.perfect_hits),
+        "covers_variant": result.covers_variant,
+        "variant_positions": list(result.variant_positions),
+        "mechanism_class": result.mechanism_class.value if result.mechanism_class else None,
+        "allele_selective": result.allele_selective,
+        "reference_allele_mismatches": None
+        if result.reference_mismatches is None
+        else len(result.reference_mismatches),
+    }
+    if hit is not None:
+        numbers.update(
+            {
+                "chrom": hit.chrom,
+                "binding_start": hit.start,
+                "binding_end": hit.end,
+                "target": hit.target,
+                "n_mismatches": len(hit.mismatches),
+                "mismatches": [
+                    {
+                        "position": m.position,
+                        "aso": m.aso_base,
+                        "target": m.target_base,
+                        "genomic_position": m.genomic_position,
+                    }
+                    for m in hit.mismatches
+                ],
+            }
+        )
+    if result.site is not None:
+        numbers.update(
+            {
+                "site": f"{result.site.chrom}:{result.site.start}-{result.site.end}",
+                "site_description": result.site.description,
+                "site_overlap": result.site_overlap,
+            }
+        )
+    return numbers
+
+
+def evaluate(ctx: AssessmentContext, patient: PatientRecord) -> Verdict:
+    """Criterion 2 for ``patient``."""
+    platform = ctx.dossier.platform
+    therapy = patient.case.therapy
+    modality = platform.modality
+    is_aso = modality in (Modality.splice_switching_aso, Modality.gapmer_aso)
+    evidence = ctx.evidence(
+        PLATFORM_FILE, platform.reference_fasta, *ctx.patient_files(patient, "case", "variants_vcf")
+    )
+    assumptions = [
+        f"coordinates are on {platform.genome_build}, the build of {platform.reference_fasta}"
+    ]
+    method = ASO_METHOD if is_aso else GUIDE_METHOD
+
+    def verdict(status: Status, summary: str, **extra: Any) -> Verdict:
+        return Verdict(
+            number=NUMBER,
+            name=CRITERION_NAMES[NUMBER],
+            status=status,
+            summary=summary,
+            method=method,
+            assumptions=assumptions,
+            evidence=evidence,
+            **extra,
+        )
+
+    if therapy.target_variant >= len(patient.variants):
+        return verdict(
+            Status.insufficient,
+            f"therapy.target_variant is {therapy.target_variant} but the case declares {len(patient.variants)} variant(s)",
+        )
+    declared = patient.variants[therapy.target_variant]
+    flags: list[str] = []
+    disease = platform.disease(patient.case.diagnosis.disease)
+    if disease is not None and declared.gene != disease.gene:
+        flags.append(
+            f"the targeted variant is in {declared.gene}, not in the disease's gene {disease.gene}"
+        )
+    label = variant_label(declared)
+    try:
+        variant = SequenceVariant(declared.chrom, declared.pos, declared.ref, declared.alt)
+        reference = reference_for(ctx)
+        if is_aso:
+            site = therapy.acts_on
+            acts_on = (
+                TargetSite(site.chrom, site.start, site.end, site.description) if site else None
+            )
+            result: GuideVerification | AsoVerification = verify_aso(
+                reference, variant, therapy.targeting_sequence, acts_on
+            )
+            numbers = _aso_numbers(result)
+            if (
+                modality == Modality.gapmer_aso
+                and result.hit is not None
+                and not result.covers_variant
+            ):
+                flags.append(
+                    "the gapmer binds away from the variant, so it pairs with the reference allele too: it would knock down both alleles"
+                )
+            if result.gene_strand is not None and result.strand_inferred:
+                assumptions.append(
+                    f"gene strand inferred as {result.gene_strand} from where the ASO's target lies"
+                )
+        else:
+            editor = _editor(modality, platform.editor, assumptions)
+            result = verify_guide(reference, variant, therapy.targeting_sequence, editor)
+            numbers = _guide_numbers(result)
+            if not editor.is_base_editor:
+                assumptions.append(
+                    f"a nuclease counts as acting on the variant when it cuts within {editor.max_cut_distance} bp of it (NHEJ indels cluster at the cut)"
+                )
+    except (AnalysisError, ValueError) as exc:
+        return verdict(
+            Status.insufficient, str(exc), numbers={"target_variant": label}, flags=flags
+        )
+
+    numbers["target_variant"] = label
+    status = Status(result.status.value)
+    summary = f"{label}: {result.reason}"
+    if modality == Modality.prime_editor:
+        # the spacer is located like a nuclease's; the correction itself is written in the pegRNA's template
+        flags.extend(n for n in result.notes if not n.startswith("nuclease"))
+        numbers["mechanism_class"] = None
+        if isinstance(result, GuideVerification) and result.perfect_hits:
+            status = Status.insufficient
+            summary = (
+                f"{label}: the spacer matches the patient's allele with its nick {result.cut_distance} bp from the variant, "
+                "but whether the edit corrects it depends on the pegRNA's template, which the dossier does not carry"
+            )
+    else:
+        flags.extend(result.notes)
+    return verdict(
+        status, summary, numbers=numbers, flags=flags, plots={"alignment": result.alignment_lines()}
+    )

@@ -1,0 +1,338 @@
+"""The HTML report: a platform overview, one page per patient, interactive plots and static SVGs.
+
+Everything the pages need is written into the report directory (plotly.js once, as
+``assets/plotly.min.js``), so the report opens offline and links to nothing outside itself. All
+text from the dossier is escaped by Jinja2's autoescaping. The same assessment gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import numbers
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import jinja2
+import numpy as np
+from markupsafe import Markup
+
+from pmpath.pathway.assessment import Assessment, PatientAssessment
+from pmpath.pathway.verdict import CRITERION_NAMES, Verdict
+from pmpath.report.plots import (
+    Chart,
+    CriterionGraphics,
+    RecordTable,
+    TextBlock,
+    criterion_graphics,
+    plotly_config_json,
+)
+
+if TYPE_CHECKING:
+    from pmpath.dossier import Dossier
+
+PLOTLY_ASSET = "assets/plotly.min.js"
+STATUS_SYMBOLS = {"met": "✓", "not_met": "✗", "insufficient": "?"}
+STATUS_TEXT = {"met": "met", "not_met": "not met", "insufficient": "insufficient"}
+PLATFORM_STATUS_TEXT = {
+    "collecting": "collecting evidence",
+    "ready_for_marketing_authorization": "ready for marketing authorization",
+}
+LIST_PREVIEW = 20  # longer lists of numbers are cut with "… and N more"
+
+
+# --- numbers as readable tables ------------------------------------------------------------------
+
+
+def format_value(value: Any) -> str:
+    """A scalar as text: floats to 4 significant digits, ``None`` as a dash, booleans as yes/no."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool | np.bool_):
+        return "yes" if value else "no"
+    if isinstance(value, numbers.Integral):
+        return str(int(value))
+    if isinstance(value, numbers.Real):
+        x = float(value)
+        if math.isnan(x):
+            return "NaN"
+        if math.isinf(x):
+            return "∞" if x > 0 else "−∞"
+        if x == 0:
+            return "0"
+        exponent = math.floor(math.log10(abs(x)))
+        if 4 <= exponent < 6:  # 12345.6 -> 12350 rather than 1.235e+04
+            return f"{round(x, 3 - exponent):.0f}"
+        return f"{x:.4g}"
+    if isinstance(value, Enum):
+        return format_value(value.value)
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def humanize(key: Any) -> str:
+    text = str(key).replace("_", " ")
+    return text[:1].upper() + text[1:]
+
+
+@dataclass(frozen=True)
+class Scalar:
+    kind: ClassVar[str] = "scalar"
+    text: str
+    numeric: bool = False  # right-aligned in tables
+
+
+@dataclass(frozen=True)
+class Definitions:
+    """Key-value pairs; each item is (label, raw key, value node)."""
+
+    kind: ClassVar[str] = "definitions"
+    items: tuple[tuple[str, str, Node], ...]
+
+
+@dataclass(frozen=True)
+class Table:
+    """Rows of cells under columns of (label, raw key)."""
+
+    kind: ClassVar[str] = "table"
+    columns: tuple[tuple[str, str], ...]
+    rows: tuple[tuple[Node, ...], ...]
+
+
+@dataclass(frozen=True)
+class Items:
+    kind: ClassVar[str] = "items"
+    items: tuple[Node, ...]
+
+
+Node = Scalar | Definitions | Table | Items
+
+
+def _is_scalar(value: Any) -> bool:
+    return not isinstance(value, Mapping | list | tuple | np.ndarray)
+
+
+def _is_flat(value: Any) -> bool:
+    """A scalar or a list of scalars: fits in one table cell."""
+    if isinstance(value, list | tuple | np.ndarray):
+        return all(_is_scalar(v) for v in value)
+    return _is_scalar(value)
+
+
+def _columns(rows: Sequence[Mapping[str, Any]]) -> list[str]:
+    return list(dict.fromkeys(str(k) for row in rows for k in row))
+
+
+def display(value: Any) -> Node:
+    """Turn a verdict's numbers into nodes the template draws as definition lists and tables.
+
+    A mapping becomes a definition list, a mapping of flat mappings a table with one row per key,
+    a list of mappings a table with one row per item, a list of scalars one comma-separated line.
+    """
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
+    if isinstance(value, Mapping):
+        if not value:
+            return Scalar("—")
+        inner = list(value.values())
+        if all(
+            isinstance(v, Mapping) and v and all(_is_flat(x) for x in v.values()) for v in inner
+        ):
+            columns = _columns(inner)
+            rows = tuple(
+                (Scalar(str(k)), *(display(row[c]) if c in row else Scalar("") for c in columns))
+                for k, row in value.items()
+            )
+            return Table((("", ""), *((humanize(c), c) for c in columns)), rows)
+        return Definitions(tuple((humanize(k), str(k), display(v)) for k, v in value.items()))
+    if isinstance(value, list | tuple):
+        if not value:
+            return Scalar("(none)")
+        if all(isinstance(v, Mapping) for v in value):
+            columns = _columns(value)
+            rows = tuple(
+                tuple(display(row[c]) if c in row else Scalar("") for c in columns) for row in value
+            )
+            return Table(tuple((humanize(c), c) for c in columns), rows)
+        if all(_is_scalar(v) for v in value):
+            shown = ", ".join(format_value(v) for v in value[:LIST_PREVIEW])
+            if len(value) > LIST_PREVIEW:
+                shown += f", … and {len(value) - LIST_PREVIEW} more"
+            return Scalar(shown)
+        return Items(tuple(display(v) for v in value))
+    numeric = isinstance(value, numbers.Real) and not isinstance(value, bool | np.bool_)
+    return Scalar(format_value(value), numeric)
+
+
+# --- page models ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlotView:
+    div_id: str
+    title: str
+    figure_json: Markup  # already safe inside <script>
+    svg_href: str
+
+
+@dataclass
+class CriterionView:
+    verdict: Verdict
+    anchor: str
+    numbers: Node
+    graphics: list[PlotView | TextBlock | tuple[str, Node]] = field(default_factory=list)
+    notes: tuple[str, ...] = ()
+
+
+@dataclass
+class PatientView:
+    patient: PatientAssessment
+    page: str  # file name inside patients/
+    criteria: list[CriterionView]
+    concomitant_columns: list[str]
+
+    @property
+    def has_plots(self) -> bool:
+        return any(isinstance(g, PlotView) for c in self.criteria for g in c.graphics)
+
+
+def _file_names(ids: Sequence[str]) -> list[str]:
+    """A safe, distinct file-name stem for each patient id (ids are identifiers, but be sure)."""
+    seen: set[str] = set()
+    out = []
+    for pid in ids:
+        stem = re.sub(r"[^A-Za-z0-9._-]+", "_", pid).strip(".") or "patient"
+        candidate, k = stem, 2
+        while candidate.lower() in seen:
+            candidate, k = f"{stem}-{k}", k + 1
+        seen.add(candidate.lower())
+        out.append(candidate)
+    return out
+
+
+def criterion_anchor(number: int) -> str:
+    return f"criterion-{number}"
+
+
+def _criterion_view(
+    verdict: Verdict, stem: str, plots_dir: Path, used_svgs: set[str]
+) -> CriterionView:
+    graphics: CriterionGraphics = criterion_graphics(verdict)
+    views: list[PlotView | TextBlock | tuple[str, Node]] = []
+    for item in graphics.items:
+        if isinstance(item, Chart):
+            base = f"{stem}_{verdict.number}_{item.name}"
+            name, k = base, 2
+            while name.lower() in used_svgs:
+                name, k = f"{base}-{k}", k + 1
+            used_svgs.add(name.lower())
+            (plots_dir / f"{name}.svg").write_bytes(item.svg())
+            views.append(
+                PlotView(
+                    f"plot-{name}", item.title, Markup(item.plotly_json()), f"../plots/{name}.svg"
+                )
+            )
+        elif isinstance(item, TextBlock):
+            views.append(item)
+        elif isinstance(item, RecordTable):
+            views.append((item.title, display(list(item.rows))))
+    return CriterionView(
+        verdict, criterion_anchor(verdict.number), display(verdict.numbers), views, graphics.notes
+    )
+
+
+def _patient_view(
+    patient: PatientAssessment, stem: str, plots_dir: Path, used_svgs: set[str]
+) -> PatientView:
+    criteria = [
+        _criterion_view(v, stem, plots_dir, used_svgs)
+        for v in sorted(patient.criteria, key=lambda v: v.number)
+    ]
+    columns = list(
+        dict.fromkeys(["study_day", "kind", "description", *_columns(patient.concomitant)])
+    )
+    return PatientView(patient, f"{stem}.html", criteria, columns)
+
+
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("pmpath.report", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["fmt"] = format_value
+    env.filters["humanize"] = humanize
+    env.globals.update(
+        STATUS_SYMBOLS=STATUS_SYMBOLS,
+        STATUS_TEXT=STATUS_TEXT,
+        PLATFORM_STATUS_TEXT=PLATFORM_STATUS_TEXT,
+        CRITERION_NAMES=CRITERION_NAMES,
+        criterion_anchor=criterion_anchor,
+    )
+    return env
+
+
+def render_html(assessment: Assessment, dossier: Dossier | None, out_dir: Path) -> None:
+    """Write ``index.html``, ``patients/<id>.html``, ``plots/*.svg`` and ``assets/plotly.min.js``.
+
+    Parameters
+    ----------
+    assessment
+        What to report; everything on the pages comes from it.
+    dossier
+        Accepted for the report writer's signature and not used: the assessment carries all the
+        report shows.
+    out_dir
+        An existing (usually empty, temporary) directory to write into.
+    """
+    out_dir = Path(out_dir)
+    plots_dir = out_dir / "plots"
+    patients_dir = out_dir / "patients"
+    plots_dir.mkdir(parents=True, exist_ok=True)
+    patients_dir.mkdir(parents=True, exist_ok=True)
+    env = _environment()
+
+    stems = _file_names([p.id for p in assessment.patients])
+    used_svgs: set[str] = set()
+    views = [
+        _patient_view(p, stem, plots_dir, used_svgs)
+        for p, stem in zip(assessment.patients, stems, strict=True)
+    ]
+    numbers = sorted(
+        {c.number for p in assessment.patients for c in p.criteria} | set(CRITERION_NAMES)
+    )
+    page_of = {v.patient.id: v.page for v in views}
+
+    common = {
+        "assessment": assessment,
+        "platform": assessment.platform,
+        "version": assessment.pmpath_version,
+    }
+    index = env.get_template("index.html").render(
+        **common, views=views, numbers=numbers, page_of=page_of, root=""
+    )
+    _write_text(out_dir / "index.html", index)
+    patient_template = env.get_template("patient.html")
+    config = Markup(plotly_config_json())
+    for view in views:
+        page = patient_template.render(
+            **common, view=view, root="../", plotly_src=f"../{PLOTLY_ASSET}", plotly_config=config
+        )
+        _write_text(patients_dir / view.page, page)
+    if any(v.has_plots for v in views):
+        from plotly.offline import get_plotlyjs
+
+        _write_text(out_dir / PLOTLY_ASSET, get_plotlyjs())
+
+
+def _write_text(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8", newline="\n")

@@ -1,0 +1,138 @@
+"""End to end: the command line on the bundled examples and the contract other tools rely on."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from pmpath.cli import app
+from pmpath.examples import EXAMPLES, example_path
+
+MINIMAL = Path(__file__).parent / "fixtures" / "minimal"
+runner = CliRunner()
+
+
+def run(*args: str):
+    return runner.invoke(app, list(args), catch_exceptions=False)
+
+
+def check_contract(data: dict) -> None:
+    assert set(data) >= {"platform", "patients", "inputs", "pmpath_version"}
+    platform = data["platform"]
+    assert platform["status"] in ("collecting", "ready_for_marketing_authorization")
+    assert isinstance(platform["streak"], int) and platform["required_consecutive"] >= 1
+    assert {"id"} <= set(platform)
+    for patient in data["patients"]:
+        assert {
+            "id",
+            "first_dose",
+            "success",
+            "counts_toward_platform",
+            "criteria",
+            "adverse_events",
+        } <= set(patient)
+        assert [c["number"] for c in patient["criteria"]] == [1, 2, 3, 4, 5]
+        for c in patient["criteria"]:
+            assert c["status"] in ("met", "not_met", "insufficient")
+            assert {"name", "summary", "method", "numbers", "evidence"} <= set(c)
+            for e in c["evidence"]:
+                assert (
+                    not e["path"].startswith("/")
+                    and "\\" not in e["path"]
+                    and len(e["sha256"]) == 64
+                )
+    for entry in data["inputs"]:
+        assert len(entry["sha256"]) == 64 and not entry["path"].startswith("/")
+
+
+@pytest.fixture(scope="module")
+def example_reports(tmp_path_factory) -> dict[str, Path]:
+    out = {}
+    for name in EXAMPLES:
+        target = tmp_path_factory.mktemp(name) / "report"
+        result = run("assess", str(example_path(name)), "--out", str(target))
+        assert result.exit_code == 0, result.output
+        out[name] = target
+    return out
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_assess_writes_report_and_contract_json(example_reports, name: str) -> None:
+    out = example_reports[name]
+    assert (out / "index.html").is_file()
+    data = json.loads((out / "assessment.json").read_text())
+    check_contract(data)
+    # every input recorded with the hash of its raw bytes
+    import hashlib
+
+    root = example_path(name)
+    for entry in data["inputs"]:
+        assert hashlib.sha256((root / entry["path"]).read_bytes()).hexdigest() == entry["sha256"]
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_assessment_json_is_byte_identical_across_runs(
+    example_reports, tmp_path: Path, name: str
+) -> None:
+    again = tmp_path / "again"
+    assert run("assess", str(example_path(name)), "--out", str(again), "--quiet").exit_code == 0
+    assert (again / "assessment.json").read_bytes() == (
+        example_reports[name] / "assessment.json"
+    ).read_bytes()
+
+
+def test_validate_clean_and_broken(tmp_path: Path) -> None:
+    result = run("validate", str(MINIMAL))
+    assert result.exit_code == 0 and "valid" in result.output
+    broken = tmp_path / "broken"
+    shutil.copytree(MINIMAL, broken)
+    (broken / "patients/P1/engagement.csv").unlink()
+    text = (
+        (broken / "patients/P1/measurements.csv")
+        .read_text()
+        .replace("-30,protein_tolerance", "-30,bogus")
+    )
+    (broken / "patients/P1/measurements.csv").write_text(text)
+    result = runner.invoke(app, ["validate", str(broken)])
+    assert result.exit_code == 2
+    assert "patients/P1/measurements.csv:3: endpoint: unknown endpoint 'bogus'" in result.stderr
+    assert "patients/P1/case.yaml:" in result.stderr and "engagement" in result.stderr
+
+
+def test_assess_invalid_dossier_exits_2_and_writes_nothing(tmp_path: Path) -> None:
+    broken = tmp_path / "broken"
+    shutil.copytree(MINIMAL, broken)
+    (broken / "platform.yaml").write_text("id: [unclosed\n")
+    result = runner.invoke(app, ["assess", str(broken), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2 and "platform.yaml:" in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_schema_command_writes_json_schema(tmp_path: Path) -> None:
+    result = run("schema", "--out", str(tmp_path))
+    assert result.exit_code == 0
+    schema = json.loads((tmp_path / "case.schema.json").read_text())
+    assert "therapy" in schema["properties"] and "dosing" in schema["required"]
+    assert json.loads((tmp_path / "platform.schema.json").read_text())["title"] == "Platform"
+
+
+def test_demo_assesses_both_examples(tmp_path: Path) -> None:
+    result = run("demo", "--out", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    for name in EXAMPLES:
+        assert (tmp_path / name / "index.html").is_file()
+        check_contract(json.loads((tmp_path / name / "assessment.json").read_text()))
+
+
+def test_console_script_help() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "pmpath", "--help"], capture_output=True, text=True, check=True
+    )
+    for command in ("init", "validate", "assess", "demo", "schema"):
+        assert command in done.stdout

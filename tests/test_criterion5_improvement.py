@@ -1,0 +1,255 @@
+"""Criterion 5 end to end: small synthetic dossiers written to tmp_path, read by the real loader,
+natural history fitted by criterion 3's `cohort_fits`, and judged by the improvement adapter.
+
+The cohort and the patient are simulated from known models, so whether the patient truly improved
+is known: the untreated patient continues the cohort's course, the treated one is 15 points (about
+three prediction SDs) above it, or has a tenth of the cohort's event rate.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from pmpath.dossier import load_dossier
+from pmpath.pathway.context import AssessmentContext
+from pmpath.pathway.criteria.improvement import evaluate
+from pmpath.pathway.verdict import Status
+from pmpath.report.plots import criterion_graphics
+
+FIRST_DOSE = "2025-01-10"
+AGE_AT_DOSE = 8.0
+PRE_DAYS = [-720, -540, -360, -180, -1]  # CDISC study days; -1 is the day before the first dose
+POST_DAYS = [90, 180, 270, 365, 450]
+
+
+def write_dossier(
+    root: Path,
+    *,
+    benefit: float = 15.0,
+    post_days: list[int] = POST_DAYS,
+    outcome: dict | None = None,
+    primary: str = "score",
+    rate_ratio: float = 1.0,
+) -> Path:
+    rng = np.random.default_rng(7)
+    (root / "natural_history").mkdir(parents=True)
+    (root / "patients" / "p1").mkdir(parents=True)
+    (root / "ref.fa").write_text(">chr1\nACGTACGTACGTACGTACGT\n")
+    endpoints = [
+        {
+            "id": "score",
+            "name": "Motor score",
+            "kind": "continuous",
+            "unit": "{score}",
+            "direction": "higher_is_better",
+        },
+        {
+            "id": "crises",
+            "name": "Metabolic crises",
+            "kind": "count",
+            "unit": "{crises}",
+            "direction": "lower_is_better",
+        },
+    ]
+    for e in endpoints:
+        e["role"] = "primary" if e["id"] == primary else "supportive"
+    platform = {
+        "id": "plat",
+        "name": "Test platform",
+        "synthetic": True,
+        "modality": "splice_switching_aso",
+        "genome_build": "GRCh38",
+        "reference_fasta": "ref.fa",
+        "data_cutoff": "2026-12-31",
+        "invariant_components": [
+            {"name": "backbone", "description": "2'-MOE phosphorothioate", "version": "1"}
+        ],
+        "variable_component": {"kind": "aso", "description": "patient-specific ASO"},
+        "diseases": [
+            {
+                "id": "dis",
+                "name": "Test disease",
+                "gene": "ABC1",
+                "inheritance": "autosomal_recessive",
+                "cohort": "nh",
+            }
+        ],
+        "endpoints": endpoints,
+        "analysis_plan": {"fixed_on": "2024-01-01"},
+    }
+    (root / "platform.yaml").write_text(yaml.safe_dump(platform, sort_keys=False))
+
+    # cohort: score = 60 - 6 (age - 8) with subject SDs 6 (level) and 2 (slope), noise SD 3;
+    # crises at 24 a year with gamma-distributed subject rates (dispersion 0.3)
+    subjects = [f"S{i:03d}" for i in range(40)]
+    pd.DataFrame({"subject": subjects}).to_csv(
+        root / "natural_history" / "subjects.csv", index=False
+    )
+    rows, windows = [], []
+    for s in subjects:
+        start = rng.uniform(4, 10)
+        b0, b1 = 60 + rng.normal(0, 6), -6 + rng.normal(0, 2)
+        for age in start + np.arange(6.0):
+            rows.append(
+                (s, round(age, 3), "score", round(b0 + b1 * (age - 8) + rng.normal(0, 3), 3))
+            )
+        rate = 24 * rng.gamma(1 / 0.3, 0.3)
+        windows.append(
+            (s, round(start, 3), round(start + 2, 3), "crises", int(rng.poisson(rate * 2)))
+        )
+    pd.DataFrame(rows, columns=["subject", "age", "endpoint", "value"]).to_csv(
+        root / "natural_history" / "scores.csv", index=False
+    )
+    pd.DataFrame(windows, columns=["subject", "age_start", "age_end", "endpoint", "count"]).to_csv(
+        root / "natural_history" / "crises.csv", index=False
+    )
+    cohort = {
+        "cohorts": [
+            {
+                "id": "nh",
+                "disease": "dis",
+                "provenance": {"source": "simulation", "collection": "synthetic"},
+                "subjects": {"path": "subjects.csv"},
+                "data": [
+                    {"kind": "longitudinal", "path": "scores.csv", "units": {"score": "{score}"}},
+                    {"kind": "events", "path": "crises.csv", "units": {"crises": "{crises}"}},
+                ],
+            }
+        ]
+    }
+    (root / "natural_history" / "cohort.yaml").write_text(yaml.safe_dump(cohort, sort_keys=False))
+
+    # the patient: their own untreated course, plus the benefit after the first dose
+    def day(study_day: int) -> int:
+        return study_day - 1 if study_day > 0 else study_day
+
+    measurements = []
+    for sd in PRE_DAYS + post_days:
+        age = AGE_AT_DOSE + day(sd) / 365.25
+        value = 57 - 5.5 * (age - 8) + rng.normal(0, 3) + (benefit if sd > 0 else 0.0)
+        measurements.append((sd, "score", round(value, 2), "{score}"))
+    pd.DataFrame(measurements, columns=["study_day", "endpoint", "value", "unit"]).to_csv(
+        root / "patients" / "p1" / "measurements.csv", index=False
+    )
+    # events: the year before in one period, then monthly periods for a year
+    events = [(-365, -1, "crises", int(rng.poisson(26)))]
+    for m in range(12):
+        events.append(
+            (1 + 30 * m, 30 * (m + 1), "crises", int(rng.poisson(26 * rate_ratio * 30 / 365.25)))
+        )
+    pd.DataFrame(events, columns=["start_study_day", "end_study_day", "endpoint", "count"]).to_csv(
+        root / "patients" / "p1" / "events.csv", index=False
+    )
+    pd.DataFrame(
+        [
+            (-1000, "medication", "started carnitine long before the first measurement"),
+            (100, "diet", "protein liberalized"),
+        ],
+        columns=["study_day", "kind", "description"],
+    ).to_csv(root / "patients" / "p1" / "concomitant.csv", index=False)
+    case = {
+        "id": "p1",
+        "synthetic": True,
+        "diagnosis": {
+            "disease": "dis",
+            "basis": "molecular",
+            "sex": "female",
+            "age_at_first_dose_years": AGE_AT_DOSE,
+        },
+        "therapy": {
+            "product_id": "ASO-1",
+            "batch": "B1",
+            "components": [{"name": "backbone", "version": "1"}],
+            "targeting_sequence": "ACGTACGTACGTACGTACGT",
+        },
+        "dosing": [{"date": FIRST_DOSE, "dose": 1.0, "unit": "mg/kg"}],
+        "measurements": "measurements.csv",
+        "events": "events.csv",
+        "concomitant": "concomitant.csv",
+    }
+    if outcome is not None:
+        case["outcome"] = outcome
+    (root / "patients" / "p1" / "case.yaml").write_text(yaml.safe_dump(case, sort_keys=False))
+    return root
+
+
+def verdict_for(root: Path):
+    dossier = load_dossier(root)
+    return evaluate(AssessmentContext(dossier), dossier.patients[0])
+
+
+def test_clear_benefit_is_met_with_concomitant_change_named(tmp_path):
+    v = verdict_for(write_dossier(tmp_path))
+    assert v.number == 5 and v.name == "Clinical improvement"
+    assert v.status == Status.met, v.summary
+    primary = v.numbers["primary"]
+    assert primary["endpoint"] == "score" and primary["n_pre"] == 5 and primary["n_post"] == 5
+    assert primary["effect"] == pytest.approx(15.0, abs=6.0)
+    # only the change after the first measurement (study day -720) is named
+    assert len(v.numbers["concomitant_since_baseline"]) == 1
+    assert any("protein liberalized" in f for f in v.flags)
+    assert not any("carnitine" in f for f in v.flags)
+    assert "concomitant" in v.summary
+    assert (
+        v.plots["trajectory"]["concomitant"][0]["day"] == 99.0
+    )  # study day 100 = day 99 from first dose
+    # supportive count endpoint reported, not deciding
+    assert "crises" in v.numbers["supportive"]
+    paths = {e.path for e in v.evidence}
+    assert {
+        "natural_history/cohort.yaml",
+        "natural_history/scores.csv",
+        "patients/p1/measurements.csv",
+        "patients/p1/concomitant.csv",
+    } <= paths
+    json.dumps(v.model_dump(mode="json"), allow_nan=False)
+    graphics = criterion_graphics(v)
+    assert graphics.notes == ()
+    assert any(c.name == "trajectory" for c in graphics.charts)
+
+
+def test_untreated_course_is_not_met(tmp_path):
+    v = verdict_for(write_dossier(tmp_path, benefit=0.0))
+    assert v.status == Status.not_met, v.summary
+
+
+def test_too_few_post_dose_visits_is_insufficient(tmp_path):
+    v = verdict_for(write_dossier(tmp_path, post_days=[90]))
+    assert v.status == Status.insufficient
+    assert "1 post-treatment visit" in v.summary
+
+
+def test_withdrawal_before_assessment_is_not_met(tmp_path):
+    outcome = {"status": "withdrew", "date": "2025-05-01", "reason": "family moved"}
+    v = verdict_for(write_dossier(tmp_path, post_days=[90], outcome=outcome))
+    assert v.status == Status.not_met
+    assert "withdrew" in v.summary and "family moved" in v.summary
+
+
+def test_death_is_not_met_even_with_improvement(tmp_path):
+    outcome = {"status": "died", "date": "2026-06-01", "reason": "respiratory failure"}
+    v = verdict_for(write_dossier(tmp_path, outcome=outcome))
+    assert v.numbers["primary"]["status"] == "met"
+    assert v.status == Status.not_met and "died" in v.summary
+
+
+def test_flaring_primary_endpoint(tmp_path):
+    v = verdict_for(write_dossier(tmp_path, primary="crises", rate_ratio=0.05))
+    assert v.status == Status.met, v.summary
+    primary = v.numbers["primary"]
+    assert primary["rate_ratio"]["upper"] < 1 and primary["gap_probability"] <= 0.05
+    assert "events" in v.plots and "score" in v.plots["supportive"]
+    json.dumps(v.model_dump(mode="json"), allow_nan=False)
+    assert criterion_graphics(v).notes == ()
+    assert "patients/p1/events.csv" in {e.path for e in v.evidence}
+
+
+def test_flaring_primary_without_change_is_not_met(tmp_path):
+    v = verdict_for(write_dossier(tmp_path, primary="crises", rate_ratio=1.0))
+    assert v.status == Status.not_met, v.summary

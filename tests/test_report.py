@@ -1,0 +1,535 @@
+"""The HTML report: overview grid, patient pages, embedded plotly.js, deterministic SVGs, escaping."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import re
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from pmpath.pathway.assessment import (
+    AdverseEvent,
+    Assessment,
+    PatientAssessment,
+    PatientRole,
+    PlatformAssessment,
+    PlatformStatus,
+)
+from pmpath.pathway.verdict import CRITERION_NAMES, Evidence, Status, Verdict
+from pmpath.report.html import display, format_value, render_html
+from pmpath.report.plots import criterion_graphics
+
+HOSTILE = "<script>alert('x')</script>"
+SHA_A = "a" * 64
+SHA_B = "0123456789abcdef" * 4
+
+
+def _trajectory(name: str) -> dict:
+    return {
+        "endpoint": "ammonia",
+        "name": name,
+        "unit": "umol/L",
+        "direction": "lower_is_better",
+        "observed": {
+            "day": [-60, -30, -1, 14, 60, 120],
+            "value": [110.0, 95.5, 120.0, 60.0, 48.0, None],
+            "phase": ["pre", "pre", "pre", "post", "post", "post"],
+        },
+        "prediction": {
+            "day": [0, 60, 120],
+            "mean": [100.0, 104.0, 108.0],
+            "lower": [80.0, 82.0, 84.0],
+            "upper": [120.0, 126.0, 132.0],
+        },
+        "concomitant": [
+            {"day": 30, "kind": "diet", "description": f"protein restriction relaxed {HOSTILE}"}
+        ],
+    }
+
+
+def _verdicts(statuses: dict[int, Status], with_plots: bool) -> list[Verdict]:
+    plots: dict[int, dict] = {n: {} for n in range(1, 6)}
+    if with_plots:
+        plots[1] = {
+            "variants": [{"gene": "CPS1", "hgvs": "c.1003C>T", "zygosity": "compound heterozygous"}]
+        }
+        plots[2] = {
+            "alignment": {
+                "lines": ["protospacer  ACGTACGTACGTACGTACGT", "target       ACGTACGTACGTACGTACGT"]
+            }
+        }
+        plots[3] = {
+            "continuous": {
+                "ammonia": {
+                    "observations": {
+                        "age": [0.5, 1.0, 1.5, 0.7, 1.2],
+                        "value": [90.0, 100.0, 112.0, 85.0, 96.0],
+                        "subject": ["s1", "s1", "s1", "s2", "s2"],
+                    },
+                    "grid": {
+                        "age": [0.5, 1.0, 1.5],
+                        "mean": [88.0, 99.0, 110.0],
+                        "lower": [80.0, 92.0, 101.0],
+                        "upper": [96.0, 106.0, 119.0],
+                    },
+                    "unit": "umol/L",
+                    "name": "Plasma ammonia",
+                },
+                "broken": {
+                    "observations": {"age": [1.0, 2.0], "value": [1.0]}
+                },  # malformed on purpose
+            },
+            "rates": {
+                "crises": {
+                    "rate_per_year": 3.2,
+                    "lower": 2.1,
+                    "upper": 4.8,
+                    "name": "Metabolic crises",
+                }
+            },
+            "survival": {
+                "death": {
+                    "timeline": [0.0, 1.0, 2.0, 3.0],
+                    "survival": [1.0, 0.9, 0.7, 0.6],
+                    "lower": [1.0, 0.8, 0.55, 0.4],
+                    "upper": [1.0, 0.97, 0.85, 0.8],
+                }
+            },
+        }
+        plots[4] = {
+            "assays": [
+                {
+                    "assay": "liver biopsy amplicon-seq",
+                    "source": "patient",
+                    "fraction": 0.42,
+                    "lower": 0.35,
+                    "upper": 0.49,
+                    "minimum": 0.2,
+                },
+                {
+                    "assay": "mouse liver",
+                    "source": "animal_model",
+                    "fraction": 0.6,
+                    "lower": 0.5,
+                    "upper": 0.7,
+                    "minimum": 0.3,
+                },
+                {"assay": "hepatocytes", "source": "patient_derived_cells", "fraction": 0.8},
+            ]
+        }
+        plots[5] = {
+            "trajectory": _trajectory(f"Ammonia {HOSTILE}"),
+            "events": {
+                "endpoint": "crises",
+                "periods": {
+                    "start_day": [-180, -90, 0, 90],
+                    "end_day": [-90, 0, 90, 180],
+                    "count": [3, 2, 1, 0],
+                },
+                "longest_gap": {"start_day": 40, "end_day": 180},
+                "concomitant": [{"day": 30, "kind": "diet", "description": "protein"}],
+            },
+            "supportive": {"glutamine": _trajectory("Glutamine")},
+        }
+    out = []
+    for n in range(1, 6):
+        s = statuses[n]
+        out.append(
+            Verdict(
+                number=n,
+                name=CRITERION_NAMES[n],
+                status=s,
+                summary=f"criterion {n} {s.value} {HOSTILE}",
+                method=f"method for criterion {n}",
+                assumptions=[f"assumption {n}"],
+                numbers={
+                    "estimate": 0.123456789,
+                    "n": 7,
+                    "ok": True,
+                    "missing": None,
+                    "interval": [0.1, 0.2],
+                    "by_endpoint": {
+                        "ammonia": {"mean": 1.5, "sd": 0.25},
+                        "glutamine": {"mean": 2.0, "sd": 0.5},
+                    },
+                    "assays": [{"assay": "a", "fraction": 0.5}, {"assay": "b", "fraction": 0.25}],
+                },
+                evidence=[Evidence(path=f"patients/P{n}/file.csv", sha256=SHA_A)],
+                flags=[f"flag {n}"] if s != Status.met else [],
+                plots=plots[n],
+            )
+        )
+    return out
+
+
+def _assessment() -> Assessment:
+    met = {n: Status.met for n in range(1, 6)}
+    mixed = {1: Status.met, 2: Status.met, 3: Status.met, 4: Status.not_met, 5: Status.insufficient}
+    patients = [
+        PatientAssessment(
+            id="P01",
+            first_dose=dt.date(2024, 1, 10),
+            disease="CPS1D",
+            fatal_in_childhood=True,
+            outcome="ongoing",
+            success=True,
+            role=PatientRole.success,
+            counts_toward_platform=True,
+            criteria=_verdicts(met, with_plots=True),
+            adverse_events=[
+                AdverseEvent(
+                    study_day=3,
+                    term="ALT increased",
+                    serious=False,
+                    relatedness="possible",
+                    grade=2,
+                )
+            ],
+            concomitant=[{"study_day": 31, "kind": "diet", "description": f"protein {HOSTILE}"}],
+        ),
+        PatientAssessment(
+            id="P02",
+            first_dose=dt.date(2024, 6, 1),
+            disease="CPS1D",
+            fatal_in_childhood=True,
+            outcome="ongoing",
+            success=False,
+            role=PatientRole.failure,
+            counts_toward_platform=True,
+            flags=["criterion 4 not met: breaks the streak"],
+            criteria=_verdicts(mixed, with_plots=False),
+        ),
+    ]
+    platform = PlatformAssessment(
+        id="abe-liver",
+        name=f"Liver ABE {HOSTILE}",
+        modality="adenine_base_editor",
+        synthetic=True,
+        status=PlatformStatus.collecting,
+        streak=0,
+        required_consecutive=3,
+        streak_patients=[],
+        data_cutoff=dt.date(2025, 1, 31),
+        analysis_plan_sha256=SHA_B,
+        analysis_plan_fixed_on=dt.date(2024, 3, 1),
+        analysis_plan_changed_after_first_dose=True,
+        priority_fatal_childhood=True,
+        flags=["synthetic example data: not evidence about any real therapy"],
+    )
+    inputs = [
+        Evidence(path="platform.yaml", sha256=SHA_A),
+        Evidence(path="patients/P01/case.yaml", sha256=SHA_B),
+    ]
+    return Assessment(pmpath_version="9.9.9", platform=platform, patients=patients, inputs=inputs)
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("report")
+    render_html(_assessment(), None, out)
+    return out
+
+
+def _tree(root: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
+
+
+def test_index_lists_every_patient_and_status(report: Path) -> None:
+    html = (report / "index.html").read_text(encoding="utf-8")
+    assessment = _assessment()
+    for patient in assessment.patients:
+        assert f'href="patients/{patient.id}.html"' in html
+        for verdict in patient.criteria:
+            link = f'href="patients/{patient.id}.html#criterion-{verdict.number}"'
+            cell = re.search(
+                rf'<a class="status (\w+)" {re.escape(link)}[^>]*><span aria-hidden="true">(.)</span> ([a-z ]+)</a>',
+                html,
+            )
+            assert cell is not None, (patient.id, verdict.number)
+            assert cell.group(1) == verdict.status.value
+            assert (
+                cell.group(2)
+                == {"met": "✓", "not_met": "✗", "insufficient": "?"}[verdict.status.value]
+            )
+            assert cell.group(3) == verdict.status.value.replace("_", " ")
+    assert "0 of 3 consecutive" in html
+    assert "SYNTHETIC" in html
+    assert f'title="{SHA_B}">{SHA_B[:12]}<' in html
+    assert "changed after the first dose" in html
+    assert "fatal in childhood" in html
+    for role in ("success", "failure"):
+        assert f'class="role {role}">{role}<' in html
+    for e in assessment.inputs:  # provenance
+        assert e.path in html and e.sha256 in html
+    assert "pmpath 9.9.9" in html and "2025-01-31" in html
+
+
+def test_patient_pages_have_every_section(report: Path) -> None:
+    page = (report / "patients" / "P01.html").read_text(encoding="utf-8")
+    for n in range(1, 6):
+        assert f'id="criterion-{n}"' in page
+    assert "ALT increased" in page and "Study day" in page
+    assert "<dt" in page and '<table class="numbers">' in page
+    assert ">0.1235<" in page  # 0.123456789 to 4 significant digits
+    assert "protospacer  ACGTACGTACGTACGTACGT" in page
+    assert "c.1003C&gt;T" in page  # variants table, escaped
+    assert "plot &#39;broken.broken&#39; not drawn" in page or "not drawn" in page
+    assert "2024-01-10" not in page  # no calendar dates for patient events
+    assert (report / "patients" / "P02.html").exists()
+
+
+def test_self_contained_with_plotly_once(report: Path) -> None:
+    js = (report / "assets" / "plotly.min.js").read_text(encoding="utf-8")
+    assert len(js) > 100_000
+    for page in [report / "index.html", *sorted((report / "patients").glob("*.html"))]:
+        html = page.read_text(encoding="utf-8")
+        assert "http" not in html and "cdn" not in html.lower()
+        assert html.count("<script src=") <= 1
+        assert len(html) < len(js)  # the bundle is referenced, not inlined
+    p1 = (report / "patients" / "P01.html").read_text(encoding="utf-8")
+    assert p1.count('<script src="../assets/plotly.min.js"></script>') == 1
+    assert p1.count("Plotly.newPlot(") == len(list(report.glob("plots/P01_*.svg")))
+    assert "<script src=" not in (report / "patients" / "P02.html").read_text(
+        encoding="utf-8"
+    )  # no plots
+
+
+def test_embedded_figures_are_valid_plotly_json(report: Path) -> None:
+    page = (report / "patients" / "P01.html").read_text(encoding="utf-8")
+    figures = re.findall(
+        r'<div class="plotly-div" id="([^"]+)"></div>\n<script>\(function \(\) \{ var f = (.*?); Plotly\.newPlot\("\1"',
+        page,
+    )
+    assert len(figures) == 7
+    for _, text in figures:
+        figure = json.loads(text)
+        assert figure["data"] and "layout" in figure
+    trajectory = next(json.loads(t) for i, t in figures if i.endswith("_5_trajectory"))
+    names = [trace.get("name") for trace in trajectory["data"]]
+    assert "observed before first dose" in names and "observed after first dose" in names
+    assert any(a["text"] == "first dose" for a in trajectory["layout"]["annotations"])
+    # the concomitant change's description reaches plotly.js escaped, so it shows as text
+    assert any(
+        "&lt;script&gt;" in (a.get("hovertext") or "") for a in trajectory["layout"]["annotations"]
+    )
+
+
+def test_svgs_written_and_linked(report: Path) -> None:
+    svgs = sorted(p.name for p in (report / "plots").glob("*.svg"))
+    expected = {
+        "P01_3_natural-history-ammonia.svg",
+        "P01_3_natural-history-rates.svg",
+        "P01_3_survival-death.svg",
+        "P01_4_engagement.svg",
+        "P01_5_trajectory.svg",
+        "P01_5_events.svg",
+        "P01_5_supportive-glutamine.svg",
+    }
+    assert set(svgs) == expected
+    page = (report / "patients" / "P01.html").read_text(encoding="utf-8")
+    for name in svgs:
+        root = ET.parse(report / "plots" / name).getroot()
+        assert root.tag == "{http://www.w3.org/2000/svg}svg"
+        assert f'href="../plots/{name}"' in page
+
+
+def test_two_renders_are_byte_identical(report: Path, tmp_path: Path) -> None:
+    render_html(_assessment(), None, tmp_path)
+    assert _tree(tmp_path) == _tree(report)
+
+
+def test_user_text_is_escaped(report: Path) -> None:
+    for page in [report / "index.html", *sorted((report / "patients").glob("*.html"))]:
+        html = page.read_text(encoding="utf-8")
+        assert HOSTILE not in html
+        assert (
+            "alert(" not in html or "&lt;script&gt;alert(" in html or "\\u003cscript\\u003e" in html
+        )
+    index = (report / "index.html").read_text(encoding="utf-8")
+    assert "Liver ABE &lt;script&gt;" in index
+    for svg in (report / "plots").glob("*.svg"):
+        assert "<script" not in svg.read_text(encoding="utf-8")
+
+
+def test_malformed_plot_data_is_skipped_with_a_note() -> None:
+    verdict = Verdict(
+        number=5,
+        name=CRITERION_NAMES[5],
+        status=Status.insufficient,
+        summary="s",
+        method="m",
+        plots={
+            "trajectory": {"observed": {"day": [1, 2], "value": ["high", 3]}},
+            "events": 7,
+            "unknown": [1],
+        },
+    )
+    graphics = criterion_graphics(verdict)
+    assert graphics.items == ()
+    assert len(graphics.notes) == 2
+    assert "trajectory" in graphics.notes[0] and "'high'" in graphics.notes[0]
+    assert criterion_graphics(verdict.model_copy(update={"plots": {}})).notes == ()
+
+
+def test_events_chart_rates_per_30_days() -> None:
+    # 3 events in 90 days -> 1 per 30 days; 1 event in 60 days -> 0.5 per 30 days.
+    verdict = Verdict(
+        number=5,
+        name=CRITERION_NAMES[5],
+        status=Status.met,
+        summary="s",
+        method="m",
+        plots={"events": {"periods": {"start_day": [-90, 0], "end_day": [0, 60], "count": [3, 1]}}},
+    )
+    (chart,) = criterion_graphics(verdict).charts
+    bars = [trace for trace in chart.plotly_figure().data if trace.type == "bar"]
+    assert [list(b.y) for b in bars] == [[1.0], [0.5]]
+    assert [list(b.width) for b in bars] == [[90.0], [60.0]]
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (0.123456789, "0.1235"),
+        (12345.6, "12350"),
+        (1234.56, "1235"),
+        (2.5e-7, "2.5e-07"),
+        (3, "3"),
+        (None, "—"),
+        (True, "yes"),
+        (float("nan"), "NaN"),
+    ],
+)
+def test_format_value(value: object, text: str) -> None:
+    assert format_value(value) == text
+
+
+@given(st.floats(min_value=-1e300, max_value=1e300).filter(lambda x: x != 0))
+def test_format_value_keeps_four_significant_digits(x: float) -> None:
+    shown = float(format_value(x))
+    assert math.isclose(shown, x, rel_tol=5e-4)
+
+
+def test_display_shapes() -> None:
+    node = display(
+        {
+            "a": 1,
+            "rows": [{"x": 1}, {"y": 2}],
+            "nested": {"e1": {"m": 1.0}, "e2": {"m": 2.0, "s": 3}},
+        }
+    )
+    assert node.kind == "definitions"
+    kinds = {key: value.kind for _, key, value in node.items}
+    assert kinds == {"a": "scalar", "rows": "table", "nested": "table"}
+    rows = dict((key, value) for _, key, value in node.items)["nested"]
+    assert [c[1] for c in rows.columns] == ["", "m", "s"]
+    assert [[cell.text for cell in row] for row in rows.rows] == [["e1", "1", ""], ["e2", "2", "3"]]
+
+
+def test_write_report_writes_json_and_html(tmp_path: Path) -> None:
+    from pmpath.report import write_report
+
+    out = write_report(
+        _assessment(), None, tmp_path / "report"
+    )  # the dossier is not needed for the HTML
+    assert (out / "assessment.json").is_file() and (out / "index.html").is_file()
+    assert (out / "patients" / "P01.html").is_file()
+
+
+def test_adapter_shapes_are_drawn() -> None:
+    """The shapes criteria 1-4's adapters write (see the plots module docstring) are drawn too."""
+    plots_by_criterion = {
+        1: {"genotype": [{"variant": "c.1A>G", "role": "counted as P/LP"}]},
+        2: {"alignment": ["guide    5'-ACGT-3'", "patient  5'-ACGT-3'"]},
+        3: {
+            "cohort": "nh",
+            "endpoints": {
+                "ammonia": {
+                    "kind": "continuous",
+                    "name": "Ammonia",
+                    "observations": {
+                        "subject": ["a", "a", "b"],
+                        "age": [1.0, 2.0, 1.5],
+                        "value": [40.0, 45.0, 50.0],
+                    },
+                    "trajectory": {
+                        "age": [1.0, 2.0],
+                        "mean": [42.0, 47.0],
+                        "lower": [30.0, 33.0],
+                        "upper": [55.0, 60.0],
+                        "level": 0.95,
+                    },
+                },
+                "crises": {
+                    "kind": "count",
+                    "rate_per_year": 1.2,
+                    "rate_ci": [1.0, 1.5],
+                    "subjects": {"rate_per_year": [0.5, 2.0]},
+                },
+                "death": {
+                    "kind": "time_to_event",
+                    "km": {
+                        "age": [0.0, 5.0],
+                        "survival": [1.0, 0.8],
+                        "lower": [1.0, 0.6],
+                        "upper": [1.0, 0.9],
+                    },
+                },
+                "odd": {"kind": "ordinal"},
+            },
+        },
+        4: {
+            "engagement_forest": {
+                "confidence": 0.95,
+                "groups": [
+                    {
+                        "tier": "patient",
+                        "rows": [
+                            {
+                                "assay": "biopsy",
+                                "tier": "patient",
+                                "edited_fraction": 0.4,
+                                "lower": 0.3,
+                                "upper": 0.5,
+                                "minimum_fraction": 0.2,
+                                "deciding": True,
+                            }
+                        ],
+                    }
+                ],
+            }
+        },
+    }
+    kinds = {}
+    for n, plots in plots_by_criterion.items():
+        graphics = criterion_graphics(
+            Verdict(
+                number=n,
+                name=CRITERION_NAMES[n],
+                status=Status.met,
+                summary="s",
+                method="m",
+                plots=plots,
+            )
+        )
+        kinds[n] = [getattr(item, "name", None) or item.title for item in graphics.items]
+        if n == 3:
+            assert len(graphics.notes) == 1 and "'ordinal'" in graphics.notes[0]
+        else:
+            assert graphics.notes == ()
+    assert kinds == {
+        1: ["Genotype"],
+        2: ["Alignment"],
+        3: ["natural-history-ammonia", "survival-death", "natural-history-rates"],
+        4: ["engagement"],
+    }
