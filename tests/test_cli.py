@@ -136,3 +136,37 @@ def test_console_script_help() -> None:
     )
     for command in ("init", "validate", "assess", "demo", "schema"):
         assert command in done.stdout
+
+
+def test_phenopacket_export_then_import_round_trips_variants(tmp_path: Path) -> None:
+    import yaml
+
+    from pmpath.dossier import load_dossier
+
+    dossier = example_path("abe-ucd")
+    out = tmp_path / "p02.json"
+    assert run("phenopacket", "export", str(dossier), "P02", "--out", str(out)).exit_code == 0
+    assert json.loads(out.read_text())["id"] == "P02"
+    fragment_file = tmp_path / "case-fragment.yaml"
+    result = run(
+        "phenopacket", "import", str(out), "--dossier", str(dossier), "--out", str(fragment_file)
+    )
+    assert result.exit_code == 0, result.output
+    fragment = yaml.safe_load(fragment_file.read_text())
+    original = next(p for p in load_dossier(dossier).patients if p.id == "P02")
+    assert fragment["diagnosis"]["disease"] == original.case.diagnosis.disease
+    assert [
+        (v["chrom"], v["pos"], v["ref"], v["alt"], v["zygosity"]) for v in fragment["variants"]
+    ] == [(v.chrom, v.pos, v.ref, v.alt, v.zygosity.value) for v in original.variants]
+
+
+def test_phenopacket_export_unknown_patient_exits_2() -> None:
+    result = runner.invoke(app, ["phenopacket", "export", str(example_path("abe-ucd")), "NOPE"])
+    assert result.exit_code == 2 and "P01" in result.stderr
+
+
+def test_init_then_validate(tmp_path: Path) -> None:
+    target = tmp_path / "mine"
+    assert run("init", str(target), "--id", "MY-ABE", "--name", "Mine").exit_code == 0
+    assert run("validate", str(target)).exit_code == 0
+    assert runner.invoke(app, ["init", str(target)]).exit_code == 2

@@ -182,7 +182,7 @@ def init(
         str,
         typer.Option(
             "--modality",
-            help="adenine_base_editor, cytosine_base_editor, nuclease, splice_switching_aso or gapmer_aso.",
+            help="adenine_base_editor, cytosine_base_editor, nuclease, prime_editor, splice_switching_aso or gapmer_aso.",
         ),
     ] = "adenine_base_editor",
 ) -> None:
@@ -224,6 +224,103 @@ def schema(
             (json.dumps(s, indent=2, sort_keys=True) + "\n").encode(),
         )
     out.print(f"wrote {', '.join(f'{n}.schema.json' for n in schemas)} to {out_dir}")
+
+
+phenopacket_app = typer.Typer(
+    help="Import and export a patient's diagnosis, phenotypes and variants as a GA4GH Phenopacket v2.",
+    no_args_is_help=True,
+)
+app.add_typer(phenopacket_app, name="phenopacket")
+
+
+@phenopacket_app.command("export")
+def phenopacket_export(
+    dossier: Annotated[Path, typer.Argument(help="Dossier directory.")],
+    patient: Annotated[str, typer.Argument(help="Patient id.")],
+    out_file: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Phenopacket JSON file; stdout when omitted.")
+    ] = None,
+) -> None:
+    """Write one patient's diagnosis, HPO phenotypes and variants as a Phenopacket v2 JSON."""
+    from pmpath.dossier import load_dossier
+    from pmpath.dossier.phenopacket import patient_phenopacket, phenopacket_json, write_phenopacket
+
+    try:
+        loaded = load_dossier(dossier)
+    except DossierError as exc:
+        _fail_invalid(exc)
+    record = next((p for p in loaded.patients if p.id == patient), None)
+    if record is None:
+        err.print(
+            f"[red]no patient {patient!r}[/red] in {dossier}; expected one of: {', '.join(p.id for p in loaded.patients)}",
+            highlight=False,
+        )
+        raise typer.Exit(EXIT_INVALID)
+    pp = patient_phenopacket(loaded, record)
+    if out_file is None:
+        sys.stdout.write(phenopacket_json(pp) + "\n")
+    else:
+        write_phenopacket(pp, out_file)
+        out.print(f"wrote {out_file}")
+
+
+@phenopacket_app.command("import")
+def phenopacket_import(
+    phenopacket: Annotated[Path, typer.Argument(help="Phenopacket v2 JSON file.")],
+    dossier: Annotated[
+        Path, typer.Option("--dossier", "-d", help="Dossier whose platform.yaml names the disease.")
+    ],
+    age: Annotated[
+        float | None,
+        typer.Option(
+            "--age", help="Age at first dose in years, when the phenopacket has no regimen start."
+        ),
+    ] = None,
+    out_file: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="Write the case.yaml fragment here; stdout when omitted."),
+    ] = None,
+) -> None:
+    """Turn a phenopacket into the diagnosis, phenotypes and variants of a case.yaml (add therapy and dosing yourself)."""
+    import yaml
+
+    from pmpath import atomic
+    from pmpath.dossier.load import load_platform
+    from pmpath.dossier.phenopacket import phenopacket_to_case_parts, read_phenopacket
+
+    try:
+        platform = load_platform(dossier)
+        pp = read_phenopacket(phenopacket)
+        fields, phenotypes, variants = phenopacket_to_case_parts(pp, source=str(phenopacket))
+        diagnosis = fields.diagnosis_for(
+            platform, age_at_first_dose_years=age, source=str(phenopacket)
+        )
+    except DossierError as exc:
+        _fail_invalid(exc)
+    for finding in fields.ignored:
+        err.print(f"warning: not imported: {finding}", markup=False, highlight=False)
+    fragment = {
+        "diagnosis": diagnosis.model_dump(mode="json", exclude_none=True),
+        "phenotypes": [
+            p.model_dump(mode="json", exclude_none=True, exclude_defaults=True)
+            | {"id": p.id, "label": p.label}
+            for p in phenotypes
+        ],
+        "variants": [
+            v.model_dump(mode="json", exclude_none=True, exclude_defaults=True)
+            | {"zygosity": v.zygosity.value, "acmg_class": v.acmg_class.value}
+            for v in variants
+        ],
+    }
+    text = (
+        f"# imported from {phenopacket.name} (subject {fields.subject_id}); add id, therapy and dosing\n"
+        + yaml.safe_dump(fragment, sort_keys=False)
+    )
+    if out_file is None:
+        sys.stdout.write(text)
+    else:
+        atomic.write_bytes(out_file, text.encode())
+        out.print(f"wrote {out_file}")
 
 
 if __name__ == "__main__":  # pragma: no cover

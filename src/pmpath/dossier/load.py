@@ -319,6 +319,15 @@ def _load_platform(reader: _Reader) -> tuple[Platform | None, YamlDocument | Non
     return platform, doc
 
 
+def load_platform(path: str | Path) -> Platform:
+    """Read and validate only ``platform.yaml`` of the dossier at ``path``; raises DossierError."""
+    reader = _Reader(Path(path))
+    platform, _ = _load_platform(reader)
+    if platform is None or reader.findings:
+        raise DossierError(reader.findings)
+    return platform
+
+
 def plan_hash(platform: Platform) -> str:
     """SHA-256 of the analysis plan in canonical JSON: changes when any threshold changes."""
     payload = json.dumps(
