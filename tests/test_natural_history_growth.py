@@ -1,17 +1,27 @@
-"""Known-answer tests of the natural-history growth curve (linear mixed model on age)."""
+"""Known-answer tests of the natural-history growth curve (linear mixed model on age) and its REML engine."""
 
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import stats
 
 from pmpath.errors import AnalysisError, ConvergenceError
-from pmpath.natural_history import GrowthCurve, fit_longitudinal
+from pmpath.natural_history import GrowthCurve, fit_longitudinal, growth
+from pmpath.natural_history.reml import (
+    RemlFit,
+    SubjectMoments,
+    fit_reml,
+    profiled_deviance,
+    relative_factor,
+)
 
 FIXTURES = Path(__file__).parent / "fixtures" / "natural_history"
 
@@ -63,6 +73,9 @@ def test_sleepstudy_against_lme4():
     )  # lme4's "REML criterion at convergence"
     assert (fit.n_subjects, fit.n_observations) == (18, 180)
     assert fit.person_years == pytest.approx(18 * 9)  # every subject followed from day 0 to day 9
+    assert (
+        fit.optimizer == growth.REML_ENGINE
+    )  # the profiled-REML engine, not the statsmodels fallback
 
 
 def test_default_center_is_rounded_mean_age_and_moves_only_the_intercept():
@@ -160,6 +173,10 @@ def test_no_optimizer_converging_raises_convergence_error_saying_what_to_try(mon
     def failing_fit(self, *args, **kwargs):
         raise np.linalg.LinAlgError("Singular matrix")
 
+    def failing_reml(*args, **kwargs):
+        raise ConvergenceError("the REML criterion could not be evaluated from any start")
+
+    monkeypatch.setattr(growth, "fit_reml", failing_reml)
     monkeypatch.setattr(MixedLM, "fit", failing_fit)
     with pytest.raises(ConvergenceError, match="Try scale='log'") as info:
         fit_longitudinal(sleepstudy(), "reaction")
@@ -189,3 +206,260 @@ def test_no_optimizer_converging_raises_convergence_error_saying_what_to_try(mon
 def test_unusable_tables_raise_analysis_error(frame, message):
     with pytest.raises(AnalysisError, match=message):
         fit_longitudinal(frame, "score")
+
+
+# ---------------------------------------------------------------------- the REML engine
+
+
+def unbalanced(
+    seed: int, n_subjects: int, g: np.ndarray, sigma: float, keep: float
+) -> pd.DataFrame:
+    """Visits every 1.5 years from age 0 to 15 with jitter; each kept with probability ``keep`` (at least one)."""
+    rng = np.random.default_rng(seed)
+    u = rng.multivariate_normal([0.0, 0.0], g, size=n_subjects)
+    visits = np.arange(0.0, 16.0, 1.5)
+    rows = []
+    for i in range(n_subjects):
+        kept = visits[rng.random(len(visits)) < keep]
+        ages = (kept if kept.size else visits[:1]) + rng.normal(0, 0.2)
+        y = 20 + u[i, 0] + (1.5 + u[i, 1]) * (ages - 8) + rng.normal(0, sigma, len(ages))
+        rows += [(f"s{i}", a, v) for a, v in zip(ages, y, strict=True)]
+    return pd.DataFrame(rows, columns=["subject", "age", "value"])
+
+
+def dense_reml_deviance(theta, t, y, groups, random_slope):
+    """-2 REML log-likelihood profiled over s^2, from the n x n covariance written out in full."""
+    lam = relative_factor(theta, random_slope)
+    x = np.column_stack([np.ones_like(t), t])
+    v = np.eye(len(y))
+    for g in np.unique(groups):
+        i = np.flatnonzero(groups == g)
+        v[np.ix_(i, i)] += x[i] @ lam @ lam.T @ x[i].T
+    v_inv = np.linalg.inv(v)
+    xvx = x.T @ v_inv @ x
+    beta = np.linalg.solve(xvx, x.T @ v_inv @ y)
+    r2 = (y - x @ beta) @ v_inv @ (y - x @ beta)
+    dof = len(y) - 2
+    return (
+        np.linalg.slogdet(v)[1]
+        + np.linalg.slogdet(xvx)[1]
+        + dof * (1 + np.log(2 * np.pi * r2 / dof))
+    )
+
+
+@pytest.mark.parametrize("random_slope", [True, False])
+def test_profiled_deviance_and_gradient_equal_the_dense_computation(random_slope):
+    # The Woodbury / sufficient-statistic algebra against the textbook formula with V built in full
+    # (Bates et al. 2015, eq. 42: the profiled REML criterion), at arbitrary theta; subjects with 1 visit included.
+    data = unbalanced(4, 25, np.array([[4.0, -0.5], [-0.5, 0.36]]), 1.5, keep=0.2)
+    t, y, groups = data["age"].to_numpy() - 8, data["value"].to_numpy(), data["subject"].to_numpy()
+    assert (data.groupby("subject").size() == 1).any()
+    moments = SubjectMoments.from_data(t, y, groups)
+    rng = np.random.default_rng(0)
+    for _ in range(5):
+        theta = (
+            rng.uniform([0.05, -2, 0.05], [3, 2, 3]) if random_slope else rng.uniform([0.05], [3])
+        )
+        value, gradient = profiled_deviance(theta, moments, random_slope)
+        assert value == pytest.approx(
+            dense_reml_deviance(theta, t, y, groups, random_slope), rel=1e-10
+        )
+        steps = np.eye(len(theta)) * 1e-6
+        numeric = [
+            (profiled_deviance(theta + e, moments, random_slope)[0] - profiled_deviance(theta - e, moments, random_slope)[0]) / 2e-6
+            for e in steps
+        ]  # fmt: skip
+        assert gradient == pytest.approx(numeric, rel=1e-5, abs=1e-5)
+
+
+def balanced(seed: int, n_subjects: int, ages: np.ndarray, g: np.ndarray, sigma: float):
+    rng = np.random.default_rng(seed)
+    u = rng.multivariate_normal([0.0, 0.0], g, size=n_subjects)
+    y = 20 + u[:, :1] + (1.5 + u[:, 1:]) * ages + rng.normal(0, sigma, (n_subjects, len(ages)))
+    return y  # (subjects, visits), every subject seen at the same ``ages``
+
+
+def _flatten(y: np.ndarray, ages: np.ndarray):
+    m, k = y.shape
+    return np.tile(ages, m), y.ravel(), np.repeat(np.arange(m), k)
+
+
+def test_balanced_random_slope_fit_is_the_closed_form_reml():
+    # With every subject seen at the same ages the REML estimates have a closed form (when G is inside
+    # the parameter space): the likelihood splits into within-subject residuals (s^2 = pooled RSS / m(k-2))
+    # and the subjects' own least-squares lines b_i ~ N(beta, G + s^2 (X0'X0)^-1), whose REML estimate is
+    # their sample covariance S_b. So G = S_b - s^2 (X0'X0)^-1, beta = mean b_i, Cov(beta) = S_b / m.
+    ages = np.arange(-5.0, 6.0, 2.0)
+    y = balanced(5, 30, ages, np.array([[9.0, 0.6], [0.6, 0.25]]), sigma=2.0)
+    m, k = y.shape
+    x0 = np.column_stack([np.ones(k), ages])
+    b = np.linalg.lstsq(x0, y.T, rcond=None)[0].T
+    rss = ((y - b @ x0.T) ** 2).sum()
+    s2 = rss / (m * (k - 2))
+    s_b = np.cov(b.T)
+    g = s_b - s2 * np.linalg.inv(x0.T @ x0)
+    assert np.all(np.linalg.eigvalsh(g) > 0)  # inside: the closed form applies
+    fit = fit_reml(*_flatten(y, ages))
+    assert fit.converged
+    assert fit.residual_variance == pytest.approx(s2, rel=1e-7)
+    np.testing.assert_allclose(fit.random_effects_cov, g, rtol=1e-6)
+    np.testing.assert_allclose(fit.fixed_effects, b.mean(axis=0), rtol=1e-9)
+    np.testing.assert_allclose(fit.fixed_effects_cov, s_b / m, rtol=1e-6)
+
+
+def test_balanced_random_intercept_fit_is_the_anova_estimate():
+    # Balanced one-way random intercept with a common slope: REML equals the ANOVA estimates
+    # (Searle, Casella & McCulloch 1992, ch. 3-4): s^2 = MSE of y ~ subject + age (df N - m - 1),
+    # s_u^2 = (MSB - MSE) / k with MSB = k var(subject means); with ages centred, the intercept is the
+    # grand mean with variance MSB / (m k) and the slope has variance MSE / (m sum (a - mean a)^2).
+    ages = np.arange(-4.0, 5.0, 2.0)
+    y = balanced(6, 25, ages, np.array([[6.0, 0.0], [0.0, 0.0]]), sigma=1.5)
+    m, k = y.shape
+    slope = ((y - y.mean(axis=1, keepdims=True)) @ ages).sum() / (m * (ages**2).sum())
+    resid = y - y.mean(axis=1, keepdims=True) - slope * ages
+    mse = (resid**2).sum() / (m * k - m - 1)
+    msb = k * y.mean(axis=1).var(ddof=1)
+    fit = fit_reml(*_flatten(y, ages), random_slope=False)
+    assert fit.converged
+    assert fit.residual_variance == pytest.approx(mse, rel=1e-7)
+    assert fit.random_effects_cov[0, 0] == pytest.approx((msb - mse) / k, rel=1e-6)
+    assert fit.random_effects_cov[1, 1] == 0.0
+    np.testing.assert_allclose(fit.fixed_effects, [y.mean(), slope], rtol=1e-9)
+    np.testing.assert_allclose(
+        fit.fixed_effects_cov,
+        np.diag([msb / (m * k), mse / (m * (ages**2).sum())]),
+        rtol=1e-6,
+        atol=1e-12,
+    )
+
+
+def _scaled_gap(a: np.ndarray, b: np.ndarray) -> float:
+    """Largest difference of two covariance matrices in units of sqrt(b_ii b_jj) (relative, correlation-scaled)."""
+    scale = np.sqrt(np.outer(np.diag(b), np.diag(b)))
+    return float(np.max(np.abs(a - b) / scale))
+
+
+@pytest.mark.parametrize(
+    ("seed", "g", "sigma", "keep"),
+    [
+        (1, np.array([[9.0, 0.6], [0.6, 0.25]]), 2.0, 1.0),  # every visit kept
+        (
+            2,
+            np.array([[4.0, -0.5], [-0.5, 0.36]]),
+            1.5,
+            0.5,
+        ),  # unbalanced, some single-visit subjects
+        (
+            3,
+            np.array([[9.0, 0.0], [0.0, 0.004]]),
+            2.0,
+            0.8,
+        ),  # near-singular: slope SD 0.06 vs residual 2
+    ],
+    ids=["balanced", "unbalanced", "near-singular"],
+)
+def test_reml_engine_matches_statsmodels_mixedlm(seed, g, sigma, keep):
+    from statsmodels.regression.mixed_linear_model import MixedLM
+
+    data = unbalanced(seed, 50, g, sigma, keep)
+    t, y, groups = data["age"].to_numpy() - 8, data["value"].to_numpy(), data["subject"].to_numpy()
+    ours = fit_reml(t, y, groups)
+    x = np.column_stack([np.ones_like(t), t])
+    # statsmodels' optimizers each fail on some of these data sets: keep its best converged fit
+    peers = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for method in ("bfgs", "lbfgs", "powell"):
+            result = MixedLM(y, x, groups=groups, exog_re=x).fit(reml=True, method=method)
+            peers += [result] if result.converged else []
+    peer = max(peers, key=lambda r: r.llf)
+    g_peer = np.asarray(peer.cov_re)
+    assert ours.converged
+    assert ours.deviance <= -2 * peer.llf + 1e-6  # never a worse REML optimum than statsmodels
+    assert ours.deviance == pytest.approx(-2 * peer.llf, abs=1e-5)
+    assert _scaled_gap(ours.random_effects_cov, g_peer) < 1e-4
+    assert ours.residual_variance == pytest.approx(peer.scale, rel=1e-4)
+    fe_se = np.sqrt(np.diag(ours.fixed_effects_cov))
+    assert np.max(np.abs(ours.fixed_effects - peer.fe_params) / fe_se) < 1e-4
+    # Cov(beta) = s^2 (X'V^-1X)^-1 as lme4's vcov, here evaluated densely at statsmodels' estimates.
+    # statsmodels' own cov_params inverts the joint information of all parameters, a different
+    # estimator: 0.1% apart on these data, a few % on some unbalanced cohorts.
+    v = np.eye(len(y)) * peer.scale
+    for s in np.unique(groups):
+        i = np.flatnonzero(groups == s)
+        v[np.ix_(i, i)] += x[i] @ g_peer @ x[i].T
+    vcov = np.linalg.inv(x.T @ np.linalg.solve(v, x))
+    assert _scaled_gap(ours.fixed_effects_cov, vcov) < 1e-4
+    assert _scaled_gap(ours.fixed_effects_cov, np.asarray(peer.cov_params())[:2, :2]) < 2e-2
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    seed=st.integers(0, 10_000),
+    scale=st.floats(0.01, 100.0),
+    shift=st.floats(-20.0, 20.0),
+    age_shift=st.floats(-30.0, 30.0),
+    random_slope=st.booleans(),
+)
+def test_reml_fit_is_equivariant_under_units_and_origin(
+    seed, scale, shift, age_shift, random_slope
+):
+    # y -> shift + scale * y multiplies beta's slope, G and s^2 by scale (squared) and adds
+    # (n - p) log(scale^2) to the criterion (r^2 scales by scale^2); moving the age origin by age_shift
+    # moves the intercept by slope * age_shift and leaves the slope, its variance, s^2 and the criterion alone.
+    data = unbalanced(seed, 20, np.array([[4.0, 0.3], [0.3, 0.2]]), 1.0, keep=0.7)
+    t, y, groups = data["age"].to_numpy() - 8, data["value"].to_numpy(), data["subject"].to_numpy()
+    base = fit_reml(t, y, groups, random_slope=random_slope)
+    moved = fit_reml(t - age_shift, shift + scale * y, groups, random_slope=random_slope)
+    assert base.converged and moved.converged
+    dof = len(y) - 2
+    assert moved.deviance == pytest.approx(base.deviance + dof * np.log(scale**2), abs=1e-5)
+    assert moved.residual_variance == pytest.approx(scale**2 * base.residual_variance, rel=1e-5)
+    b0, b1 = base.fixed_effects
+    assert moved.fixed_effects[1] == pytest.approx(scale * b1, rel=1e-6, abs=1e-9 * scale)
+    assert moved.fixed_effects[0] == pytest.approx(
+        shift + scale * (b0 + b1 * age_shift), rel=1e-6, abs=1e-6 * scale
+    )
+    # G at the new origin: A G A' with A = [[1, age_shift], [0, 1]], times scale^2
+    a = np.array([[1.0, age_shift], [0.0, 1.0]])
+    g = base.random_effects_cov
+    expected = scale**2 * (a @ g @ a.T if random_slope else g)
+    assert _scaled_gap(moved.random_effects_cov[: 1 + random_slope, : 1 + random_slope],
+                       expected[: 1 + random_slope, : 1 + random_slope]) < 1e-4  # fmt: skip
+
+
+def test_reml_engine_failing_falls_back_to_statsmodels(monkeypatch):
+    def failing_reml(*args, **kwargs):
+        raise ConvergenceError("the REML criterion could not be evaluated from any start")
+
+    monkeypatch.setattr(growth, "fit_reml", failing_reml)
+    fit = fit_longitudinal(sleepstudy(), "reaction", age_center=0)
+    assert fit.optimizer.startswith("statsmodels/")
+    assert any("profiled-reml/SLSQP: ConvergenceError" in n for n in fit.notes)
+    # lme4's answer (fixtures/natural_history/README.md) from the fallback engine too
+    assert fit.slope == pytest.approx(10.467, abs=1e-3)
+    assert fit.random_effects_sd[1] == pytest.approx(5.922, abs=2e-3)
+
+
+def test_reml_engine_not_converging_falls_back_to_statsmodels(monkeypatch):
+    def unconverged(t, y, groups, *, random_slope=True):
+        fit = fit_reml(t, y, groups, random_slope=random_slope)
+        return dataclasses.replace(fit, converged=False, gradient=1.0)
+
+    monkeypatch.setattr(growth, "fit_reml", unconverged)
+    fit = fit_longitudinal(sleepstudy(), "reaction", age_center=0)
+    assert fit.optimizer.startswith("statsmodels/") and fit.converged
+    assert any("profiled-reml/SLSQP: did not converge" in n for n in fit.notes)
+    assert fit.intercept == pytest.approx(251.405, abs=1e-3)
+
+
+def test_reml_fit_reports_lme4_criterion_and_rejects_degenerate_input():
+    data = sleepstudy()
+    fit = fit_reml(data["age"].to_numpy(), data["value"].to_numpy(), data["subject"].to_numpy())
+    assert isinstance(fit, RemlFit) and fit.random_slope
+    assert fit.deviance == pytest.approx(1743.6, abs=0.05)  # lme4's REML criterion, fixture README
+    assert fit.log_likelihood == pytest.approx(-871.81, abs=0.01)
+    with pytest.raises(AnalysisError, match="expected a spread"):
+        fit_reml(np.ones(6), np.arange(6.0), np.repeat([1, 2], 3))
+    with pytest.raises(AnalysisError, match="at least 3"):
+        fit_reml(np.arange(2.0), np.arange(2.0), np.array([1, 2]))

@@ -1,17 +1,22 @@
-"""The HTML report: overview grid, patient pages, embedded plotly.js, deterministic SVGs, escaping."""
+"""The HTML report: overview grid, patient pages, plotly.js once, deterministic shared SVGs, escaping."""
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
+import io
 import json
 import math
 import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import matplotlib
+import plotly.io as pio
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
+from matplotlib.backends.backend_svg import FigureCanvasSVG, RendererSVG
 
 from pmpath.pathway.assessment import (
     AdverseEvent,
@@ -23,7 +28,14 @@ from pmpath.pathway.assessment import (
 )
 from pmpath.pathway.verdict import CRITERION_NAMES, Evidence, Status, Verdict
 from pmpath.report.html import display, format_value, render_html
-from pmpath.report.plots import criterion_graphics
+from pmpath.report.plots import (
+    SVG_RC,
+    Chart,
+    Line,
+    SvgDrawing,
+    criterion_graphics,
+    render_svgs,
+)
 
 HOSTILE = "<script>alert('x')</script>"
 SHA_A = "a" * 64
@@ -298,7 +310,10 @@ def test_self_contained_with_plotly_once(report: Path) -> None:
         assert len(html) < len(js)  # the bundle is referenced, not inlined
     p1 = (report / "patients" / "P01.html").read_text(encoding="utf-8")
     assert p1.count('<script src="../assets/plotly.min.js"></script>') == 1
-    assert p1.count("Plotly.newPlot(") == len(list(report.glob("plots/P01_*.svg")))
+    # one interactive plot per static SVG linked (P01's own and its cohort's)
+    linked = re.findall(r'href="\.\./plots/([^"]+\.svg)"', p1)
+    assert p1.count("Plotly.newPlot(") == len(linked) == len(set(linked)) == 7
+    assert all((report / "plots" / name).is_file() for name in linked)
     assert "<script src=" not in (report / "patients" / "P02.html").read_text(
         encoding="utf-8"
     )  # no plots
@@ -326,16 +341,18 @@ def test_embedded_figures_are_valid_plotly_json(report: Path) -> None:
 
 def test_svgs_written_and_linked(report: Path) -> None:
     svgs = sorted(p.name for p in (report / "plots").glob("*.svg"))
+    # criterion 3's charts describe the cohort: cohort-<12 hex digits of the chart's hash>-<name>
+    cohort = {re.sub(r"^cohort-[0-9a-f]{12}-", "cohort-*-", n) for n in svgs}
     expected = {
-        "P01_3_natural-history-ammonia.svg",
-        "P01_3_natural-history-rates.svg",
-        "P01_3_survival-death.svg",
+        "cohort-*-natural-history-ammonia.svg",
+        "cohort-*-natural-history-rates.svg",
+        "cohort-*-survival-death.svg",
         "P01_4_engagement.svg",
         "P01_5_trajectory.svg",
         "P01_5_events.svg",
         "P01_5_supportive-glutamine.svg",
     }
-    assert set(svgs) == expected
+    assert cohort == expected and len(svgs) == len(expected)
     page = (report / "patients" / "P01.html").read_text(encoding="utf-8")
     for name in svgs:
         root = ET.parse(report / "plots" / name).getroot()
@@ -533,3 +550,140 @@ def test_adapter_shapes_are_drawn() -> None:
         3: ["natural-history-ammonia", "survival-death", "natural-history-rates"],
         4: ["engagement"],
     }
+
+
+def _page_svgs(page: Path) -> list[str]:
+    return re.findall(r'href="\.\./plots/([^"]+\.svg)"', page.read_text(encoding="utf-8"))
+
+
+def test_cohort_charts_are_drawn_once_and_shared(tmp_path: Path) -> None:
+    """Patients compared with the same cohort link one SVG per cohort chart; their own charts stay theirs."""
+    assessment = _assessment()
+    p01 = assessment.patients[0]
+    p02 = p01.model_copy(update={"id": "P02"})  # the same cohort as P01
+    criteria = copy.deepcopy(p01.criteria)
+    c3 = next(v for v in criteria if v.number == 3)
+    c3.plots["continuous"]["ammonia"]["grid"]["mean"][0] = 87.0  # another cohort's fit
+    p03 = p01.model_copy(update={"id": "P03", "criteria": criteria})
+    render_html(assessment.model_copy(update={"patients": [p01, p02, p03]}), None, tmp_path)
+
+    pages = {
+        pid: _page_svgs(tmp_path / "patients" / f"{pid}.html") for pid in ("P01", "P02", "P03")
+    }
+    cohort = {pid: [n for n in names if n.startswith("cohort-")] for pid, names in pages.items()}
+    assert len(cohort["P01"]) == 3 and cohort["P01"] == cohort["P02"]
+    shared = set(cohort["P01"]) & set(cohort["P03"])
+    assert {re.sub(r"^cohort-[0-9a-f]{12}-", "", n) for n in shared} == {
+        "natural-history-rates.svg",
+        "survival-death.svg",
+    }  # only the changed chart differs
+    on_disk = sorted(p.name for p in (tmp_path / "plots").glob("cohort-*.svg"))
+    assert on_disk == sorted(set(cohort["P01"]) | set(cohort["P03"]))
+    for pid, names in pages.items():
+        own = [n for n in names if not n.startswith("cohort-")]
+        assert own == [
+            f"{pid}_4_engagement.svg",
+            f"{pid}_5_trajectory.svg",
+            f"{pid}_5_events.svg",
+            f"{pid}_5_supportive-glutamine.svg",
+        ]
+    # the shared chart's interactive copy is the same on both pages
+    figure = re.compile(
+        r'id="plot-(cohort-[^"]+-rates)"></div>\n<script>\(function \(\) \{ var f = (.*?);'
+    )
+    p1, p2 = (
+        figure.findall((tmp_path / "patients" / f"{p}.html").read_text()) for p in ("P01", "P02")
+    )
+    assert p1 == p2 and len(p1) == 1
+
+
+def test_same_chart_twice_on_a_page_has_distinct_plots(tmp_path: Path) -> None:
+    """A cohort chart drawn by two criteria of one patient: one SVG, two plot elements with their own ids."""
+    rates = {"rates": {"crises": {"rate_per_year": 3.2, "lower": 2.1, "upper": 4.8}}}
+    verdicts = [
+        Verdict(
+            number=n,
+            name=CRITERION_NAMES[n],
+            status=Status.met,
+            summary="s",
+            method="m",
+            plots=rates,
+        )
+        for n in (3, 5)
+    ]
+    assessment = _assessment()
+    patient = assessment.patients[1].model_copy(update={"criteria": verdicts})
+    render_html(assessment.model_copy(update={"patients": [patient]}), None, tmp_path)
+    page = (tmp_path / "patients" / "P02.html").read_text(encoding="utf-8")
+    ids = re.findall(r'<div class="plotly-div" id="([^"]+)">', page)
+    assert len(ids) == 2 and len(set(ids)) == 2
+    assert len(set(_page_svgs(tmp_path / "patients" / "P02.html"))) == 1
+    assert len(list((tmp_path / "plots").glob("*.svg"))) == 1
+
+
+def _fixture_charts() -> list[Chart]:
+    return [c for v in _assessment().patients[0].criteria for c in criterion_graphics(v).charts]
+
+
+def test_plotly_json_is_what_plotly_validates() -> None:
+    """The figures are built as plain dicts; plotly.py's own validators accept them and change nothing."""
+    charts = _fixture_charts()
+    assert len(charts) == 7
+    for chart in charts:
+        ours = json.loads(chart.plotly_json())
+        validated = json.loads(pio.to_json(chart.plotly_figure(), validate=True))
+        assert ours == validated, chart.name
+
+
+def test_svgs_are_the_same_drawn_in_worker_processes() -> None:
+    charts = _fixture_charts()
+    alone = render_svgs(charts, workers=1)
+    with SvgDrawing(charts, workers=2) as drawing:
+        assert drawing.workers == 2  # 7 charts: enough for two
+        assert drawing.result() == alone
+        assert drawing.result() == alone  # asked again: the same list
+    assert alone == [c.svg() for c in charts]
+    assert render_svgs([]) == []
+    with pytest.raises(ValueError, match="workers: found 0"):
+        render_svgs(charts, workers=0)
+
+
+_LABEL = st.text(alphabet="abcdWMil ()_-$%0123456789µ", max_size=140)
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    title=_LABEL,
+    x_label=_LABEL,
+    y_label=_LABEL,
+    tick_labels=st.none() | st.lists(_LABEL, min_size=1, max_size=4),
+    scale=st.sampled_from([1e-9, 1e-3, 1.0, 123.0, 1e5, 1e9]),
+    offset=st.sampled_from([0.0, -250.0, 1e6]),
+)
+def test_static_chart_stays_on_its_canvas(
+    title: str,
+    x_label: str,
+    y_label: str,
+    tick_labels: list[str] | None,
+    scale: float,
+    offset: float,
+) -> None:
+    """Whatever the labels and numbers, nothing drawn falls outside the SVG (the layout is measured, not drawn twice)."""
+    ys = [offset + scale * v for v in (1.0, 2.5, 2.0, 4.0)]
+    chart = Chart(
+        name="c",
+        title=title,
+        x_label=x_label,
+        y_label=y_label,
+        layers=(Line([scale * x for x in (0.0, 1.0, 2.0, 3.0)], ys, name="series"),),
+        y_ticks=tuple(zip(ys, tick_labels, strict=False)) if tick_labels else (),
+    )
+    with matplotlib.rc_context(SVG_RC):
+        fig = chart.figure()
+        FigureCanvasSVG(fig).print_svg(io.BytesIO())  # lays out at 72 dpi, as the report's SVG
+        width, height = fig.get_size_inches() * 72
+        drawn = fig.get_tightbbox(RendererSVG(width, height, io.StringIO()))
+    assert width >= 540 - 1e-9
+    tolerance = 0.5 / 72  # inches: half a point
+    assert drawn.x0 >= -tolerance and drawn.y0 >= -tolerance
+    assert drawn.x1 <= width / 72 + tolerance and drawn.y1 <= height / 72 + tolerance

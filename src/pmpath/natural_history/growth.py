@@ -1,10 +1,13 @@
 """Progression of a continuous endpoint in an untreated cohort: a linear mixed model of value on age.
 
-The model, fitted by REML with statsmodels' ``MixedLM``, is
+The model, fitted by REML, is
 
     y_ij = (b0 + u0_i) + (b1 + u1_i) * (age_ij - c) + e_ij,   (u0_i, u1_i) ~ N(0, G),   e_ij ~ N(0, s^2)
 
-on the identity or the log scale, the same model as lme4's ``lmer(y ~ age + (age | subject))``.
+on the identity or the log scale, the same model as lme4's ``lmer(y ~ age + (age | subject))``. The
+fit minimises lme4's profiled REML criterion on per-subject sufficient statistics
+(:mod:`pmpath.natural_history.reml`, milliseconds per fit); statsmodels' ``MixedLM`` is the fallback
+when that optimisation does not converge. The fixed-effect covariance is lme4's s^2 (X'V^-1X)^-1.
 :class:`GrowthCurve` holds the estimates and gives the population trajectory with the range an
 untreated subject's observations are expected to fall in, which later criteria compare a patient with.
 """
@@ -19,9 +22,12 @@ import pandas as pd
 from scipy import stats
 
 from pmpath.errors import AnalysisError, ConvergenceError
+from pmpath.natural_history.reml import fit_reml
 from pmpath.natural_history.tables import numeric_table
 
 SCALES = ("identity", "log")
+# The profiled-REML engine first; statsmodels' MixedLM with these optimizers, in turn, when it fails.
+REML_ENGINE = "profiled-reml/SLSQP"
 OPTIMIZERS = ("bfgs", "lbfgs", "powell", "nm")
 # A random-effect variance this small relative to the residual variance (over the observed
 # spread of age, for the slope) is indistinguishable from zero: the covariance is singular.
@@ -74,7 +80,8 @@ class GrowthCurve:
     fixed_effects : numpy.ndarray
         Shape (2,): population mean at ``age_center`` and slope per year.
     fixed_effects_cov : numpy.ndarray
-        Shape (2, 2): their covariance.
+        Shape (2, 2): their covariance, s^2 (X'V^-1X)^-1 as lme4's ``vcov`` (statsmodels' joint-information
+        estimate when the fallback engine was used).
     random_effects_cov : numpy.ndarray
         Shape (2, 2): covariance G of the subject intercepts and slopes; the slope row and column are
         zero when ``random_structure == "intercept"``.
@@ -88,7 +95,8 @@ class GrowthCurve:
         ``"intercept_and_slope"``, or ``"intercept"`` when the full covariance was singular and the
         model was refitted with random intercepts only.
     optimizer : str
-        The optimizer whose fit was kept.
+        The engine and optimizer whose fit was kept: ``"profiled-reml/SLSQP"`` (the fast engine of
+        :mod:`pmpath.natural_history.reml`) or ``"statsmodels/<method>"`` for the ``MixedLM`` fallback.
     log_likelihood : float
         Restricted (REML) log-likelihood.
     age_range : tuple of float
@@ -252,10 +260,22 @@ class GrowthCurve:
 # ---------------------------------------------------------------------- fitting
 
 
+@dataclass(frozen=True)
+class _Estimates:
+    """One engine's REML estimates; ``random_effects_cov`` is 2x2, or 1x1 for a random intercept only."""
+
+    fixed_effects: np.ndarray
+    fixed_effects_cov: np.ndarray
+    random_effects_cov: np.ndarray
+    residual_variance: float
+    log_likelihood: float
+    converged: bool
+
+
 @dataclass
 class _Attempt:
     optimizer: str
-    result: object | None = None
+    estimates: _Estimates | None = None
     converged: bool = False
     singular: bool = False
     usable: bool = False
@@ -275,7 +295,48 @@ def _singular(cov_re: np.ndarray, scale: float, age_variance: float) -> bool:
     return False
 
 
-def _attempt(
+def _judge(out: _Attempt, estimates: _Estimates, age_variance: float) -> _Attempt:
+    """Record one engine's estimates and whether they converged, are usable and lie on the boundary."""
+    out.estimates = estimates
+    out.converged = estimates.converged
+    cov_re = estimates.random_effects_cov
+    scale = estimates.residual_variance
+    if not np.all(np.isfinite(cov_re)) or not np.isfinite(scale) or scale <= 0:
+        out.problem = f"{out.optimizer}: non-finite variance estimates"
+        return out
+    out.singular = _singular(cov_re, scale, age_variance)
+    fe_cov = estimates.fixed_effects_cov
+    finite_se = bool(np.all(np.isfinite(fe_cov)) and np.all(np.diag(fe_cov) > 0))
+    if not out.converged:
+        out.problem = f"{out.optimizer}: did not converge"
+    elif not finite_se:
+        out.problem = f"{out.optimizer}: fixed-effect standard errors are not finite"
+    out.usable = out.converged and finite_se
+    return out
+
+
+def _reml_attempt(
+    y: np.ndarray, t: np.ndarray, groups: np.ndarray, random_slope: bool, age_variance: float
+) -> _Attempt:
+    out = _Attempt(REML_ENGINE)
+    try:
+        fit = fit_reml(t, y, groups, random_slope=random_slope)
+    except (AnalysisError, np.linalg.LinAlgError, ValueError, FloatingPointError) as exc:
+        out.problem = f"{REML_ENGINE}: {type(exc).__name__}: {exc}"
+        return out
+    cov_re = fit.random_effects_cov if random_slope else fit.random_effects_cov[:1, :1]
+    estimates = _Estimates(
+        fixed_effects=fit.fixed_effects,
+        fixed_effects_cov=fit.fixed_effects_cov,
+        random_effects_cov=cov_re,
+        residual_variance=fit.residual_variance,
+        log_likelihood=fit.log_likelihood,
+        converged=fit.converged,
+    )
+    return _judge(out, estimates, age_variance)
+
+
+def _statsmodels_attempt(
     y: np.ndarray,
     x: np.ndarray,
     groups: np.ndarray,
@@ -285,31 +346,24 @@ def _attempt(
 ) -> _Attempt:
     from statsmodels.regression.mixed_linear_model import MixedLM
 
-    out = _Attempt(optimizer)
+    out = _Attempt(f"statsmodels/{optimizer}")
     with warnings.catch_warnings():
         # Convergence is judged from the result below; statsmodels' own warnings would only repeat it.
         warnings.simplefilter("ignore")
         try:
             result = MixedLM(y, x, groups=groups, exog_re=z).fit(reml=True, method=optimizer)
+            estimates = _Estimates(
+                fixed_effects=np.asarray(result.fe_params, dtype=float)[:2].copy(),
+                fixed_effects_cov=np.asarray(result.cov_params(), dtype=float)[:2, :2].copy(),
+                random_effects_cov=np.asarray(result.cov_re, dtype=float),
+                residual_variance=float(result.scale),
+                log_likelihood=float(result.llf),
+                converged=bool(result.converged),
+            )
         except (np.linalg.LinAlgError, ValueError, FloatingPointError) as exc:
-            out.problem = f"{optimizer}: {type(exc).__name__}: {exc}"
+            out.problem = f"{out.optimizer}: {type(exc).__name__}: {exc}"
             return out
-    out.result = result
-    out.converged = bool(result.converged)
-    cov_re = np.asarray(result.cov_re, dtype=float)
-    scale = float(result.scale)
-    if not np.all(np.isfinite(cov_re)) or not np.isfinite(scale) or scale <= 0:
-        out.problem = f"{optimizer}: non-finite variance estimates"
-        return out
-    out.singular = _singular(cov_re, scale, age_variance)
-    fe_cov = np.asarray(result.cov_params(), dtype=float)[:2, :2]
-    finite_se = bool(np.all(np.isfinite(fe_cov)) and np.all(np.diag(fe_cov) > 0))
-    if not out.converged:
-        out.problem = f"{optimizer}: did not converge"
-    elif not finite_se:
-        out.problem = f"{optimizer}: fixed-effect standard errors are not finite"
-    out.usable = out.converged and finite_se
-    return out
+    return _judge(out, estimates, age_variance)
 
 
 def fit_longitudinal(
@@ -321,10 +375,12 @@ def fit_longitudinal(
     """Fit the natural-history growth curve of one continuous endpoint.
 
     A linear mixed model with a random intercept and a random slope on age per subject, fitted by
-    REML. Optimizers are tried in turn (BFGS, L-BFGS, Powell, Nelder-Mead) until one converges with
-    finite standard errors. When the random-effect covariance is singular (a variance indistinguishable
-    from zero relative to the residual variance, or a correlation of +/-1), the model is refitted with
-    a random intercept only and ``random_structure`` says so.
+    REML: first lme4's profiled criterion minimised by :func:`pmpath.natural_history.reml.fit_reml`;
+    when that does not converge, statsmodels' ``MixedLM`` with its optimizers in turn (BFGS, L-BFGS,
+    Powell, Nelder-Mead) until one converges with finite standard errors; ``optimizer`` names the
+    engine kept. When the random-effect covariance is singular (a variance indistinguishable from
+    zero relative to the residual variance, or a correlation of +/-1), the model is refitted with a
+    random intercept only and ``random_structure`` says so.
 
     Parameters
     ----------
@@ -347,7 +403,7 @@ def fit_longitudinal(
         Missing columns, non-finite numbers, values <= 0 on the log scale, fewer than 2 subjects,
         fewer than 3 observations, or no spread in age.
     ConvergenceError
-        When no optimizer converges (the message says what to try next).
+        When no engine or optimizer converges (the message says what to try next).
 
     Examples
     --------
@@ -387,15 +443,21 @@ def fit_longitudinal(
         y = np.log(y)
     x = np.column_stack([np.ones(n_obs), ages - center])
     groups = table["subject"].astype(str).to_numpy()
-    spans = table.groupby("subject")["age"].agg(lambda a: a.max() - a.min())
-    person_years = float(spans.sum())
+    by_subject = table.groupby("subject")["age"]
+    person_years = float((by_subject.max() - by_subject.min()).sum())
+
+    def attempt(engine: str, random_slope: bool) -> _Attempt:
+        if engine == REML_ENGINE:
+            return _reml_attempt(y, x[:, 1], groups, random_slope, age_variance)
+        z = x if random_slope else x[:, :1]
+        return _statsmodels_attempt(y, x, groups, z, engine, age_variance)
 
     notes: list[str] = []
     attempts: list[_Attempt] = []
     chosen: _Attempt | None = None
     structure = "intercept_and_slope"
-    for optimizer in OPTIMIZERS:
-        att = _attempt(y, x, groups, x, optimizer, age_variance)
+    for engine in (REML_ENGINE, *OPTIMIZERS):
+        att = attempt(engine, random_slope=True)
         attempts.append(att)
         if att.usable and not att.singular:
             chosen = att
@@ -408,8 +470,8 @@ def fit_longitudinal(
             "the random intercept-and-slope covariance was singular (a variance indistinguishable from zero or a "
             "correlation of +/-1); refitted with a random intercept only"
         )
-        for optimizer in OPTIMIZERS:
-            att = _attempt(y, x, groups, x[:, :1], optimizer, age_variance)
+        for engine in (REML_ENGINE, *OPTIMIZERS):
+            att = attempt(engine, random_slope=False)
             attempts.append(att)
             if att.usable:
                 chosen = att
@@ -429,25 +491,26 @@ def fit_longitudinal(
             f"or removing subjects with a single observation."
         )
 
-    result = chosen.result
-    cov_re = np.asarray(result.cov_re, dtype=float)
+    result = chosen.estimates
+    assert result is not None  # a usable attempt has estimates
+    cov_re = np.asarray(result.random_effects_cov, dtype=float)
     if structure == "intercept":
         cov_re = np.array([[cov_re[0, 0], 0.0], [0.0, 0.0]])
     return GrowthCurve(
         endpoint=endpoint,
         scale=scale,
         age_center=center,
-        fixed_effects=np.asarray(result.fe_params, dtype=float)[:2].copy(),
-        fixed_effects_cov=np.asarray(result.cov_params(), dtype=float)[:2, :2].copy(),
+        fixed_effects=np.asarray(result.fixed_effects, dtype=float).copy(),
+        fixed_effects_cov=np.asarray(result.fixed_effects_cov, dtype=float).copy(),
         random_effects_cov=cov_re,
-        residual_variance=float(result.scale),
+        residual_variance=float(result.residual_variance),
         n_subjects=n_subjects,
         n_observations=n_obs,
         person_years=person_years,
         converged=bool(result.converged),
         random_structure=structure,
         optimizer=chosen.optimizer,
-        log_likelihood=float(result.llf),
+        log_likelihood=float(result.log_likelihood),
         age_range=(float(ages.min()), float(ages.max())),
         notes=tuple(notes),
     )

@@ -1,13 +1,15 @@
 """The HTML report: a platform overview, one page per patient, interactive plots and static SVGs.
 
 Everything the pages need is written into the report directory (plotly.js once, as
-``assets/plotly.min.js``), so the report opens offline and links to nothing outside itself. All
-text from the dossier is escaped by Jinja2's autoescaping. The same assessment gives the same bytes.
+``assets/plotly.min.js``; a cohort's plots once, shared by its patients' pages), so the report
+opens offline and links to nothing outside itself. All text from the dossier is escaped by
+Jinja2's autoescaping. The same assessment gives the same bytes.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import numbers
 import re
@@ -27,6 +29,7 @@ from pmpath.report.plots import (
     Chart,
     CriterionGraphics,
     RecordTable,
+    SvgDrawing,
     TextBlock,
     criterion_graphics,
     plotly_config_json,
@@ -219,23 +222,66 @@ def criterion_anchor(number: int) -> str:
     return f"criterion-{number}"
 
 
+@dataclass
+class _ChartFiles:
+    """Every chart of the report under its SVG file name; each distinct chart is drawn once.
+
+    A patient's chart is ``<patient>_<criterion>_<name>``; a cohort's chart (the same natural
+    history on the page of every patient compared with it) is ``cohort-<fingerprint>-<name>``,
+    one file for all of them.
+    """
+
+    charts: dict[str, Chart] = field(default_factory=dict)  # file stem -> chart, in page order
+    cohort: dict[str, str] = field(default_factory=dict)  # fingerprint -> file stem
+    taken: set[str] = field(default_factory=set)  # lower-cased: distinct on any file system
+
+    def name(self, chart: Chart, stem: str, number: int) -> str:
+        if chart.scope == "cohort":
+            if chart.fingerprint in self.cohort:
+                return self.cohort[chart.fingerprint]
+            base = f"cohort-{chart.fingerprint[:12]}-{chart.name}"
+        else:
+            base = f"{stem}_{number}_{chart.name}"
+        name, k = base, 2
+        while name.lower() in self.taken:
+            name, k = f"{base}-{k}", k + 1
+        self.taken.add(name.lower())
+        self.charts[name] = chart
+        if chart.scope == "cohort":
+            self.cohort[chart.fingerprint] = name
+        return name
+
+    def distinct(self) -> list[Chart]:
+        return list({c.fingerprint: c for c in self.charts.values()}.values())
+
+    def write_svgs(self, plots_dir: Path, svgs: Sequence[bytes]) -> None:
+        """Write each file; ``svgs`` are those of :meth:`distinct`, in its order."""
+        svg_of = dict(zip((c.fingerprint for c in self.distinct()), svgs, strict=True))
+        for name, chart in self.charts.items():
+            (plots_dir / f"{name}.svg").write_bytes(svg_of[chart.fingerprint])
+
+
 def _criterion_view(
-    verdict: Verdict, stem: str, plots_dir: Path, used_svgs: set[str]
+    verdict: Verdict,
+    stem: str,
+    files: _ChartFiles,
+    div_ids: set[str],
+    plotly_json: dict[str, Markup],
 ) -> CriterionView:
     graphics: CriterionGraphics = criterion_graphics(verdict)
     views: list[PlotView | TextBlock | tuple[str, Node]] = []
     for item in graphics.items:
         if isinstance(item, Chart):
-            base = f"{stem}_{verdict.number}_{item.name}"
-            name, k = base, 2
-            while name.lower() in used_svgs:
-                name, k = f"{base}-{k}", k + 1
-            used_svgs.add(name.lower())
-            (plots_dir / f"{name}.svg").write_bytes(item.svg())
+            name = files.name(item, stem, verdict.number)
+            div_id, k = f"plot-{name}", 2
+            while div_id in div_ids:  # the same chart twice on one page
+                div_id, k = f"plot-{name}-{k}", k + 1
+            div_ids.add(div_id)
+            fingerprint = item.fingerprint
+            if fingerprint not in plotly_json:
+                plotly_json[fingerprint] = Markup(item.plotly_json())
             views.append(
-                PlotView(
-                    f"plot-{name}", item.title, Markup(item.plotly_json()), f"../plots/{name}.svg"
-                )
+                PlotView(div_id, item.title, plotly_json[fingerprint], f"../plots/{name}.svg")
             )
         elif isinstance(item, TextBlock):
             views.append(item)
@@ -247,10 +293,11 @@ def _criterion_view(
 
 
 def _patient_view(
-    patient: PatientAssessment, stem: str, plots_dir: Path, used_svgs: set[str]
+    patient: PatientAssessment, stem: str, files: _ChartFiles, plotly_json: dict[str, Markup]
 ) -> PatientView:
+    div_ids: set[str] = set()
     criteria = [
-        _criterion_view(v, stem, plots_dir, used_svgs)
+        _criterion_view(v, stem, files, div_ids, plotly_json)
         for v in sorted(patient.criteria, key=lambda v: v.number)
     ]
     columns = list(
@@ -259,6 +306,7 @@ def _patient_view(
     return PatientView(patient, f"{stem}.html", criteria, columns)
 
 
+@functools.cache  # one environment per process: templates are compiled once
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("pmpath.report", "templates"),
@@ -283,6 +331,11 @@ def _environment() -> jinja2.Environment:
 def render_html(assessment: Assessment, dossier: Dossier | None, out_dir: Path) -> None:
     """Write ``index.html``, ``patients/<id>.html``, ``plots/*.svg`` and ``assets/plotly.min.js``.
 
+    A patient's static plots are ``plots/<id>_<criterion>_<name>.svg``; the natural-history
+    cohort's are ``plots/cohort-<hash>-<name>.svg``, written once and linked from the page of every
+    patient compared with that cohort. Each distinct chart is drawn once, the SVGs in worker
+    processes while the pages are written (see :class:`pmpath.report.plots.SvgDrawing`).
+
     Parameters
     ----------
     assessment
@@ -301,16 +354,25 @@ def render_html(assessment: Assessment, dossier: Dossier | None, out_dir: Path) 
     env = _environment()
 
     stems = _file_names([p.id for p in assessment.patients])
-    used_svgs: set[str] = set()
+    files = _ChartFiles()
+    plotly_json: dict[str, Markup] = {}  # by chart fingerprint
     views = [
-        _patient_view(p, stem, plots_dir, used_svgs)
+        _patient_view(p, stem, files, plotly_json)
         for p, stem in zip(assessment.patients, stems, strict=True)
     ]
+    # The SVGs are drawn in worker processes while this one writes the pages.
+    with SvgDrawing(files.distinct()) as drawing:
+        _write_pages(assessment, views, env, out_dir)
+        files.write_svgs(plots_dir, drawing.result())
+
+
+def _write_pages(
+    assessment: Assessment, views: list[PatientView], env: jinja2.Environment, out_dir: Path
+) -> None:
     numbers = sorted(
         {c.number for p in assessment.patients for c in p.criteria} | set(CRITERION_NAMES)
     )
     page_of = {v.patient.id: v.page for v in views}
-
     common = {
         "assessment": assessment,
         "platform": assessment.platform,
@@ -326,7 +388,7 @@ def render_html(assessment: Assessment, dossier: Dossier | None, out_dir: Path) 
         page = patient_template.render(
             **common, view=view, root="../", plotly_src=f"../{PLOTLY_ASSET}", plotly_config=config
         )
-        _write_text(patients_dir / view.page, page)
+        _write_text(out_dir / "patients" / view.page, page)
     if any(v.has_plots for v in views):
         from plotly.offline import get_plotlyjs
 

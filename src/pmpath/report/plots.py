@@ -4,6 +4,13 @@ Each chart is described once as a :class:`Chart` (lines, markers, bands, bars, v
 shaded spans) and rendered twice: :meth:`Chart.plotly_json` for the HTML page and
 :meth:`Chart.svg` (matplotlib, deterministic bytes) for the static copy. Builders read only the keys
 below; a missing key draws nothing, malformed data is skipped with a note in the report, never a crash.
+The natural-history builders mark their charts ``scope="cohort"``: they are the same for every
+patient compared with the cohort, so a report draws them once.
+
+Rendering is most of a report's time, so: the Plotly figure is built as plain dicts (plotly.py's
+validation would cost more than everything else; a test checks it would accept them unchanged), the
+SVG's margins are measured from its labels instead of drawing twice for ``bbox_inches="tight"``,
+and :func:`render_svgs` draws many charts in worker processes.
 
 The keys of ``Verdict.plots`` understood here (days are days from first dose, day 0 = first dose;
 ages in years; numbers may be ``null`` where unknown; "name" and "unit" are optional labels)::
@@ -59,24 +66,36 @@ The keys are looked up whatever the criterion number, so a criterion may carry a
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import io
 import json
 import math
+import multiprocessing as mp
 import numbers
+import os
 import re
-from collections.abc import Callable, Mapping, Sequence
+import sys
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import matplotlib
 import numpy as np
-import plotly.graph_objects as go
-import plotly.io as pio
-from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_svg import FigureCanvasSVG
+from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
+from matplotlib.textpath import text_to_path
 from matplotlib.transforms import blended_transform_factory
 
 from pmpath.pathway.verdict import Verdict
+
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
 
 # Okabe-Ito: distinguishable with the common colour-vision deficiencies.
 BLUE = "#0072B2"
@@ -96,12 +115,15 @@ TIER_COLORS = {
     "other_in_vitro": PURPLE,
 }
 
-# Fixed salt and no date make matplotlib's SVG output byte-identical from run to run.
+# Fixed salt and no date make matplotlib's SVG output byte-identical from run to run. Text is
+# written as SVG text (selectable, and a quarter of the drawing time that glyph outlines take), laid
+# out with DejaVu Sans, which the viewer uses where installed, else a narrower sans-serif.
 SVG_RC = {
     "svg.hashsalt": "pmpath-report",
-    "svg.fonttype": "path",
+    "svg.fonttype": "none",
     "text.usetex": False,
-    "font.family": "DejaVu Sans",
+    "font.family": ["DejaVu Sans", "sans-serif"],
+    "font.sans-serif": ["DejaVu Sans", "Arial", "Helvetica"],
     "font.size": 9,
     "axes.spines.top": False,
     "axes.spines.right": False,
@@ -110,6 +132,9 @@ SVG_RC = {
     "grid.linewidth": 0.6,
     "axes.axisbelow": True,
 }
+
+SVG_WORKERS = 4  # most worker processes drawing SVGs (the report's time budget assumes 2 cores)
+_CHARTS_PER_WORKER = 3  # fewer charts than this per worker are drawn faster without the pool
 
 PLOTLY_CONFIG = {"displaylogo": False, "responsive": True}
 
@@ -223,13 +248,56 @@ def _array(values: Sequence[Number]) -> np.ndarray:
     return np.array([np.nan if v is None else v for v in values], dtype=float)
 
 
+def _finite(value: Any) -> float | None:
+    """A number as a JSON-ready float; ``None`` (null: a gap for plotly.js) if missing or not finite."""
+    if value is None:
+        return None
+    f = float(value)
+    return f if math.isfinite(f) else None
+
+
+def _plain(values: Sequence[Any]) -> list[float | None]:
+    return [_finite(v) for v in values]
+
+
+def _without_none(d: dict[str, Any]) -> dict[str, Any]:
+    # plotly.py drops properties set to None (and empty shape and annotation lists); doing the same
+    # keeps the JSON equal to a validated figure's
+    return {k: v for k, v in d.items() if v is not None}
+
+
+# What plotly.py writes for template="none": plotly.js's own defaults, no theme.
+_PLOTLY_TEMPLATE = {"data": {"scatter": [{"type": "scatter"}]}}
+_PLOTLY_AXIS = {
+    "showgrid": True,
+    "gridcolor": "#e5e5e5",
+    "zeroline": False,
+    "linecolor": "#888",
+    "showline": True,
+    "ticks": "outside",
+}
+
+# Static layout, in points: the space around the axes is measured from the labels (see
+# Chart._fit_axes) rather than found by drawing twice, as bbox_inches="tight" does.
+_SVG_WIDTH_IN = 7.5
+_OUTER_PT = 5.0  # blank border around everything
+_TITLE_SIZE = 10.0
+_TITLE_PAD_PT = 14.0  # title baseline above the axes: room for span labels drawn on the top edge
+_SVG_TICKS = 6  # at most this many intervals between numbered ticks on an axis
+
+
 @dataclass(frozen=True)
 class Chart:
-    """One plot, described once and rendered as a Plotly figure and a static SVG."""
+    """One plot, described once and rendered as a Plotly figure and a static SVG.
+
+    ``scope`` says what the chart describes: ``"patient"`` (drawn for one patient) or ``"cohort"``
+    (the natural-history cohort: the same chart on the page of every patient compared with it, so
+    the report writes its SVG once).
+    """
 
     kind: ClassVar[str] = "chart"
 
-    name: str  # file-name part: plots/<patient>_<criterion>_<name>.svg
+    name: str  # file-name part: plots/<patient>_<criterion>_<name>.svg (cohort-<hash>-<name>.svg)
     title: str
     x_label: str
     y_label: str
@@ -237,49 +305,62 @@ class Chart:
     y_ticks: tuple[tuple[float, str], ...] = ()
     x_range: tuple[float, float] | None = None
     height: int = 420
+    scope: Literal["patient", "cohort"] = "patient"
 
-    def plotly_figure(self) -> go.Figure:
-        """The interactive figure; all label text is escaped for plotly.js."""
-        fig = go.Figure()
+    @functools.cached_property
+    def fingerprint(self) -> str:
+        """SHA-256 (hex) of everything drawn: equal charts, and only those, share it."""
+        return hashlib.sha256(repr(self).encode("utf-8")).hexdigest()
+
+    def plotly_dict(self) -> dict[str, Any]:
+        """``{"data": [...], "layout": {...}}`` as plain JSON values; all label text escaped for plotly.js.
+
+        Built directly rather than through ``plotly.graph_objects`` (whose validation costs more
+        than the rest of the report); :meth:`plotly_figure` validates the same dict.
+        """
+        data: list[dict[str, Any]] = []
         shapes: list[dict[str, Any]] = []
         annotations: list[dict[str, Any]] = []
         for layer in self.layers:
             name = _plotly_text(layer.name) if getattr(layer, "name", None) else None
             legend = {"name": name, "showlegend": name is not None}
             if isinstance(layer, Line):
-                mode = "lines+markers" if layer.marker_size > 0 else "lines"
-                fig.add_trace(
-                    go.Scatter(
-                        x=list(layer.x),
-                        y=list(layer.y),
-                        mode=mode,
-                        line={
+                data.append(
+                    {
+                        "type": "scatter",
+                        "x": _plain(layer.x),
+                        "y": _plain(layer.y),
+                        "mode": "lines+markers" if layer.marker_size > 0 else "lines",
+                        "line": {
                             "color": layer.color,
                             "dash": _PLOTLY_DASH[layer.dash],
                             "width": layer.width,
                         },
-                        marker={"size": layer.marker_size, "color": layer.color},
-                        opacity=layer.opacity,
-                        connectgaps=False,
-                        hoverinfo="x+y+name" if name else "x+y",
+                        "marker": {"size": layer.marker_size, "color": layer.color},
+                        "opacity": layer.opacity,
+                        "connectgaps": False,
+                        "hoverinfo": "x+y+name" if name else "x+y",
                         **legend,
-                    )
+                    }
                 )
             elif isinstance(layer, Markers):
-                fig.add_trace(
-                    go.Scatter(
-                        x=list(layer.x),
-                        y=list(layer.y),
-                        mode="markers",
-                        marker={
+                data.append(
+                    {
+                        "type": "scatter",
+                        "x": _plain(layer.x),
+                        "y": _plain(layer.y),
+                        "mode": "markers",
+                        "marker": {
                             "color": layer.color,
                             "symbol": layer.symbol,
                             "size": layer.size,
                             "line": {"color": layer.color, "width": 1.5},
                         },
-                        hovertext=[_plotly_text(h) for h in layer.hover] if layer.hover else None,
+                        "hovertext": [_plotly_text(h) for h in layer.hover]
+                        if layer.hover
+                        else None,
                         **legend,
-                    )
+                    }
                 )
             elif isinstance(layer, Band):
                 keep = [
@@ -288,29 +369,39 @@ class Chart:
                     if None not in (layer.x[i], layer.lower[i], layer.upper[i])
                 ]
                 xs = [layer.x[i] for i in keep]
-                fig.add_trace(
-                    go.Scatter(
-                        x=xs + xs[::-1],
-                        y=[layer.upper[i] for i in keep] + [layer.lower[i] for i in keep][::-1],
-                        mode="lines",
-                        fill="toself",
-                        fillcolor=_rgba(layer.color, layer.opacity),
-                        line={"width": 0, "color": layer.color},
-                        hoverinfo="skip",
+                data.append(
+                    {
+                        "type": "scatter",
+                        "x": _plain(xs + xs[::-1]),
+                        "y": _plain(
+                            [layer.upper[i] for i in keep] + [layer.lower[i] for i in keep][::-1]
+                        ),
+                        "mode": "lines",
+                        "fill": "toself",
+                        "fillcolor": _rgba(layer.color, layer.opacity),
+                        "line": {"width": 0, "color": layer.color},
+                        "hoverinfo": "skip",
                         **legend,
-                    )
+                    }
                 )
             elif isinstance(layer, Bars):
-                fig.add_trace(
-                    go.Bar(
-                        x=[(a + b) / 2 for a, b in zip(layer.start, layer.end, strict=True)],
-                        y=list(layer.height),
-                        width=[b - a for a, b in zip(layer.start, layer.end, strict=True)],
-                        marker={"color": layer.color, "line": {"color": "white", "width": 1}},
-                        hovertext=[_plotly_text(h) for h in layer.hover] if layer.hover else None,
-                        hoverinfo="text" if layer.hover else "x+y",
+                data.append(
+                    {
+                        "type": "bar",
+                        "x": _plain(
+                            [(a + b) / 2 for a, b in zip(layer.start, layer.end, strict=True)]
+                        ),
+                        "y": _plain(layer.height),
+                        "width": _plain(
+                            [b - a for a, b in zip(layer.start, layer.end, strict=True)]
+                        ),
+                        "marker": {"color": layer.color, "line": {"color": "white", "width": 1}},
+                        "hovertext": [_plotly_text(h) for h in layer.hover]
+                        if layer.hover
+                        else None,
+                        "hoverinfo": "text" if layer.hover else "x+y",
                         **legend,
-                    )
+                    }
                 )
             elif isinstance(layer, VLine):
                 shapes.append(
@@ -318,8 +409,8 @@ class Chart:
                         "type": "line",
                         "xref": "x",
                         "yref": "paper",
-                        "x0": layer.x,
-                        "x1": layer.x,
+                        "x0": _finite(layer.x),
+                        "x1": _finite(layer.x),
                         "y0": 0,
                         "y1": 1,
                         "line": {
@@ -332,7 +423,7 @@ class Chart:
                 if layer.label:
                     annotations.append(
                         {
-                            "x": layer.x,
+                            "x": _finite(layer.x),
                             "y": 1,
                             "xref": "x",
                             "yref": "paper",
@@ -351,8 +442,8 @@ class Chart:
                         "type": "rect",
                         "xref": "x",
                         "yref": "paper",
-                        "x0": layer.start,
-                        "x1": layer.end,
+                        "x0": _finite(layer.start),
+                        "x1": _finite(layer.end),
                         "y0": 0,
                         "y1": 1,
                         "fillcolor": _rgba(layer.color, layer.opacity),
@@ -363,7 +454,7 @@ class Chart:
                 if layer.label:
                     annotations.append(
                         {
-                            "x": (layer.start + layer.end) / 2,
+                            "x": _finite((layer.start + layer.end) / 2),
                             "y": 1,
                             "xref": "x",
                             "yref": "paper",
@@ -373,153 +464,321 @@ class Chart:
                             "font": {"size": 10, "color": layer.color},
                         }
                     )
-        axis = {
-            "showgrid": True,
-            "gridcolor": "#e5e5e5",
-            "zeroline": False,
-            "linecolor": "#888",
-            "showline": True,
-            "ticks": "outside",
-        }
-        yaxis = dict(axis, title={"text": _plotly_text(self.y_label)})
+        yaxis = dict(_PLOTLY_AXIS, title={"text": _plotly_text(self.y_label)})
         if self.y_ticks:
             yaxis.update(
                 tickmode="array",
-                tickvals=[p for p, _ in self.y_ticks],
+                tickvals=_plain([p for p, _ in self.y_ticks]),
                 ticktext=[_plotly_text(t) for _, t in self.y_ticks],
                 showgrid=False,
             )
-        xaxis = dict(axis, title={"text": _plotly_text(self.x_label)})
+        xaxis = dict(_PLOTLY_AXIS, title={"text": _plotly_text(self.x_label)})
         if self.x_range:
-            xaxis["range"] = list(self.x_range)
-        fig.update_layout(
-            template="none",
-            title={
+            xaxis["range"] = _plain(self.x_range)
+        layout = {
+            "template": _PLOTLY_TEMPLATE,
+            "title": {
                 "text": _plotly_text(self.title),
                 "x": 0,
                 "xanchor": "left",
                 "font": {"size": 15},
             },
-            xaxis=xaxis,
-            yaxis=yaxis,
-            height=self.height,
-            margin={"l": 70, "r": 20, "t": 60, "b": 110},
-            legend={"orientation": "h", "yanchor": "top", "y": -0.2, "x": 0},
-            plot_bgcolor="white",
-            paper_bgcolor="white",
-            font={"family": "system-ui, -apple-system, Segoe UI, Roboto, sans-serif", "size": 12},
-            shapes=shapes,
-            annotations=annotations,
-            bargap=0,
-            hovermode="closest",
-        )
-        return fig
+            "xaxis": xaxis,
+            "yaxis": yaxis,
+            "height": self.height,
+            "margin": {"l": 70, "r": 20, "t": 60, "b": 110},
+            "legend": {"orientation": "h", "yanchor": "top", "y": -0.2, "x": 0},
+            "plot_bgcolor": "white",
+            "paper_bgcolor": "white",
+            "font": {
+                "family": "system-ui, -apple-system, Segoe UI, Roboto, sans-serif",
+                "size": 12,
+            },
+            "shapes": shapes or None,
+            "annotations": [_without_none(a) for a in annotations] or None,
+            "bargap": 0,
+            "hovermode": "closest",
+        }
+        return {"data": [_without_none(t) for t in data], "layout": _without_none(layout)}
+
+    def plotly_figure(self) -> go.Figure:
+        """The interactive figure as a validated ``plotly.graph_objects.Figure`` (for notebooks)."""
+        import plotly.graph_objects as go
+
+        return go.Figure(self.plotly_dict())
 
     def plotly_json(self) -> str:
         """``{"data": ..., "layout": ...}`` safe to place inside an HTML ``<script>`` element."""
-        text = pio.to_json(self.plotly_figure(), validate=False, pretty=False)
-        # plotly escapes < and >; keep that guarantee even if its encoder changes.
+        text = json.dumps(self.plotly_dict(), sort_keys=True, separators=(",", ":"))
+        # No "</script>" or "<!--" can end the element early.
         return text.replace("<", "\\u003c").replace(">", "\\u003e")
 
     def svg(self) -> bytes:
         """The same chart as a static SVG; identical bytes for identical charts."""
         with matplotlib.rc_context(SVG_RC):
-            fig = Figure(figsize=(7.5, self.height / 100))
-            FigureCanvasAgg(fig)
-            ax = fig.add_subplot()
-            top = blended_transform_factory(ax.transData, ax.transAxes)
-            for layer in self.layers:
-                label = _mpl_text(layer.name) if getattr(layer, "name", None) else None
-                if isinstance(layer, Line):
-                    ax.plot(
-                        _array(layer.x),
-                        _array(layer.y),
-                        linestyle=_MPL_DASH[layer.dash],
-                        color=layer.color,
-                        linewidth=layer.width,
-                        alpha=layer.opacity,
-                        marker="o" if layer.marker_size > 0 else None,
-                        markersize=layer.marker_size / 2,
-                        label=label,
-                    )
-                elif isinstance(layer, Markers):
-                    marker, filled = _MPL_MARKER.get(layer.symbol, ("o", True))
-                    ax.plot(
-                        _array(layer.x),
-                        _array(layer.y),
-                        linestyle="none",
-                        marker=marker,
-                        markersize=layer.size * 0.8,
-                        markerfacecolor=layer.color if filled else "none",
-                        markeredgecolor=layer.color,
-                        label=label,
-                    )
-                elif isinstance(layer, Band):
-                    ax.fill_between(
-                        _array(layer.x),
-                        _array(layer.lower),
-                        _array(layer.upper),
-                        color=layer.color,
-                        alpha=layer.opacity,
-                        linewidth=0,
-                        label=label,
-                    )
-                elif isinstance(layer, Bars):
-                    start = np.asarray(layer.start, dtype=float)
-                    ax.bar(
-                        start,
-                        np.asarray(layer.height, dtype=float),
-                        width=np.asarray(layer.end, dtype=float) - start,
-                        align="edge",
-                        color=layer.color,
-                        edgecolor="white",
-                        linewidth=0.8,
-                        label=label,
-                    )
-                elif isinstance(layer, VLine):
-                    ax.axvline(
-                        layer.x, color=layer.color, linestyle=_MPL_DASH[layer.dash], linewidth=1.0
-                    )
-                    if layer.label:
-                        ax.text(
-                            layer.x,
-                            0.98,
-                            _mpl_text(layer.label),
-                            transform=top,
-                            rotation=90,
-                            ha="right",
-                            va="top",
-                            fontsize=7,
-                            color=layer.color,
-                        )
-                elif isinstance(layer, Span):
-                    ax.axvspan(
-                        layer.start, layer.end, color=layer.color, alpha=layer.opacity, linewidth=0
-                    )
-                    if layer.label:
-                        ax.text(
-                            (layer.start + layer.end) / 2,
-                            1.0,
-                            _mpl_text(layer.label),
-                            transform=top,
-                            ha="center",
-                            va="bottom",
-                            fontsize=7,
-                            color=layer.color,
-                        )
-            ax.set_title(_mpl_text(self.title), loc="left", fontsize=10, pad=14)
-            ax.set_xlabel(_mpl_text(self.x_label))
-            ax.set_ylabel(_mpl_text(self.y_label))
-            if self.y_ticks:
-                ax.set_yticks([p for p, _ in self.y_ticks], [_mpl_text(t) for _, t in self.y_ticks])
-                ax.grid(False, axis="y")
-            if self.x_range:
-                ax.set_xlim(*self.x_range)
-            if ax.get_legend_handles_labels()[1]:
-                ax.legend(fontsize=7, loc="best", framealpha=0.85)
+            fig = self.figure()
             buf = io.BytesIO()
-            fig.savefig(buf, format="svg", metadata={"Date": None}, bbox_inches="tight")
+            FigureCanvasSVG(fig).print_svg(buf, metadata={"Date": None})
         return buf.getvalue()
+
+    def figure(self) -> Figure:
+        """The static chart as a matplotlib figure, laid out as :meth:`svg` draws it.
+
+        Build and draw it inside ``matplotlib.rc_context(SVG_RC)`` to get the SVG's fonts and sizes.
+        """
+        fig = Figure(figsize=(_SVG_WIDTH_IN, self.height / 100))
+        ax = fig.add_subplot()
+        top = blended_transform_factory(ax.transData, ax.transAxes)
+        for layer in self.layers:
+            label = _mpl_text(layer.name) if getattr(layer, "name", None) else None
+            if isinstance(layer, Line):
+                ax.plot(
+                    _array(layer.x),
+                    _array(layer.y),
+                    linestyle=_MPL_DASH[layer.dash],
+                    color=layer.color,
+                    linewidth=layer.width,
+                    alpha=layer.opacity,
+                    marker="o" if layer.marker_size > 0 else None,
+                    markersize=layer.marker_size / 2,
+                    label=label,
+                )
+            elif isinstance(layer, Markers):
+                marker, filled = _MPL_MARKER.get(layer.symbol, ("o", True))
+                ax.plot(
+                    _array(layer.x),
+                    _array(layer.y),
+                    linestyle="none",
+                    marker=marker,
+                    markersize=layer.size * 0.8,
+                    markerfacecolor=layer.color if filled else "none",
+                    markeredgecolor=layer.color,
+                    label=label,
+                )
+            elif isinstance(layer, Band):
+                ax.fill_between(
+                    _array(layer.x),
+                    _array(layer.lower),
+                    _array(layer.upper),
+                    color=layer.color,
+                    alpha=layer.opacity,
+                    linewidth=0,
+                    label=label,
+                )
+            elif isinstance(layer, Bars):
+                # One collection rather than ax.bar's artist per bar: the same picture,
+                # drawn several times faster.
+                bars = PolyCollection(
+                    [
+                        [(a, 0.0), (a, h), (b, h), (b, 0.0)]
+                        for a, b, h in zip(layer.start, layer.end, layer.height, strict=True)
+                    ],
+                    facecolors=layer.color,
+                    edgecolors="white",
+                    linewidths=0.8,
+                    label=label,
+                )
+                bars.sticky_edges.y.append(0.0)  # bars stand on the x axis, as ax.bar's do
+                ax.add_collection(bars)
+            elif isinstance(layer, VLine):
+                ax.axvline(
+                    layer.x, color=layer.color, linestyle=_MPL_DASH[layer.dash], linewidth=1.0
+                )
+                if layer.label:
+                    ax.text(
+                        layer.x,
+                        0.98,
+                        _mpl_text(layer.label),
+                        transform=top,
+                        rotation=90,
+                        ha="right",
+                        va="top",
+                        fontsize=7,
+                        color=layer.color,
+                    )
+            elif isinstance(layer, Span):
+                ax.axvspan(
+                    layer.start, layer.end, color=layer.color, alpha=layer.opacity, linewidth=0
+                )
+                if layer.label:
+                    ax.text(
+                        (layer.start + layer.end) / 2,
+                        1.0,
+                        _mpl_text(layer.label),
+                        transform=top,
+                        ha="center",
+                        va="bottom",
+                        fontsize=7,
+                        color=layer.color,
+                    )
+        ax.set_xlabel(_mpl_text(self.x_label))
+        ax.set_ylabel(_mpl_text(self.y_label))
+        # Fewer ticks than matplotlib's default: as readable, and each tick is five artists to draw.
+        ax.locator_params(nbins=_SVG_TICKS)
+        if self.y_ticks:
+            ax.set_yticks([p for p, _ in self.y_ticks], [_mpl_text(t) for _, t in self.y_ticks])
+            ax.grid(False, axis="y")
+        if self.x_range:
+            ax.set_xlim(*self.x_range)
+        if ax.get_legend_handles_labels()[1]:
+            ax.legend(fontsize=7, loc="best", framealpha=0.85)
+        self._fit_axes(fig, ax)
+        return fig
+
+    def _fit_axes(self, fig: Figure, ax: Axes) -> None:
+        """Place the axes, title and axis labels from measured label sizes, so one draw suffices.
+
+        Everything outside the axes is measured here, in points, with the font the SVG is drawn
+        with: tick labels, axis labels, the title and axis offset texts ("1e6"). The figure grows
+        where a title or axis label is longer than the axes, as ``bbox_inches="tight"`` would let
+        it; fixing the title and label positions spares matplotlib the passes that find them by
+        drawing.
+        """
+        width, height = fig.get_size_inches() * 72
+        rc = matplotlib.rcParams
+        size = rc["font.size"]  # tick and axis labels
+        line = _text_height(size)
+
+        def tick_labels(axis: Any) -> tuple[list[str], str]:
+            lo, hi = sorted(axis.get_view_interval())
+            locs = [x for x in axis.get_majorticklocs() if lo <= x <= hi]
+            formatter = axis.get_major_formatter()
+            return [t for t in formatter.format_ticks(locs) if t], formatter.get_offset()
+
+        x_ticks, x_offset = tick_labels(ax.xaxis)
+        y_ticks, y_offset = tick_labels(ax.yaxis)
+        y_tick_w = max((_text_width(t, size) for t in y_ticks), default=0.0)
+        x_tick_w = max((_text_width(t, size) for t in x_ticks), default=0.0)
+        # from the axes' edge to the far side of the tick labels
+        y_ticks_room = rc["ytick.major.size"] + rc["ytick.major.pad"] + y_tick_w
+        x_ticks_room = rc["xtick.major.size"] + rc["xtick.major.pad"] + line
+        label_gap = rc["axes.labelpad"]
+
+        left = _OUTER_PT + y_ticks_room + ((line + label_gap) if self.y_label else 0.0)
+        bottom = _OUTER_PT + x_ticks_room + ((line + label_gap) if self.x_label else 0.0)
+        bottom += line if x_offset else 0.0
+        right = _OUTER_PT + x_tick_w / 2  # the last tick's label may stand out past the axes
+        title_pad = _TITLE_PAD_PT + (line if y_offset else 0.0)
+        top = _OUTER_PT + title_pad + _text_height(_TITLE_SIZE)
+
+        axes_w = max(
+            width - left - right,
+            _text_width(_mpl_text(self.title), _TITLE_SIZE) + _OUTER_PT - right,  # left-aligned
+            _text_width(_mpl_text(self.x_label), size),
+        )
+        axes_h = max(height - top - bottom, _text_width(_mpl_text(self.y_label), size))
+        width, height = left + axes_w + right, bottom + axes_h + top
+        fig.set_size_inches(width / 72, height / 72)
+        fig.subplots_adjust(
+            left=left / width, right=1 - right / width, bottom=bottom / height, top=1 - top / height
+        )
+        ax.set_title(_mpl_text(self.title), loc="left", fontsize=_TITLE_SIZE, pad=title_pad, y=1.0)
+        ax.yaxis.set_label_coords(-(y_ticks_room + label_gap) / axes_w, 0.5)
+        ax.xaxis.set_label_coords(0.5, -(x_ticks_room + label_gap) / axes_h)
+
+
+@functools.lru_cache(maxsize=4096)
+def _measure(text: str, size: float, family: tuple[str, ...]) -> tuple[float, float]:
+    prop = FontProperties(family=list(family), size=size)
+    width, height, _ = text_to_path.get_text_width_height_descent(text, prop, ismath=False)
+    return width, height
+
+
+def _text_width(text: str, size: float) -> float:
+    """Width in points of one line of text in the current font, as matplotlib lays it out."""
+    return _measure(text, size, tuple(matplotlib.rcParams["font.family"]))[0]
+
+
+def _text_height(size: float) -> float:
+    """Height in points of a line of text in the current font (matplotlib's line: as tall as "lp")."""
+    return _measure("lp", size, tuple(matplotlib.rcParams["font.family"]))[1]
+
+
+def _chart_svg(chart: Chart) -> bytes:  # a module-level function, so a worker process can run it
+    return chart.svg()
+
+
+class SvgDrawing:
+    """The SVGs of many charts, drawn in worker processes while the caller goes on with its work.
+
+    Use it as a context manager, and :meth:`result` for the SVGs::
+
+        with SvgDrawing(charts) as drawing:
+            ...  # anything else; the charts are being drawn meanwhile
+            svgs = drawing.result()
+
+    Parameters
+    ----------
+    charts
+        The charts to draw; :meth:`result` has one SVG per chart, in the same order.
+    workers
+        Largest number of worker processes; by default the CPUs this process may use, at most
+        :data:`SVG_WORKERS`. Fewer are started for few charts (starting a process costs about as
+        much as drawing a chart), and none with ``workers=1`` or where processes cannot be forked;
+        the bytes are the same either way.
+
+    Notes
+    -----
+    The workers are forked: they start at once, with matplotlib and all else this process has
+    imported. Fork is not safe on macOS, and spawned workers would import everything again, so
+    other platforms draw the charts in this process when :meth:`result` is called.
+    """
+
+    def __init__(self, charts: Sequence[Chart], workers: int | None = None) -> None:
+        self.charts = list(charts)
+        if workers is None:
+            workers = min(SVG_WORKERS, _usable_cpus())
+        if workers < 1:
+            raise ValueError(f"workers: found {workers}, expected a positive number")
+        self.workers = min(workers, len(self.charts) // _CHARTS_PER_WORKER)
+        self._pool: ProcessPoolExecutor | None = None
+        self._pending: Iterator[bytes] | None = None
+        self._svgs: list[bytes] | None = None
+        if self.workers > 1 and sys.platform.startswith("linux"):
+            try:
+                self._pool = ProcessPoolExecutor(self.workers, mp_context=mp.get_context("fork"))
+                self._pending = self._pool.map(_chart_svg, self.charts)  # forks and starts now
+            except OSError:  # no processes to be had here (a sandbox, a resource limit)
+                self.close()
+
+    def result(self) -> list[bytes]:
+        """Wait for the SVGs: one per chart, in the order given."""
+        if self._svgs is None and self._pending is not None:
+            try:
+                self._svgs = list(self._pending)
+            except BrokenProcessPool:  # a worker was killed (out of memory?): draw them here
+                self.close()
+        if self._svgs is None:
+            self._svgs = [chart.svg() for chart in self.charts]
+        return self._svgs
+
+    def close(self) -> None:
+        """Stop the workers; charts not yet drawn are dropped."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+        self._pool, self._pending = None, None
+
+    def __enter__(self) -> SvgDrawing:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def render_svgs(charts: Sequence[Chart], workers: int | None = None) -> list[bytes]:
+    """:meth:`Chart.svg` of each chart, in order, drawn in worker processes when that pays.
+
+    The same as :class:`SvgDrawing` for a caller with nothing else to do meanwhile.
+    """
+    with SvgDrawing(charts, workers) as drawing:
+        return drawing.result()
+
+
+def _usable_cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on every platform
+        return os.cpu_count() or 1
 
 
 @dataclass(frozen=True)
@@ -842,6 +1101,7 @@ def natural_history_chart(endpoint: str, data: Any, where: str) -> Chart:
         x_label="Age (years)",
         y_label=_axis_label(label, _label(d.get("unit"), "")),
         layers=tuple(layers),
+        scope="cohort",
     )
 
 
@@ -882,6 +1142,7 @@ def survival_chart(endpoint: str, data: Any, where: str) -> Chart:
         y_label="Probability event-free",
         layers=tuple(layers),
         x_range=None,
+        scope="cohort",
     )
 
 
@@ -1034,6 +1295,7 @@ def rates_chart(data: Any, where: str) -> Chart:
         y_ticks=ticks,
         x_range=(0.0, max(values, default=1.0) * 1.08 or 1.0),
         height=max(260, 140 + 34 * len(rows)),
+        scope="cohort",
     )
 
 

@@ -1,0 +1,593 @@
+"""Profiled REML for the linear growth model, computed from per-subject sufficient statistics in milliseconds.
+
+The model is y_ij = (b0 + u0_i) + (b1 + u1_i) t_ij + e_ij with X_i = Z_i = [1, t_ij],
+u_i ~ N(0, s^2 D), D = L L', and e_ij ~ N(0, s^2). As in lme4 (Bates, Maechler, Bolker & Walker
+2015, J Stat Softw 67(1), section 3) the fixed effects and s^2 are profiled out and the REML
+criterion
+
+    -2 l_R(theta) = sum_i log|M_i| + log|X'V^-1X| + (n - p) (1 + log(2 pi r^2 / (n - p))),
+    M_i = I + L' S_i L,  S_i = Z_i'Z_i,  V_i = I + Z_i D Z_i',  r^2 = (y - X b)' V^-1 (y - X b),
+
+is minimised over the relative covariance factor L = [[l11, 0], [l21, l22]], theta = (l11, l21, l22)
+with l11, l22 >= 0; a random intercept only is L = diag(l11, 0).
+
+Every per-subject quantity reduces to 2x2 algebra on statistics computed once: n_i, the mean and
+centred sum of squares of t, the subject's own least-squares line c_i and its residual sum of squares
+RSS_i. With K_i = Z_i'V_i^-1 Z_i = (I + S_i D)^-1 S_i (written out without cancellation),
+X'V^-1X = sum K_i, X'V^-1y = sum K_i c_i and r^2 = sum RSS_i + sum (c_i - b)' K_i (c_i - b), so one
+evaluation of the criterion and of its analytic gradient is a few dozen numpy operations over
+subjects, not a Python loop over them, and stays accurate when the random effects dwarf the residual.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import optimize
+
+from pmpath.errors import AnalysisError, ConvergenceError
+
+# Number of fixed effects (intercept and slope).
+_P = 2
+# Projected gradient of the REML criterion (per unit of log theta, or of theta below 1) under which
+# a minimum counts as converged; lme4 warns above 0.002 on its own scaled gradient.
+_GRADIENT_TOLERANCE = 1e-3
+_BOUNDS_SLOPE = ((0.0, None), (None, None), (0.0, None))
+_BOUNDS_INTERCEPT = ((0.0, None),)
+_LOWER_SLOPE = np.array([True, False, True])
+_LOWER_INTERCEPT = np.array([True])
+# SLSQP rather than L-BFGS-B: scipy's L-BFGS-B calls (threaded) BLAS on every iteration, which for
+# three parameters costs 5-50x more than evaluating the criterion itself.
+_SLSQP = {"ftol": 1e-14, "maxiter": 500}
+# Step sizes (in relative variance, s^2 units) tried along a direction in which the covariance can
+# still descend when the optimizer has stopped on the boundary.
+_ESCAPE_STEPS = tuple(10.0**k for k in range(-4, 5))
+
+
+@dataclass(frozen=True)
+class SubjectMoments:
+    """Per-subject sufficient statistics of the growth model, one entry per subject.
+
+    Attributes
+    ----------
+    n : numpy.ndarray
+        Shape (m,): observations per subject.
+    t_mean, t_ss : numpy.ndarray
+        Shape (m,): mean of t and centred sum of squares sum (t - t_mean)^2.
+    coef : numpy.ndarray
+        Shape (m, 2): the subject's own least-squares intercept (at t = 0) and slope; slope 0 and
+        intercept the mean of y when the subject has a single distinct t.
+    rss : numpy.ndarray
+        Shape (m,): residual sum of squares about that line.
+    n_observations : int
+    """
+
+    n: np.ndarray
+    t_mean: np.ndarray
+    t_ss: np.ndarray
+    coef: np.ndarray
+    rss: np.ndarray
+    n_observations: int
+
+    @classmethod
+    def from_data(cls, t: np.ndarray, y: np.ndarray, groups: np.ndarray) -> SubjectMoments:
+        """Statistics of one row per observation: covariate ``t``, response ``y``, subject label ``groups``.
+
+        Sums of squares are taken about each subject's means (two passes), so they keep their
+        precision whatever the location of t and y.
+        """
+        t = np.asarray(t, dtype=float)
+        y = np.asarray(y, dtype=float)
+        if not (t.shape == y.shape == np.shape(groups)) or t.ndim != 1:
+            raise ValueError(
+                f"t, y and groups must be 1-d and of one length, found shapes {t.shape}, {y.shape}, {np.shape(groups)}"
+            )
+        _, codes = np.unique(np.asarray(groups), return_inverse=True)
+        m = int(codes.max()) + 1 if codes.size else 0
+
+        def total(w: np.ndarray) -> np.ndarray:
+            return np.bincount(codes, weights=w, minlength=m)
+
+        n = np.bincount(codes, minlength=m).astype(float)
+        t_mean, y_mean = total(t) / n, total(y) / n
+        tc, yc = t - t_mean[codes], y - y_mean[codes]
+        t_ss, ty_ss, y_ss = total(tc * tc), total(tc * yc), total(yc * yc)
+        # A subject whose ts are all equal (to rounding) has no slope of its own.
+        has_slope = t_ss > 1e-12 * n * np.maximum(1.0, t_mean**2)
+        slope = np.divide(ty_ss, t_ss, out=np.zeros(m), where=has_slope)
+        t_ss = np.where(has_slope, t_ss, 0.0)
+        rss = np.maximum(y_ss - slope * ty_ss, 0.0)
+        coef = np.column_stack([y_mean - slope * t_mean, slope])
+        return cls(n=n, t_mean=t_mean, t_ss=t_ss, coef=coef, rss=rss, n_observations=len(y))
+
+    @property
+    def n_subjects(self) -> int:
+        return len(self.n)
+
+
+@dataclass(frozen=True)
+class _Profile:
+    deviance: float
+    beta: np.ndarray
+    xvx: np.ndarray  # X'V^-1X in units of s^2
+    r2: float
+    gradient: np.ndarray  # d deviance / d theta
+    d_relative: np.ndarray  # d deviance / dD, D = L L' (2x2)
+
+
+def relative_factor(theta: np.ndarray, random_slope: bool = True) -> np.ndarray:
+    """The lower-triangular relative covariance factor L of ``theta`` (G = s^2 L L')."""
+    if random_slope:
+        l11, l21, l22 = theta
+        return np.array([[l11, 0.0], [l21, l22]])
+    return np.array([[theta[0], 0.0], [0.0, 0.0]])
+
+
+def _profile(theta: np.ndarray, mo: SubjectMoments, random_slope: bool) -> _Profile:
+    # Every 2x2 product is written out element by element: one numpy operation over all subjects per
+    # element, several times faster than batched matmul on (m, 2, 2) stacks.
+    if random_slope:
+        a, b, c = (float(v) for v in theta)
+    else:
+        a, b, c = float(theta[0]), 0.0, 0.0
+    d00, d01, d11, det_d = a * a, a * b, b * b + c * c, (a * c) ** 2
+    n, tm, tss = mo.n, mo.t_mean, mo.t_ss
+    s01 = n * tm
+    s11 = n * tm * tm + tss
+    det_s = n * tss
+    # |M_i| = |I + S_i D| = 1 + tr(L'S_iL) + |S_i||D|, with v'S_iv = n (v0 + v1 tm)^2 + v1^2 tss:
+    # a sum of non-negative terms.
+    det_m = 1.0 + n * (a + b * tm) ** 2 + b * b * tss + c * c * s11 + det_s * det_d
+    # K_i = (I + S_i D)^-1 S_i, expanded so that the large terms cancel algebraically, not numerically.
+    k00 = (n + d11 * det_s) / det_m
+    k01 = (s01 - d01 * det_s) / det_m
+    k11 = (s11 + d00 * det_s) / det_m
+    a00, a01, a11 = float(k00.sum()), float(k01.sum()), float(k11.sum())
+    det_a = a00 * a11 - a01 * a01
+    if not (det_a > 0 and a00 > 0):
+        raise np.linalg.LinAlgError(f"X'V^-1X is not positive definite (determinant {det_a:g})")
+    e00, e01, e11 = a11 / det_a, -a01 / det_a, a00 / det_a
+    c0, c1 = mo.coef[:, 0], mo.coef[:, 1]
+    xy0 = float((k00 * c0 + k01 * c1).sum())
+    xy1 = float((k01 * c0 + k11 * c1).sum())
+    beta = np.array([e00 * xy0 + e01 * xy1, e01 * xy0 + e11 * xy1])
+    r0, r1 = c0 - beta[0], c1 - beta[1]
+    # h_i = Z_i'V_i^-1 (y_i - X_i beta) = K_i (c_i - beta)
+    h0 = k00 * r0 + k01 * r1
+    h1 = k01 * r0 + k11 * r1
+    r2 = float(mo.rss.sum() + (r0 * h0 + r1 * h1).sum())
+    dof = mo.n_observations - _P
+    if not r2 > 0:
+        raise FloatingPointError(f"penalized residual sum of squares is {r2:g}, expected > 0")
+    deviance = (
+        float(np.log(det_m).sum())
+        + float(np.log(det_a))
+        + dof * (1.0 + np.log(2.0 * np.pi * r2 / dof))
+    )
+    # d deviance / dD (beta held at its optimum, which is exact at the profile):
+    # H = sum K_i - sum K_i A^-1 K_i - dof/r2 sum h_i h_i' with A = sum K_i; then d/dL = 2 H L.
+    ke00 = k00 * e00 + k01 * e01
+    ke01 = k00 * e01 + k01 * e11
+    ke10 = k01 * e00 + k11 * e01
+    ke11 = k01 * e01 + k11 * e11
+    f = dof / r2
+    h_00 = a00 - float((ke00 * k00 + ke01 * k01).sum()) - f * float((h0 * h0).sum())
+    h_01 = a01 - float((ke00 * k01 + ke01 * k11).sum()) - f * float((h0 * h1).sum())
+    h_11 = a11 - float((ke10 * k01 + ke11 * k11).sum()) - f * float((h1 * h1).sum())
+    g00 = 2.0 * (h_00 * a + h_01 * b)
+    if random_slope:
+        gradient = np.array([g00, 2.0 * (h_01 * a + h_11 * b), 2.0 * h_11 * c])
+    else:
+        gradient = np.array([g00])
+    return _Profile(
+        deviance=deviance,
+        beta=beta,
+        xvx=np.array([[a00, a01], [a01, a11]]),
+        r2=r2,
+        gradient=gradient,
+        d_relative=np.array([[h_00, h_01], [h_01, h_11]]),
+    )
+
+
+def profiled_deviance(
+    theta: np.ndarray, moments: SubjectMoments, random_slope: bool = True
+) -> tuple[float, np.ndarray]:
+    """The profiled REML criterion -2 l_R(theta) and its gradient in theta.
+
+    Parameters
+    ----------
+    theta : numpy.ndarray
+        (l11, l21, l22) with ``random_slope``, else (l11,).
+    moments : SubjectMoments
+    random_slope : bool
+
+    Returns
+    -------
+    deviance : float
+        sum_i log|M_i| + log|X'V^-1X| + (n - p)(1 + log(2 pi r^2 / (n - p))), lme4's "REML criterion".
+    gradient : numpy.ndarray
+        Its derivative in each element of ``theta`` (analytic).
+    """
+    prof = _profile(np.asarray(theta, dtype=float), moments, random_slope)
+    return prof.deviance, prof.gradient
+
+
+@dataclass(frozen=True)
+class RemlFit:
+    """REML estimates of the growth model from :func:`fit_reml`, in the caller's covariate ``t``.
+
+    Attributes
+    ----------
+    fixed_effects : numpy.ndarray
+        Shape (2,): b0 (mean at t = 0) and b1 (slope per unit t).
+    fixed_effects_cov : numpy.ndarray
+        Shape (2, 2): s^2 (X'V^-1X)^-1.
+    random_effects_cov : numpy.ndarray
+        Shape (2, 2): G = s^2 L L'; slope row and column zero without ``random_slope``.
+    residual_variance : float
+        s^2 = r^2 / (n - p).
+    deviance : float
+        REML criterion -2 l_R at the estimates.
+    converged : bool
+        Whether the projected gradient at the minimum is below tolerance.
+    random_slope : bool
+    gradient : float
+        Largest projected gradient component at the minimum (per unit of log theta, or of theta below 1).
+    n_evaluations : int
+        Evaluations of the criterion, all starts included.
+    message : str
+        The optimizer's (SLSQP) message for the kept minimum.
+    """
+
+    fixed_effects: np.ndarray
+    fixed_effects_cov: np.ndarray
+    random_effects_cov: np.ndarray
+    residual_variance: float
+    deviance: float
+    converged: bool
+    random_slope: bool
+    gradient: float
+    n_evaluations: int
+    message: str
+
+    @property
+    def log_likelihood(self) -> float:
+        """Restricted (REML) log-likelihood, -deviance / 2."""
+        return -self.deviance / 2.0
+
+
+# ---------------------------------------------------------------------- optimisation
+
+
+def _theta_of(d: np.ndarray, random_slope: bool) -> np.ndarray:
+    """theta of a positive semi-definite relative covariance ``d`` = L L' (L lower triangular, l11, l22 >= 0)."""
+    l11 = float(np.sqrt(max(d[0, 0], 0.0)))
+    if not random_slope:
+        return np.array([l11])
+    l21 = d[1, 0] / l11 if l11 > 0 else float(np.sqrt(max(d[1, 1], 0.0)))
+    l22 = float(np.sqrt(max(d[1, 1] - l21 * l21, 0.0)))
+    return np.array([l11, l21, l22])
+
+
+def _moment_start(mo: SubjectMoments, random_slope: bool) -> np.ndarray | None:
+    """A start from the subjects' own lines: their spread beyond their sampling error, over the residual variance."""
+    ok = (mo.n > _P) & (mo.t_ss > 0)
+    if ok.sum() < 3:
+        return None
+    sigma2 = float(mo.rss[ok].sum() / (mo.n[ok] - _P).sum())
+    if not sigma2 > 0:
+        return None
+    n, tm, tss = mo.n[ok], mo.t_mean[ok], mo.t_ss[ok]
+    sampling = np.array(
+        [
+            [np.mean(1.0 / n + tm * tm / tss), np.mean(-tm / tss)],
+            [np.mean(-tm / tss), np.mean(1.0 / tss)],
+        ]
+    )
+    d = (np.cov(mo.coef[ok].T) - sigma2 * sampling) / sigma2
+    theta = _theta_of(_inside(d), random_slope)
+    return theta if np.all(np.isfinite(theta)) else None
+
+
+def _inside(d: np.ndarray) -> np.ndarray:
+    """A positive definite matrix near the symmetric ``d``: its eigenvalues raised to a floor."""
+    values, vectors = np.linalg.eigh((d + d.T) / 2.0)
+    values = np.maximum(values, 1e-2 * max(float(values.max()), 1e-2))
+    return (vectors * values) @ vectors.T
+
+
+def _projected_gradient(theta: np.ndarray, grad: np.ndarray, lower: np.ndarray) -> float:
+    pg = np.where(lower & (theta <= 0.0) & (grad > 0), 0.0, grad)
+    # per unit of log theta for theta above 1, so the tolerance does not depend on theta's size
+    return float(np.max(np.abs(pg) * np.maximum(np.abs(theta), 1.0)))
+
+
+@dataclass(frozen=True)
+class _Frame:
+    """Internal coordinates t_std = (t - center) / spread, and the moments in them."""
+
+    center: float
+    spread: float
+    moments: SubjectMoments
+
+    @classmethod
+    def of(
+        cls, t: np.ndarray, y: np.ndarray, groups: np.ndarray, center: float, spread: float
+    ) -> _Frame:
+        return cls(center, spread, SubjectMoments.from_data((t - center) / spread, y, groups))
+
+    @property
+    def to_t(self) -> np.ndarray:
+        """T^-1 with X_std = X_t T^-1: maps coefficients and covariances back to t's units."""
+        return np.array([[1.0, -self.center / self.spread], [0.0, 1.0 / self.spread]])
+
+    @property
+    def from_t(self) -> np.ndarray:
+        return np.array([[1.0, self.center], [0.0, self.spread]])
+
+
+@dataclass(frozen=True)
+class _Minimum:
+    frame: _Frame
+    theta: np.ndarray
+    deviance: float  # in t's units: the frame's criterion + 2 log(spread)
+    n_evaluations: int
+    message: str
+
+    def relative_cov_t(self, random_slope: bool) -> np.ndarray:
+        lam = relative_factor(self.theta, random_slope)
+        return self.frame.to_t @ lam @ lam.T @ self.frame.to_t.T
+
+
+def _newton_polish(
+    theta: np.ndarray, value: float, mo: SubjectMoments, random_slope: bool
+) -> tuple[np.ndarray, float, int]:
+    """Newton steps on the parameters off the bound, the Hessian from central differences of the gradient.
+
+    A quasi-Newton method can stop early in a narrow curved valley of the criterion (random effects
+    much larger than the residual, or variances of very different size); Newton's method does not
+    depend on that scaling and converges in a few steps once close.
+    """
+    lower = _LOWER_SLOPE if random_slope else _LOWER_INTERCEPT
+    free = np.flatnonzero(~(lower & (theta <= 0.0)))
+    evaluations = 0
+    for _ in range(10 if free.size else 0):
+        try:
+            grad = _profile(theta, mo, random_slope).gradient
+            if _projected_gradient(theta, grad, lower) < 1e-8:
+                break
+            hess = np.empty((len(free), len(free)))
+            for col, k in enumerate(free):
+                up, down = theta.copy(), theta.copy()
+                h = 1e-5 * max(abs(theta[k]), 1e-2)
+                up[k] += h
+                down[k] = max(theta[k] - h, 0.0) if lower[k] else theta[k] - h
+                hess[:, col] = (
+                    _profile(up, mo, random_slope).gradient[free]
+                    - _profile(down, mo, random_slope).gradient[free]
+                ) / (up[k] - down[k])
+            evaluations += 1 + 2 * len(free)
+            hess = (hess + hess.T) / 2.0
+            np.linalg.cholesky(hess)
+        except (np.linalg.LinAlgError, FloatingPointError):
+            break  # not locally convex (or not computable): keep the optimizer's answer
+        step = np.zeros_like(theta)
+        step[free] = np.linalg.solve(hess, grad[free])
+        alpha, improved = 1.0, False
+        for _ in range(20):
+            trial = theta - alpha * step
+            if not np.any(lower & (trial < 0)):
+                evaluations += 1
+                try:
+                    trial_value = _profile(trial, mo, random_slope).deviance
+                except (np.linalg.LinAlgError, FloatingPointError):
+                    trial_value = np.inf
+                if trial_value < value:
+                    theta, value, improved = trial, trial_value, True
+                    break
+            alpha /= 2.0
+        if not improved or np.max(np.abs(alpha * step)) < 1e-10 * max(1.0, np.max(np.abs(theta))):
+            break
+    return theta, value, evaluations
+
+
+def _minimise(frame: _Frame, random_slope: bool, starts: list[np.ndarray]) -> _Minimum | None:
+    """SLSQP from each start, off the boundary wherever the covariance can still descend, then Newton.
+
+    A minimum over positive semi-definite D = L L' needs the criterion's derivative H in D to be
+    positive semi-definite. A bounded search in theta can stop short of that on a bound (l11 or
+    l22 = 0, where the gradient in theta can vanish although D could still descend), so when H has
+    a negative eigenvalue with eigenvector v the search restarts from the best of D + e v v' over a
+    few step sizes e.
+    """
+    mo = frame.moments
+    bounds = _BOUNDS_SLOPE if random_slope else _BOUNDS_INTERCEPT
+    best: optimize.OptimizeResult | None = None
+    evaluations = 0
+
+    def run(start: np.ndarray) -> None:
+        nonlocal best, evaluations
+        try:
+            res = optimize.minimize(
+                profiled_deviance, start, args=(mo, random_slope), jac=True,
+                method="SLSQP", bounds=bounds, options=_SLSQP,
+            )  # fmt: skip
+        except (np.linalg.LinAlgError, FloatingPointError, ValueError):
+            return
+        evaluations += int(res.nfev)
+        if np.isfinite(res.fun) and (best is None or res.fun < best.fun):
+            best = res
+
+    for start in starts:
+        run(start)
+    for _ in range(4):
+        if best is None:
+            break
+        theta = np.asarray(best.x, dtype=float)
+        h = _profile(theta, mo, random_slope).d_relative
+        h = h if random_slope else h[:1, :1]
+        values, vectors = np.linalg.eigh(h)
+        if values[0] >= 0:
+            break
+        lam = relative_factor(theta, random_slope)
+        d = lam @ lam.T if random_slope else (lam @ lam.T)[:1, :1]
+        v = vectors[:, 0]
+        lowest, escape = float(best.fun), None
+        for step in _ESCAPE_STEPS:
+            trial = _theta_of(d + step * np.outer(v, v), random_slope)
+            evaluations += 1
+            try:
+                value = _profile(trial, mo, random_slope).deviance
+            except (np.linalg.LinAlgError, FloatingPointError):
+                continue
+            if value < lowest:
+                lowest, escape = value, trial
+        if escape is None:
+            break
+        before = best
+        run(escape)
+        if best is before:
+            break
+    if best is None:
+        return None
+    theta, value, polish = _newton_polish(
+        np.asarray(best.x, dtype=float), float(best.fun), mo, random_slope
+    )
+    return _Minimum(
+        frame=frame,
+        theta=theta,
+        deviance=value + 2.0 * np.log(frame.spread),
+        n_evaluations=evaluations + polish,
+        message=str(best.message),
+    )
+
+
+def _orthogonal_frame(
+    t: np.ndarray, y: np.ndarray, groups: np.ndarray, d_t: np.ndarray, first: _Frame
+) -> _Frame | None:
+    """Coordinates centred where the fitted subject intercepts and slopes are uncorrelated.
+
+    When subject lines fan out from an age far from the mean age, intercept and slope at the mean
+    are almost perfectly correlated and the criterion is a long narrow valley in theta; centred where
+    they are uncorrelated (within 3 SDs of the mean) the same model is well conditioned. ``first`` is
+    the mean-centred frame; the new spread is the RMS distance of ``t`` from the new centre.
+    """
+    if not d_t[1, 1] > 0:
+        return None
+    shift = float(
+        np.clip(-d_t[0, 1] / d_t[1, 1] - first.center, -3 * first.spread, 3 * first.spread)
+    )
+    return _Frame.of(t, y, groups, first.center + shift, float(np.hypot(first.spread, shift)))
+
+
+def fit_reml(
+    t: np.ndarray, y: np.ndarray, groups: np.ndarray, *, random_slope: bool = True
+) -> RemlFit:
+    """Fit the growth model y = b0 + b1 t + u0_i + u1_i t + e by REML (lme4's profiled criterion).
+
+    ``t`` is centred and scaled internally so the optimisation is well conditioned, and the estimates
+    are transformed back to ``t``'s own units and origin. SLSQP with the analytic gradient runs from
+    lme4's start theta = (1, 0, 1) and from a method-of-moments start, leaves the boundary where the
+    criterion still descends, and finishes with Newton steps; with a random slope it runs again in
+    coordinates where the subject intercepts and slopes found are uncorrelated. The lowest criterion wins.
+
+    Parameters
+    ----------
+    t : numpy.ndarray
+        Covariate per observation (age minus the centre).
+    y : numpy.ndarray
+        Response per observation.
+    groups : numpy.ndarray
+        Subject label per observation.
+    random_slope : bool
+        Random intercept and slope (True) or random intercept only (False).
+
+    Returns
+    -------
+    RemlFit
+
+    Raises
+    ------
+    AnalysisError
+        Fewer than 3 observations, non-finite numbers or no spread in ``t``.
+    ConvergenceError
+        When the criterion cannot be evaluated from any start.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pmpath.natural_history.reml import fit_reml
+    >>> t = np.tile(np.arange(5.0), 3)
+    >>> y = 2.0 + 0.5 * t + np.repeat([-1.0, 0.0, 1.0], 5) + np.tile([0.1, -0.2, 0.0, 0.2, -0.1], 3)
+    >>> fit = fit_reml(t, y, np.repeat(["a", "b", "c"], 5), random_slope=False)
+    >>> bool(fit.converged), round(float(fit.fixed_effects[1]), 6)
+    (True, 0.5)
+    """
+    t = np.asarray(t, dtype=float)
+    y = np.asarray(y, dtype=float)
+    groups = np.asarray(groups)
+    if len(y) <= _P:
+        raise AnalysisError(
+            f"found {len(y)} observation(s), expected at least {_P + 1} to fit a growth model"
+        )
+    if not (np.all(np.isfinite(t)) and np.all(np.isfinite(y))):
+        raise AnalysisError("t and y must hold finite numbers, found NaN or infinity")
+    spread = float(t.std())
+    if not spread > 0:
+        raise AnalysisError(f"every observation has t = {t[0]:g}, expected a spread to fit a slope")
+    frame = _Frame.of(t, y, groups, float(t.mean()), spread)
+    starts = [np.array([1.0, 0.0, 1.0]) if random_slope else np.array([1.0])]
+    moment = _moment_start(frame.moments, random_slope)
+    if moment is not None:
+        starts.append(moment)
+    best = _minimise(frame, random_slope, starts)
+    if best is None:
+        raise ConvergenceError(
+            "the REML criterion could not be evaluated from any start; check the data for "
+            "constant or collinear columns"
+        )
+    evaluations = best.n_evaluations
+    for _ in range(3 if random_slope else 0):
+        d_t = best.relative_cov_t(random_slope)
+        other = _orthogonal_frame(t, y, groups, d_t, frame)
+        if other is None or abs(other.center - best.frame.center) < 1e-3 * frame.spread:
+            break
+        again = _minimise(
+            other, random_slope, [_theta_of(other.from_t @ d_t @ other.from_t.T, True)]
+        )
+        if again is None:
+            break
+        evaluations += again.n_evaluations
+        previous = best.deviance
+        # at an equal criterion the better-conditioned frame gives the more accurate answer
+        if again.deviance < previous + 1e-9:
+            best = again
+        if not again.deviance < previous - 1e-9:
+            break
+
+    frame, theta = best.frame, best.theta
+    mo = frame.moments
+    prof = _profile(theta, mo, random_slope)
+    sigma2 = prof.r2 / (mo.n_observations - _P)
+    to_t = frame.to_t
+    beta_cov = to_t @ (sigma2 * np.linalg.inv(prof.xvx)) @ to_t.T
+    g = sigma2 * best.relative_cov_t(random_slope)
+    if not random_slope:
+        g = np.array([[g[0, 0], 0.0], [0.0, 0.0]])
+    gradient = _projected_gradient(
+        theta, prof.gradient, _LOWER_SLOPE if random_slope else _LOWER_INTERCEPT
+    )
+    return RemlFit(
+        fixed_effects=to_t @ prof.beta,
+        fixed_effects_cov=(beta_cov + beta_cov.T) / 2.0,
+        random_effects_cov=(g + g.T) / 2.0,
+        residual_variance=float(sigma2),
+        # log|X'V^-1X| in t's units differs from the frame's by 2 log|det T| = 2 log(spread).
+        deviance=prof.deviance + 2.0 * np.log(frame.spread),
+        converged=gradient < _GRADIENT_TOLERANCE,
+        random_slope=random_slope,
+        gradient=gradient,
+        n_evaluations=evaluations,
+        message=best.message,
+    )
