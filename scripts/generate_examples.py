@@ -137,8 +137,10 @@ from pathlib import Path
 import numpy as np
 import yaml
 
+from pmpath.dossier.model import SCHEMA_VERSION
+from pmpath.dossier.vocabulary import DAYS_PER_YEAR
+
 SEED = 20250611
-DAYS_PER_YEAR = 365.25
 EXAMPLES = ("abe-ucd", "ssaso-cln")
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = REPO_ROOT / "src" / "pmpath" / "examples"
@@ -1097,11 +1099,11 @@ def write_abe(root: Path) -> None:
         sim = simulate_cohort(ABE, design, ucd_onset)
         cohorts.append(write_cohort(root, design, sim))
         cohort_stats[design.id] = sim
-    write_yaml(root / "natural_history" / "cohort.yaml", {"schema_version": 1, "cohorts": cohorts})
+    write_yaml(root / "natural_history" / "cohort.yaml", {"schema_version": SCHEMA_VERSION, "cohorts": cohorts})
 
     # platform
     platform = {
-        "schema_version": 1,
+        "schema_version": SCHEMA_VERSION,
         "id": ABE,
         "name": "Bespoke adenine base editing for urea-cycle disorders (synthetic example)",
         "synthetic": True,
@@ -1238,7 +1240,7 @@ def write_abe_patient(
     refs = write_common_tables(folder, p.first_dose, p.concomitant, p.adverse)
 
     case = {
-        "schema_version": 1,
+        "schema_version": SCHEMA_VERSION,
         "id": p.id,
         "synthetic": True,
         "diagnosis": {
@@ -1607,10 +1609,10 @@ def write_ssaso(root: Path) -> None:
 
     sim = simulate_cohort(SSASO, CLN_COHORT, cln_onset)
     cohort = write_cohort(root, CLN_COHORT, sim)
-    write_yaml(root / "natural_history" / "cohort.yaml", {"schema_version": 1, "cohorts": [cohort]})
+    write_yaml(root / "natural_history" / "cohort.yaml", {"schema_version": SCHEMA_VERSION, "cohorts": [cohort]})
 
     platform = {
-        "schema_version": 1,
+        "schema_version": SCHEMA_VERSION,
         "id": SSASO,
         "name": "Individualized splice-switching ASOs for CLN7 disease (synthetic example)",
         "synthetic": True,
@@ -1704,7 +1706,7 @@ def write_aso_patient(
     refs = write_common_tables(folder, p.first_dose, p.concomitant, p.adverse)
 
     case = {
-        "schema_version": 1,
+        "schema_version": SCHEMA_VERSION,
         "id": p.id,
         "synthetic": True,
         "diagnosis": {

@@ -11,6 +11,7 @@ import pytest
 
 from pmpath.dossier import load_dossier
 from pmpath.engagement import clopper_pearson
+from pmpath.errors import DossierError
 from pmpath.pathway.context import AssessmentContext
 from pmpath.pathway.criteria.engagement import assay_results, evaluate
 from pmpath.pathway.verdict import Status
@@ -24,6 +25,10 @@ def dossier(tmp_path: Path) -> Path:
     target = tmp_path / "dossier"
     shutil.copytree(MINIMAL, target)
     return target
+
+
+def write_engagement(path: Path, engagement_csv: str) -> None:
+    (path / "patients/P1/engagement.csv").write_text(HEADER + engagement_csv)
 
 
 def verdict(path: Path, engagement_csv: str | None = None):
@@ -70,30 +75,27 @@ def test_patient_tier_decides_and_disagreement_is_flagged(dossier: Path) -> None
     assert biopsy["rho"] is None
 
 
-def test_rows_sharing_a_replicate_label_are_one_sample(dossier: Path) -> None:
-    v = verdict(
+def test_rows_sharing_a_replicate_label_are_a_validation_finding(dossier: Path) -> None:
+    """Two rows with one (assay, replicate) would be pooled or double-counted: refused at validate."""
+    write_engagement(
         dossier, "biopsy,patient,A,liver,300,1000,0.2\nbiopsy,patient,A,liver,340,1000,0.2\n"
     )
-    (row,) = v.numbers["assays"]
-    assert (row["replicates"], row["edited"], row["total"], row["method"]) == (
-        1,
-        640,
-        2000,
-        "clopper_pearson",
-    )
-    assert any("2 rows share one replicate label" in f for f in v.flags)
+    with pytest.raises(DossierError) as info:
+        load_dossier(dossier)
+    (f,) = info.value.findings
+    assert (f.path, f.line, f.field) == ("patients/P1/engagement.csv", 3, "assay, replicate")
+    assert "line 2" in f.found
 
 
-def test_inconsistent_assay_rows_are_insufficient_and_say_why(dossier: Path) -> None:
-    v = verdict(
+def test_inconsistent_assay_rows_are_a_validation_finding(dossier: Path) -> None:
+    write_engagement(
         dossier, "biopsy,patient,1,liver,300,1000,0.2\nbiopsy,patient,2,liver,340,1000,0.3\n"
     )
-    assert v.status == Status.insufficient
-    assert (
-        "patients/P1/engagement.csv" in v.summary
-        and "'biopsy'" in v.summary
-        and "minimum_fraction" in v.summary
-    )
+    with pytest.raises(DossierError) as info:
+        load_dossier(dossier)
+    (f,) = info.value.findings
+    assert (f.path, f.field) == ("patients/P1/engagement.csv", "minimum_fraction")
+    assert "'biopsy'" in f.found and "0.2" in f.found and "0.3" in f.found
 
 
 def test_no_engagement_table_is_insufficient(dossier: Path) -> None:

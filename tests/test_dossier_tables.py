@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
-
 import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pmpath.dossier.load import _days, _Reader
+from pmpath.dossier.check import DateFrame, check_table
 from pmpath.dossier.source import read_table
+from pmpath.dossier.tables import Column, TableKind, _date
+
+KIND = TableKind("t", "Test table", "", (*_date("date", "day"), Column("x", "text", "")))
 
 FIRST = dt.date(2026, 1, 10)
 CUTOFF = dt.date(2027, 12, 31)
@@ -20,11 +21,11 @@ def parse(text: str):
     findings: list = []
     table = read_table(text.encode(), "t.csv", findings)
     assert not findings
-    reader = _Reader(Path("."))
-    return _days(table, "date", FIRST, CUTOFF, reader), reader.findings, table
+    checked = check_table(table, KIND, findings, dates=DateFrame(FIRST, CUTOFF))
+    return checked.frame["day"].to_numpy(), findings, table
 
 
-@given(st.lists(st.integers(-400, 700), min_size=1, max_size=20))
+@given(st.lists(st.integers(-400, 700), min_size=1, max_size=20, unique=True))
 def test_iso_dates_and_study_days_agree(offsets: list[int]) -> None:
     dates = [FIRST + dt.timedelta(days=o) for o in offsets]
     study = [o + 1 if o >= 0 else o for o in offsets]  # CDISC: no study day 0

@@ -1,13 +1,26 @@
-"""The `pmpath` command line: init, validate, assess, demo and schema.
+"""The `pmpath` command line: init, validate, assess, demo, schema, migrate and phenopacket.
 
-Exit codes: 0 success; 2 the dossier (or another input) is invalid, with every finding on stderr;
-1 an analysis could not run on valid input.
+Exit codes, the same for every command (the README has the table):
+
+- 0 done;
+- 1 an analysis could not run on valid input (or an internal error, with a crash log);
+- 2 invalid input: the dossier, the arguments, a refused output location;
+- 3 the output could not be written: disk full, read-only, permission denied, locked by another run.
+
+``--quiet``, ``--verbose`` and ``--format json`` mean the same on every command that has them.
+Findings go to stderr one per line, whatever the terminal width, and end with a count per severity.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
 import json
+import os
 import sys
+import tempfile
+import traceback
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -16,7 +29,16 @@ from rich.console import Console
 from rich.table import Table
 
 from pmpath import __version__
-from pmpath.errors import AnalysisError, DossierError, PmpathError
+from pmpath.errors import (
+    AnalysisError,
+    DossierError,
+    Finding,
+    OutputError,
+    PmpathError,
+    Severity,
+    UsageError,
+    findings_json,
+)
 
 app = typer.Typer(
     name="pmpath",
@@ -25,11 +47,31 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-out = Console()
-err = Console(stderr=True)
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
 
+EXIT_OK = 0
 EXIT_ANALYSIS = 1
 EXIT_INVALID = 2
+EXIT_OUTPUT = 3
+
+
+class Format(StrEnum):
+    text = "text"
+    json = "json"
+
+
+Quiet = Annotated[
+    bool, typer.Option("--quiet", "-q", help="Print only what was written, and errors.")
+]
+Verbose = Annotated[
+    bool, typer.Option("--verbose", "-v", help="Also print each step and every warning in full.")
+]
+FormatOpt = Annotated[
+    Format,
+    typer.Option("--format", help="text for people, json (one object on stdout) for machines."),
+]
+Strict = Annotated[bool, typer.Option("--strict", help="Treat warnings as errors (exit 2).")]
 
 
 def _version(value: bool) -> None:
@@ -50,11 +92,130 @@ def main(
     """pmpath: evidence dossiers, computed criteria and platform tracking."""
 
 
-def _fail_invalid(exc: DossierError) -> None:
-    for finding in exc.findings:
-        err.print(str(finding), markup=False, highlight=False)
-    err.print(f"[red]invalid dossier:[/red] {len(exc.findings)} problem(s)")
-    raise typer.Exit(EXIT_INVALID)
+# --------------------------------------------------------------------------- messages
+
+
+def _line(text: str) -> None:
+    """One line on stderr, never wrapped (grep and CI read these)."""
+    sys.stderr.write(text.rstrip("\n") + "\n")
+    sys.stderr.flush()
+
+
+def _count_line(findings: list[Finding]) -> str:
+    errors = sum(f.severity is Severity.error for f in findings)
+    warnings = len(findings) - errors
+    return f"{errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)}"
+
+
+def print_findings(findings: list[Finding], *, quiet: bool = False) -> None:
+    shown = [f for f in findings if not (quiet and f.severity is Severity.warning)]
+    for f in sorted(shown, key=lambda f: f.sort_key):
+        _line(str(f))
+    if findings:
+        _line(_count_line(findings))
+
+
+def _crash_log(exc: BaseException) -> Path:
+    base = os.environ.get("XDG_STATE_HOME")
+    directory = Path(base) / "pmpath" if base else Path(tempfile.gettempdir()) / "pmpath"
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        path = directory / f"crash-{stamp}.log"
+    except OSError:
+        path = Path(tempfile.gettempdir()) / f"pmpath-crash-{stamp}.log"
+    text = (
+        f"pmpath {__version__}, Python {sys.version.split()[0]}\n"
+        f"argv: {sys.argv!r}\n\n"
+        + "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    )
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError:
+        pass
+    return path
+
+
+def _json_error(kind: str, message: str, code: int) -> None:
+    sys.stdout.write(
+        json.dumps({"ok": False, "error": {"kind": kind, "message": message, "exit_code": code}})
+        + "\n"
+    )
+
+
+def _guarded(fmt_param: str | None = "fmt"):
+    """Map every way a command can fail to its exit code and one clear line; never a traceback."""
+
+    def decorate(fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            as_json = fmt_param is not None and kwargs.get(fmt_param) == Format.json
+            quiet = bool(kwargs.get("quiet", False))
+            try:
+                return fn(*args, **kwargs)
+            except typer.Exit:
+                raise
+            except DossierError as exc:
+                if as_json:
+                    sys.stdout.write(findings_json(exc.findings, valid=False) + "\n")
+                else:
+                    print_findings(exc.findings, quiet=quiet)
+                    _line("invalid dossier: nothing was written")
+                raise typer.Exit(EXIT_INVALID) from None
+            except (UsageError, AnalysisError, OutputError) as exc:
+                code = exc.exit_code
+                kind = {2: "invalid input", 1: "analysis could not run", 3: "cannot write output"}[
+                    code
+                ]
+                if as_json:
+                    _json_error(kind, str(exc), code)
+                _line(f"{kind}: {exc}")
+                raise typer.Exit(code) from None
+            except OSError as exc:  # a write pmpath did not wrap: still one line, exit 3
+                where = exc.filename or ""
+                message = f"{where}: {exc.strerror or exc}" if where else str(exc)
+                if as_json:
+                    _json_error("cannot write output", message, EXIT_OUTPUT)
+                _line(f"cannot write output: {message}")
+                raise typer.Exit(EXIT_OUTPUT) from None
+            except PmpathError as exc:
+                _line(f"error: {exc}")
+                raise typer.Exit(EXIT_ANALYSIS) from None
+            except KeyboardInterrupt:
+                _line("interrupted")
+                raise typer.Exit(130) from None
+            except Exception as exc:  # a bug: say so in one line, keep the traceback in a file
+                path = _crash_log(exc)
+                if as_json:
+                    _json_error("internal error", f"{type(exc).__name__}; traceback in {path}", 1)
+                _line(
+                    f"internal error, please report ({type(exc).__name__}); the traceback is in {path}"
+                )
+                raise typer.Exit(EXIT_ANALYSIS) from None
+
+        return wrapper
+
+    return decorate
+
+
+class _Steps:
+    """Progress on stderr: a Rich bar on a terminal, plain lines otherwise (only for long steps)."""
+
+    def __init__(self, quiet: bool, verbose: bool):
+        self.quiet, self.verbose = quiet, verbose
+        self.terminal = err.is_terminal
+
+    def note(self, text: str) -> None:
+        if self.quiet:
+            return
+        if self.terminal:
+            err.print(f"[dim]{text}[/dim]", highlight=False, markup=True)
+        else:
+            _line(f"pmpath: {text}")
+
+    def detail(self, text: str) -> None:
+        if self.verbose:
+            self.note(text)
 
 
 def _status_cell(status: str) -> str:
@@ -65,21 +226,35 @@ def _status_cell(status: str) -> str:
     }.get(status, status)
 
 
-def _run_assessment(dossier_dir: Path, out_dir: Path, quiet: bool = False):
+def _load(dossier_dir: Path, strict: bool, steps: _Steps):
+    from pmpath.dossier import load_dossier
+
+    steps.detail(f"validating {dossier_dir}")
+    return load_dossier(dossier_dir, strict=strict, progress=steps.note)
+
+
+def _run_assessment(dossier_dir: Path, out_dir: Path, steps: _Steps, strict: bool = False):
     from rich.progress import Progress
 
-    from pmpath.dossier import load_dossier
     from pmpath.pathway import assess_dossier
     from pmpath.report import write_report
 
-    dossier = load_dossier(dossier_dir)
-    with Progress(console=err, transient=True, disable=quiet or not err.is_terminal) as progress:
-        task = progress.add_task("assessing", total=len(dossier.patients))
+    dossier = _load(dossier_dir, strict, steps)
+    n = len(dossier.patients)
+    with Progress(console=err, transient=True, disable=steps.quiet or not steps.terminal) as bar:
+        task = bar.add_task("assessing", total=n)
+        done = [0]
 
         def step(patient_id: str) -> None:
-            progress.update(task, advance=1, description=f"assessing {patient_id}")
+            done[0] += 1
+            bar.update(task, advance=1, description=f"assessing {patient_id}")
+            if not steps.terminal and (
+                steps.verbose or (n >= 50 and done[0] % max(n // 10, 1) == 0)
+            ):
+                steps.note(f"assessed {done[0]} of {n} patients")
 
         assessment = assess_dossier(dossier, progress=step)
+    steps.detail(f"writing the report to {out_dir}")
     write_report(assessment, dossier, out_dir)
     return dossier, assessment
 
@@ -105,73 +280,124 @@ def _print_summary(assessment, out_dir: Path) -> None:
     )
     for flag in p.flags:
         out.print(f"  [yellow]![/yellow] {flag}", highlight=False)
-    out.print(f"report: {out_dir / 'index.html'}\njson:   {out_dir / 'assessment.json'}")
-
-
-@app.command()
-def validate(
-    dossier: Annotated[Path, typer.Argument(help="Dossier directory (with platform.yaml).")],
-) -> None:
-    """Check a dossier and report every problem at once as `file:line: field: found, expected`."""
-    from pmpath.dossier import load_dossier
-
-    try:
-        loaded = load_dossier(dossier)
-    except DossierError as exc:
-        _fail_invalid(exc)
-    for w in loaded.warnings:
-        err.print(f"warning: {w}", markup=False, highlight=False)
     out.print(
-        f"[green]valid[/green]: {dossier} — platform {loaded.platform.id}, {len(loaded.patients)} patient(s), "
-        f"{len(loaded.cohorts)} cohort(s), {len(loaded.inputs)} input file(s)"
+        f"report: {out_dir / 'index.html'}\njson:   {out_dir / 'assessment.json'}", highlight=False
     )
 
 
+def _summary_json(assessment, out_dir: Path, warnings: list[Finding]) -> dict:
+    p = assessment.platform
+    return {
+        "ok": True,
+        "report": str(out_dir / "index.html"),
+        "assessment": str(out_dir / "assessment.json"),
+        "platform": {
+            "id": p.id,
+            "status": p.status.value,
+            "streak": p.streak,
+            "required_consecutive": p.required_consecutive,
+        },
+        "patients": [
+            {
+                "id": patient.id,
+                "role": patient.role.value,
+                "criteria": {str(c.number): c.status.value for c in patient.criteria},
+            }
+            for patient in assessment.patients
+        ],
+        "findings": [f.to_json() for f in sorted(warnings, key=lambda f: f.sort_key)],
+    }
+
+
+# --------------------------------------------------------------------------- commands
+
+
 @app.command()
+@_guarded()
+def validate(
+    dossier: Annotated[Path, typer.Argument(help="Dossier directory (with platform.yaml).")],
+    strict: Strict = False,
+    fmt: FormatOpt = Format.text,
+    quiet: Quiet = False,
+    verbose: Verbose = False,
+) -> None:
+    """Check a dossier and report every problem at once as `file:line: field: found ..., expected ...`."""
+    steps = _Steps(quiet or fmt == Format.json, verbose)
+    loaded = _load(dossier, strict, steps)
+    if fmt == Format.json:
+        sys.stdout.write(findings_json(loaded.warnings, valid=True) + "\n")
+        return
+    print_findings(loaded.warnings, quiet=quiet)
+    if not quiet:
+        out.print(
+            f"[green]valid[/green]: {dossier} — platform {loaded.platform.id}, {len(loaded.patients)} patient(s), "
+            f"{len(loaded.cohorts)} cohort(s), {len(loaded.inputs)} input file(s)",
+            highlight=False,
+        )
+
+
+@app.command()
+@_guarded()
 def assess(
     dossier: Annotated[Path, typer.Argument(help="Dossier directory (with platform.yaml).")],
     out_dir: Annotated[
-        Path, typer.Option("--out", "-o", help="Report directory (replaced atomically).")
+        Path,
+        typer.Option(
+            "--out",
+            "-o",
+            help="Report directory: created, or replaced atomically when it holds a pmpath report; anything else is refused.",
+        ),
     ] = Path("pmpath-report"),
-    quiet: Annotated[
-        bool, typer.Option("--quiet", "-q", help="Print only the paths written.")
-    ] = False,
+    strict: Strict = False,
+    fmt: FormatOpt = Format.text,
+    quiet: Quiet = False,
+    verbose: Verbose = False,
 ) -> None:
     """Assess every patient on the five criteria, apply the platform rule, write index.html and assessment.json."""
-    try:
-        _, assessment = _run_assessment(dossier, out_dir, quiet)
-    except DossierError as exc:
-        _fail_invalid(exc)
-    except AnalysisError as exc:
-        err.print(f"[red]analysis could not run:[/red] {exc}", highlight=False)
-        raise typer.Exit(EXIT_ANALYSIS) from None
+    steps = _Steps(quiet or fmt == Format.json, verbose)
+    loaded, assessment = _run_assessment(dossier, out_dir, steps, strict)
+    if fmt == Format.json:
+        sys.stdout.write(json.dumps(_summary_json(assessment, out_dir, loaded.warnings)) + "\n")
+        return
+    print_findings(loaded.warnings, quiet=quiet)
     if quiet:
-        out.print(str(out_dir / "index.html"))
+        out.print(str(out_dir / "index.html"), highlight=False)
     else:
         _print_summary(assessment, out_dir)
 
 
 @app.command()
+@_guarded()
 def demo(
     out_dir: Annotated[
-        Path, typer.Option("--out", "-o", help="Where the example reports go.")
+        Path,
+        typer.Option("--out", "-o", help="Where the example reports go (one folder per example)."),
     ] = Path("pmpath-demo"),
+    fmt: FormatOpt = Format.text,
+    quiet: Quiet = False,
+    verbose: Verbose = False,
 ) -> None:
     """Assess the bundled synthetic example platforms and print where their reports are."""
     from pmpath.examples import EXAMPLES, example_path
 
+    steps = _Steps(quiet or fmt == Format.json, verbose)
+    summaries = []
     for name in EXAMPLES:
         target = out_dir / name
-        try:
-            _, assessment = _run_assessment(example_path(name), target)
-        except PmpathError as exc:  # the bundled examples must always work
-            err.print(f"[red]example {name} failed:[/red] {exc}", highlight=False)
-            raise typer.Exit(EXIT_ANALYSIS) from None
-        _print_summary(assessment, target)
-        out.print()
+        loaded, assessment = _run_assessment(example_path(name), target, steps)
+        if fmt == Format.json:
+            summaries.append(_summary_json(assessment, target, loaded.warnings))
+        elif quiet:
+            out.print(str(target / "index.html"), highlight=False)
+        else:
+            _print_summary(assessment, target)
+            out.print()
+    if fmt == Format.json:
+        sys.stdout.write(json.dumps({"ok": True, "examples": summaries}) + "\n")
 
 
 @app.command()
+@_guarded(fmt_param=None)
 def init(
     dossier: Annotated[
         Path, typer.Argument(help="New dossier directory (must not exist or be empty).")
@@ -185,20 +411,21 @@ def init(
             help="adenine_base_editor, cytosine_base_editor, nuclease, prime_editor, splice_switching_aso or gapmer_aso.",
         ),
     ] = "adenine_base_editor",
+    quiet: Quiet = False,
 ) -> None:
     """Scaffold a new, valid dossier to fill in."""
     from pmpath.dossier.scaffold import init_dossier
 
-    try:
-        written = init_dossier(dossier, platform_id=platform_id, name=name, modality=modality)
-    except DossierError as exc:
-        _fail_invalid(exc)
-    out.print(
-        f"wrote {len(written)} files under {dossier}; next: edit them, then `pmpath validate {dossier}`"
-    )
+    written = init_dossier(dossier, platform_id=platform_id, name=name, modality=modality)
+    if not quiet:
+        out.print(
+            f"wrote {len(written)} files under {dossier}; next: edit them, then `pmpath validate {dossier}`",
+            highlight=False,
+        )
 
 
 @app.command()
+@_guarded(fmt_param=None)
 def schema(
     out_dir: Annotated[
         Path | None,
@@ -206,24 +433,70 @@ def schema(
             "--out", "-o", help="Directory for the .schema.json files; stdout when omitted."
         ),
     ] = None,
+    quiet: Quiet = False,
 ) -> None:
-    """Write the JSON Schema of platform.yaml, natural_history/cohort.yaml and case.yaml."""
+    """Write the JSON Schema of platform.yaml, cohort.yaml, case.yaml and of every table kind (tables/<kind>.schema.json)."""
     from pmpath import atomic
     from pmpath.dossier.model import Case, CohortFile, Platform
+    from pmpath.dossier.tables import ALL_TABLES, table_json_schema
 
     schemas = {
-        name: model.model_json_schema()
+        f"{name}.schema.json": model.model_json_schema()
         for name, model in (("platform", Platform), ("cohort", CohortFile), ("case", Case))
     }
+    for kind in ALL_TABLES:
+        schemas[f"tables/{kind.name}.schema.json"] = table_json_schema(kind)
     if out_dir is None:
         sys.stdout.write(json.dumps(schemas, indent=2, sort_keys=True) + "\n")
         return
-    for name, s in schemas.items():
-        atomic.write_bytes(
-            out_dir / f"{name}.schema.json",
-            (json.dumps(s, indent=2, sort_keys=True) + "\n").encode(),
+    for rel, s in schemas.items():
+        atomic.write_bytes(out_dir / rel, (json.dumps(s, indent=2, sort_keys=True) + "\n").encode())
+    if not quiet:
+        out.print(f"wrote {len(schemas)} schemas to {out_dir}", highlight=False)
+
+
+@app.command()
+@_guarded()
+def migrate(
+    dossier: Annotated[Path, typer.Argument(help="Dossier directory of an older format version.")],
+    out_dir: Annotated[
+        Path,
+        typer.Option(
+            "--out", "-o", help="New directory for the converted dossier (must not exist)."
+        ),
+    ],
+    fmt: FormatOpt = Format.text,
+    quiet: Quiet = False,
+    verbose: Verbose = False,
+) -> None:
+    """Convert a dossier to the current format version into a new directory (never in place)."""
+    from pmpath.dossier.migrate import migrate_dossier
+
+    result = migrate_dossier(dossier, out_dir)
+    if fmt == Format.json:
+        sys.stdout.write(
+            json.dumps(
+                {
+                    "ok": True,
+                    "out": str(out_dir),
+                    "from_version": result.from_version,
+                    "to_version": result.to_version,
+                    "changes": result.changes,
+                }
+            )
+            + "\n"
         )
-    out.print(f"wrote {', '.join(f'{n}.schema.json' for n in schemas)} to {out_dir}")
+        return
+    if verbose:
+        for change in result.changes:
+            out.print(f"  {change}", highlight=False)
+    if not quiet:
+        what = (
+            "already current, copied"
+            if result.from_version == result.to_version
+            else f"converted from version {result.from_version} to {result.to_version}"
+        )
+        out.print(f"{out_dir}: {what}; next: `pmpath validate {out_dir}`", highlight=False)
 
 
 phenopacket_app = typer.Typer(
@@ -234,6 +507,7 @@ app.add_typer(phenopacket_app, name="phenopacket")
 
 
 @phenopacket_app.command("export")
+@_guarded(fmt_param=None)
 def phenopacket_export(
     dossier: Annotated[Path, typer.Argument(help="Dossier directory.")],
     patient: Annotated[str, typer.Argument(help="Patient id.")],
@@ -245,26 +519,22 @@ def phenopacket_export(
     from pmpath.dossier import load_dossier
     from pmpath.dossier.phenopacket import patient_phenopacket, phenopacket_json, write_phenopacket
 
-    try:
-        loaded = load_dossier(dossier)
-    except DossierError as exc:
-        _fail_invalid(exc)
+    loaded = load_dossier(dossier)
     record = next((p for p in loaded.patients if p.id == patient), None)
     if record is None:
-        err.print(
-            f"[red]no patient {patient!r}[/red] in {dossier}; expected one of: {', '.join(p.id for p in loaded.patients)}",
-            highlight=False,
+        raise UsageError(
+            f"no patient {patient!r} in {dossier}; expected one of: {', '.join(p.id for p in loaded.patients)}"
         )
-        raise typer.Exit(EXIT_INVALID)
     pp = patient_phenopacket(loaded, record)
     if out_file is None:
         sys.stdout.write(phenopacket_json(pp) + "\n")
     else:
         write_phenopacket(pp, out_file)
-        out.print(f"wrote {out_file}")
+        out.print(f"wrote {out_file}", highlight=False)
 
 
 @phenopacket_app.command("import")
+@_guarded(fmt_param=None)
 def phenopacket_import(
     phenopacket: Annotated[Path, typer.Argument(help="Phenopacket v2 JSON file.")],
     dossier: Annotated[
@@ -288,17 +558,12 @@ def phenopacket_import(
     from pmpath.dossier.load import load_platform
     from pmpath.dossier.phenopacket import phenopacket_to_case_parts, read_phenopacket
 
-    try:
-        platform = load_platform(dossier)
-        pp = read_phenopacket(phenopacket)
-        fields, phenotypes, variants = phenopacket_to_case_parts(pp, source=str(phenopacket))
-        diagnosis = fields.diagnosis_for(
-            platform, age_at_first_dose_years=age, source=str(phenopacket)
-        )
-    except DossierError as exc:
-        _fail_invalid(exc)
+    platform = load_platform(dossier)
+    pp = read_phenopacket(phenopacket)
+    fields, phenotypes, variants = phenopacket_to_case_parts(pp, source=str(phenopacket))
+    diagnosis = fields.diagnosis_for(platform, age_at_first_dose_years=age, source=str(phenopacket))
     for finding in fields.ignored:
-        err.print(f"warning: not imported: {finding}", markup=False, highlight=False)
+        _line(f"warning: not imported: {finding}")
     fragment = {
         "diagnosis": diagnosis.model_dump(mode="json", exclude_none=True),
         "phenotypes": [
@@ -320,7 +585,7 @@ def phenopacket_import(
         sys.stdout.write(text)
     else:
         atomic.write_bytes(out_file, text.encode())
-        out.print(f"wrote {out_file}")
+        out.print(f"wrote {out_file}", highlight=False)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,25 +1,29 @@
 """Loading a dossier directory into typed, unit-checked data, collecting every problem on the way.
 
 `load_dossier` either returns a complete :class:`Dossier` or raises :class:`DossierError` with all
-findings at once (`pmpath validate` prints them). Time inside pmpath is days from first dose
-(study day 1 = day 0, CDISC convention: there is no study day 0) and ages in years from birth.
+findings at once (`pmpath validate` prints them): a dossier is assessed exactly as it stands, or
+refused. Every file under the dossier is read, a known companion (``README.md``, ``.fai``,
+``.gzi``) or a warning; every folder under ``patients/`` is a patient or a finding.
+
+Time inside pmpath is days from first dose (study day 1 = day 0, CDISC convention: there is no
+study day 0) and ages in years from birth.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-import math
+import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 import numpy as np
 import pandas as pd
 
+from pmpath.dossier import tables as T
+from pmpath.dossier.check import CheckedTable, DateFrame, check_table, suggest
 from pmpath.dossier.model import (
-    CONCOMITANT_KINDS,
-    ENGAGEMENT_SOURCES,
-    RELATEDNESS,
     Case,
     Cohort,
     CohortFile,
@@ -27,6 +31,7 @@ from pmpath.dossier.model import (
     EventData,
     LongitudinalData,
     Platform,
+    TableRef,
     TimeToEventData,
     Variant,
 )
@@ -39,12 +44,32 @@ from pmpath.dossier.source import (
     validate_model,
 )
 from pmpath.dossier.units import UnitError, conversion_factor
-from pmpath.errors import DossierError, Finding
+from pmpath.dossier.vocabulary import DAYS_PER_YEAR
+from pmpath.errors import DossierError, Finding, Severity
 
 PLATFORM_FILE = "platform.yaml"
 COHORT_FILE = "natural_history/cohort.yaml"
 PATIENTS_DIR = "patients"
-DAYS_PER_YEAR = 365.25
+CASE_FILE = "case.yaml"
+COMPANION_NAMES = frozenset({"readme.md", "readme.txt", "readme"})
+COMPANION_SUFFIXES = (".fai", ".gzi", ".tbi", ".csi")
+VCS_DIRS = frozenset({".git", ".hg", ".svn"})
+BIRTH_MARGIN_DAYS = 31
+"""Dates may precede first dose less the age at first dose by at most this (ages are rounded)."""
+
+__all__ = [
+    "COHORT_FILE",
+    "DAYS_PER_YEAR",
+    "PLATFORM_FILE",
+    "CohortTables",
+    "Dossier",
+    "PatientRecord",
+    "load_dossier",
+    "load_platform",
+    "plan_hash",
+]
+
+Progress = Callable[[str], None]
 
 
 @dataclass
@@ -94,6 +119,7 @@ class Dossier:
     inputs: dict[str, str]  # relative path -> sha256 of raw bytes
     plan_sha256: str
     warnings: list[Finding] = field(default_factory=list)
+    ignored_columns: dict[str, list[str]] = field(default_factory=dict)  # file -> columns not used
 
     def cohort_for(self, patient: PatientRecord) -> CohortTables | None:
         disease = self.platform.disease(patient.case.diagnosis.disease)
@@ -103,11 +129,30 @@ class Dossier:
 class _Reader:
     """Reads files below the dossier root, hashing each and turning problems into findings."""
 
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, progress: Progress | None = None):
         self.root = root
+        try:
+            self.resolved_root = root.resolve()
+        except (OSError, RuntimeError):
+            self.resolved_root = root.absolute()
         self.findings: list[Finding] = []
-        self.warnings: list[Finding] = []
         self.inputs: dict[str, str] = {}
+        self.ignored_columns: dict[str, list[str]] = {}
+        self.progress = progress
+
+    def error(
+        self,
+        path: str,
+        line: int | None,
+        field_name: str,
+        found: str,
+        expected: str,
+        severity: Severity = Severity.error,
+    ) -> None:
+        self.findings.append(Finding(path, line, field_name, found, expected, severity))
+
+    def warn(self, path: str, line: int | None, field_name: str, found: str, expected: str) -> None:
+        self.error(path, line, field_name, found, expected, Severity.warning)
 
     def bytes(
         self,
@@ -116,186 +161,98 @@ class _Reader:
         field_name: str = "",
         line: int | None = None,
     ) -> bytes | None:
-        full = (self.root / rel).resolve()
+        where = referenced_from or rel
         try:
-            full.relative_to(self.root.resolve())
-        except ValueError:
-            self.findings.append(
-                Finding(
-                    referenced_from or rel,
-                    line,
-                    field_name,
-                    f"found {rel!r}, expected a path inside the dossier",
-                )
+            full = (self.root / rel).resolve(strict=False)
+        except (OSError, RuntimeError) as exc:  # a symlink loop
+            self.error(
+                where, line, field_name, f"{rel!r}: {exc}", "a readable file, not a symlink loop"
             )
             return None
-        if not full.is_file():
-            where = referenced_from or rel
-            self.findings.append(
-                Finding(
+        try:
+            full.relative_to(self.resolved_root)
+        except ValueError:
+            self.error(
+                where,
+                line,
+                field_name,
+                repr(rel),
+                "a path inside the dossier (a symlink may not leave it)",
+            )
+            return None
+        try:
+            if not full.is_file():
+                self.error(
                     where,
                     line,
                     field_name,
-                    f"referenced file {rel!r} does not exist, expected a file in the dossier",
+                    f"no file {rel!r}" + ("" if not full.exists() else " (it is a directory)"),
+                    "a file in the dossier",
                 )
+                return None
+            size = full.stat().st_size
+            if self.progress is not None and size >= 20_000_000:
+                self.progress(f"reading {rel} ({size / 1e6:.0f} MB)")
+            raw = full.read_bytes()
+        except OSError as exc:
+            self.error(
+                where,
+                line,
+                field_name,
+                f"{rel!r} cannot be read ({exc.strerror})",
+                "a readable file",
             )
             return None
-        raw = full.read_bytes()
         self.inputs[rel] = sha256_bytes(raw)
         return raw
 
-    def error(self, path: str, line: int | None, field_name: str, message: str) -> None:
-        self.findings.append(Finding(path, line, field_name, message))
+    def table(
+        self,
+        rel: str,
+        kind: T.TableKind,
+        referenced_from: str,
+        field_name: str,
+        line: int | None,
+        *,
+        rename: dict[str, str] | None = None,
+        ignore_columns: list[str] | None = None,
+        dates: DateFrame | None = None,
+    ) -> CheckedTable | None:
+        raw = self.bytes(rel, referenced_from, field_name, line)
+        if raw is None:
+            return None
+        table = read_table(raw, rel, self.findings)
+        if table is None:
+            return None
+        checked = check_table(
+            table,
+            kind,
+            self.findings,
+            rename=rename,
+            ignore_columns=ignore_columns or [],
+            dates=dates,
+            ignore_field=f"{referenced_from}: {field_name}.ignore_columns",
+        )
+        if checked is not None and checked.ignored_columns:
+            self.ignored_columns[rel] = checked.ignored_columns
+        return checked
 
 
 def _join(base_dir: str, rel: str) -> str:
-    return str(PurePosixPath(base_dir) / rel) if base_dir else rel
+    return str(PurePosixPath(base_dir) / rel) if base_dir not in ("", ".") else rel
 
 
-# --------------------------------------------------------------------------- typed columns
+def _source_table(checked: CheckedTable) -> Table:
+    """The Table view a sink needs for row findings on an already checked table."""
+    return Table(checked.path, checked.frame, list(checked.lines))
 
 
-def _numbers(
-    table: Table,
-    column: str,
-    reader: _Reader,
-    *,
-    integer: bool = False,
-    minimum: float | None = None,
-) -> np.ndarray:
-    out = np.full(len(table.frame), np.nan)
-    for i, text in enumerate(table.frame[column].astype(str)):
-        text = text.strip()
-        try:
-            value = float(text)
-            if not math.isfinite(value):
-                raise ValueError
-            if integer and value != int(value):
-                raise ValueError
-        except ValueError:
-            kind = "a whole number" if integer else "a number"
-            reader.error(table.path, table.line(i), column, f"found {text!r}, expected {kind}")
-            continue
-        if minimum is not None and value < minimum:
-            reader.error(
-                table.path, table.line(i), column, f"found {text}, expected a value >= {minimum:g}"
-            )
-            continue
-        out[i] = value
-    return out
+def _rows(reader: _Reader, checked: CheckedTable, mask, column, found, expected) -> None:
+    from pmpath.dossier.check import _Sink
 
-
-def _booleans(table: Table, column: str, reader: _Reader) -> list[bool | None]:
-    out: list[bool | None] = []
-    for i, text in enumerate(table.frame[column].astype(str)):
-        t = text.strip().lower()
-        if t in ("true", "yes", "1", "y"):
-            out.append(True)
-        elif t in ("false", "no", "0", "n"):
-            out.append(False)
-        else:
-            reader.error(
-                table.path, table.line(i), column, f"found {text!r}, expected true or false"
-            )
-            out.append(None)
-    return out
-
-
-def _choices(table: Table, column: str, allowed: tuple[str, ...], reader: _Reader) -> None:
-    for i, text in enumerate(table.frame[column].astype(str)):
-        if text.strip() not in allowed:
-            reader.error(
-                table.path,
-                table.line(i),
-                column,
-                f"found {text!r}, expected one of {', '.join(allowed)}",
-            )
-
-
-def _require_columns(table: Table, required: tuple[str, ...], reader: _Reader) -> bool:
-    missing = [c for c in required if c not in table.frame.columns]
-    if missing:
-        reader.error(
-            table.path,
-            1,
-            ", ".join(missing),
-            f"missing column(s); found {list(table.frame.columns)}, expected {list(required)}",
-        )
-    return not missing
-
-
-def _days(
-    table: Table, name: str, first_dose: dt.date, cutoff: dt.date, reader: _Reader
-) -> np.ndarray | None:
-    """Column `name` (ISO date) or `name_study_day`/`study_day` (CDISC study day) -> days from first dose."""
-    study_col = "study_day" if name == "date" else f"{name}_study_day"
-    frame = table.frame
-    if name not in frame.columns and study_col not in frame.columns:
-        reader.error(
-            table.path,
-            1,
-            name,
-            f"missing column; expected {name!r} (ISO date) or {study_col!r} (study day, 1 = first dose)",
-        )
-        return None
-    out = np.full(len(frame), np.nan)
-    for i in range(len(frame)):
-        date_text = str(frame[name].iloc[i]).strip() if name in frame.columns else ""
-        day_text = str(frame[study_col].iloc[i]).strip() if study_col in frame.columns else ""
-        if date_text:
-            try:
-                date = dt.date.fromisoformat(date_text)
-            except ValueError:
-                reader.error(
-                    table.path,
-                    table.line(i),
-                    name,
-                    f"found {date_text!r}, expected an ISO date (YYYY-MM-DD)",
-                )
-                continue
-            if date > cutoff:
-                reader.error(
-                    table.path,
-                    table.line(i),
-                    name,
-                    f"found {date}, expected a date on or before the data cutoff {cutoff}",
-                )
-                continue
-            out[i] = (date - first_dose).days
-        elif day_text:
-            try:
-                study_day = int(day_text)
-            except ValueError:
-                reader.error(
-                    table.path,
-                    table.line(i),
-                    study_col,
-                    f"found {day_text!r}, expected a whole study day",
-                )
-                continue
-            if study_day == 0:
-                reader.error(
-                    table.path,
-                    table.line(i),
-                    study_col,
-                    "found 0, expected a study day other than 0 (day 1 is the first dose, day -1 the day before)",
-                )
-                continue
-            day = study_day - 1 if study_day > 0 else study_day
-            if first_dose + dt.timedelta(days=day) > cutoff:
-                reader.error(
-                    table.path,
-                    table.line(i),
-                    study_col,
-                    f"found study day {study_day} ({first_dose + dt.timedelta(days=day)}), expected a day on or before the data cutoff {cutoff}",
-                )
-                continue
-            out[i] = day
-        else:
-            reader.error(
-                table.path, table.line(i), name, f"empty, expected {name!r} or {study_col!r}"
-            )
-    return out
+    _Sink(reader.findings, _source_table(checked), checked.display).rows(
+        np.asarray(mask, dtype=bool), column, found, expected
+    )
 
 
 # --------------------------------------------------------------------------- platform
@@ -309,13 +266,6 @@ def _load_platform(reader: _Reader) -> tuple[Platform | None, YamlDocument | Non
     if doc is None:
         return None, None
     platform = validate_model(Platform, doc, reader.findings)
-    if platform is not None:
-        reader.bytes(
-            platform.reference_fasta,
-            PLATFORM_FILE,
-            "reference_fasta",
-            doc.line_of(("reference_fasta",)),
-        )
     return platform, doc
 
 
@@ -323,7 +273,8 @@ def load_platform(path: str | Path) -> Platform:
     """Read and validate only ``platform.yaml`` of the dossier at ``path``; raises DossierError."""
     reader = _Reader(Path(path))
     platform, _ = _load_platform(reader)
-    if platform is None or reader.findings:
+    errors = [f for f in reader.findings if f.severity is Severity.error]
+    if platform is None or errors:
         raise DossierError(reader.findings)
     return platform
 
@@ -336,105 +287,95 @@ def plan_hash(platform: Platform) -> str:
     return sha256_bytes(payload.encode())
 
 
-# --------------------------------------------------------------------------- natural history
+# --------------------------------------------------------------------------- units and endpoints
 
 
-def _unit_factor(
+def _endpoint_factor(
     reader: _Reader,
-    path: str,
-    line: int | None,
-    field_name: str,
     platform: Platform,
     endpoint_id: str,
-    unit: str,
-) -> float | None:
-    endpoint = platform.endpoint(endpoint_id)
-    if endpoint is None:
-        known = ", ".join(e.id for e in platform.endpoints)
-        reader.error(
-            path,
-            line,
-            field_name,
-            f"unknown endpoint {endpoint_id!r}, expected one of platform.yaml's endpoints: {known}",
-        )
-        return None
-    try:
-        return conversion_factor(unit, endpoint.unit)
-    except UnitError as exc:
-        reader.error(
-            path,
-            line,
-            field_name,
-            f"unit mismatch for endpoint {endpoint_id!r}: found {unit!r}, expected {endpoint.unit!r} ({exc})",
-        )
-        return None
-
-
-def _cohort_factor(
-    reader: _Reader,
-    doc: YamlDocument,
-    dloc: tuple,
-    spec,
-    table: Table,
-    i: int,
-    platform: Platform,
-    endpoint_id: str,
+    unit: str | None,
     expected_kind: EndpointKind,
+    where: tuple[str, int | None, str],
+    unit_where: tuple[str, int | None, str] | None = None,
+    note: str = "",
 ) -> float:
-    """Unit factor for one endpoint in one cohort data file; NaN (with a finding) when unusable."""
+    """Unit factor for one endpoint; NaN (with one finding) when the endpoint or unit is unusable."""
+    path, line, field_name = where
     endpoint = platform.endpoint(endpoint_id)
     if endpoint is None:
+        known = [e.id for e in platform.endpoints]
         reader.error(
-            table.path,
-            table.line(i),
-            "endpoint",
-            f"unknown endpoint {endpoint_id!r}, expected one of platform.yaml's endpoints: {', '.join(e.id for e in platform.endpoints)}",
+            path,
+            line,
+            field_name,
+            f"unknown endpoint {endpoint_id!r}{suggest(endpoint_id, known)}",
+            f"one of platform.yaml's endpoints: {', '.join(known)}",
         )
         return np.nan
     if endpoint.kind != expected_kind:
         reader.error(
-            table.path,
-            table.line(i),
-            "endpoint",
-            f"endpoint {endpoint_id!r} is {endpoint.kind.value}, expected a {expected_kind.value} endpoint in a {spec.kind} file",
-        )
-        return np.nan
-    if spec.kind == "time_to_event":
-        return 1.0
-    unit = spec.units.get(endpoint_id)
-    field_name = ".".join(map(str, (*dloc, "units")))
-    if unit is None:
-        reader.error(
-            COHORT_FILE,
-            doc.line_of((*dloc, "units")),
+            path,
+            line,
             field_name,
-            f"no unit declared for endpoint {endpoint_id!r}, expected units: {{{endpoint_id}: {endpoint.unit}}}",
+            f"endpoint {endpoint_id!r}, a {endpoint.kind.value} endpoint",
+            f"a {expected_kind.value} endpoint here"
+            + (" (counts go in events)" if expected_kind == EndpointKind.continuous else ""),
         )
         return np.nan
-    factor = _unit_factor(
+    if unit is None:
+        return 1.0
+    upath, uline, ufield = unit_where or where
+    try:
+        return conversion_factor(unit, endpoint.unit)
+    except UnitError as exc:
+        reader.error(
+            upath,
+            uline,
+            ufield,
+            f"unit {unit!r} for endpoint {endpoint_id!r}{note} ({exc})",
+            f"{endpoint.unit!r} or a unit that converts to it",
+        )
+        return np.nan
+
+
+# --------------------------------------------------------------------------- natural history
+
+
+def _check_windows(
+    reader: _Reader,
+    checked: CheckedTable,
+    group: list[str],
+    start: str,
+    end: str,
+    shown: Callable[[int], str],
+    what: str,
+) -> None:
+    """Windows of one group (subject and endpoint, or endpoint) must not overlap."""
+    frame = checked.frame
+    order = frame.sort_values([*group, start, end], kind="stable").index.to_numpy()
+    s = frame[start].to_numpy()[order]
+    e = frame[end].to_numpy()[order]
+    same = np.ones(len(order), dtype=bool)
+    for g in group:
+        v = frame[g].to_numpy()[order]
+        same[1:] &= v[1:] == v[:-1]
+    same[0] = False
+    prev_end = np.concatenate([[np.nan], e[:-1]])
+    overlap = same & (s < prev_end)
+    mask = np.zeros(len(frame), dtype=bool)
+    partner = {}
+    for j in np.flatnonzero(overlap):
+        mask[order[j]] = True
+        partner[int(order[j])] = int(order[j - 1])
+    _rows(
         reader,
-        COHORT_FILE,
-        doc.line_of((*dloc, "units", endpoint_id)),
-        f"{field_name}.{endpoint_id}",
-        platform,
-        endpoint_id,
-        unit,
+        checked,
+        mask,
+        checked.display.get(start, start),
+        lambda i: f"{shown(i)}, overlapping {shown(partner[i])} on line {checked.line(partner[i])}",
+        f"{what} that do not overlap",
     )
-    return np.nan if factor is None else factor
-
-
-def _cohort_table(reader: _Reader, spec, base: str, doc: YamlDocument, loc: tuple) -> Table | None:
-    rel = _join(base, spec.path)
-    raw = reader.bytes(
-        rel, doc.path, ".".join(map(str, (*loc, "path"))), doc.line_of((*loc, "path"))
-    )
-    if raw is None:
-        return None
-    table = read_table(raw, rel, reader.findings)
-    if table is None:
-        return None
-    table.frame = table.frame.rename(columns={v: k for k, v in spec.columns.items()})
-    return table
 
 
 def _load_cohorts(reader: _Reader, platform: Platform) -> dict[str, CohortTables]:
@@ -456,109 +397,171 @@ def _load_cohorts(reader: _Reader, platform: Platform) -> dict[str, CohortTables
                 COHORT_FILE,
                 doc.line_of((*loc, "id")),
                 f"cohorts.{ci}.id",
-                f"duplicate cohort id {cohort.id!r}, expected each id once",
+                f"duplicate cohort id {cohort.id!r}",
+                "each cohort id once",
             )
             continue
         if platform.disease(cohort.disease) is None:
+            known = [d.id for d in platform.diseases]
             reader.error(
                 COHORT_FILE,
                 doc.line_of((*loc, "disease")),
                 f"cohorts.{ci}.disease",
-                f"unknown disease {cohort.disease!r}, expected one of platform.yaml's diseases: {', '.join(d.id for d in platform.diseases)}",
+                f"unknown disease {cohort.disease!r}{suggest(cohort.disease, known)}",
+                f"one of platform.yaml's diseases: {', '.join(known)}",
             )
         files: list[str] = []
-        subjects = _cohort_table(reader, cohort.subjects, base, doc, (*loc, "subjects"))
+        spec = cohort.subjects
+        rel = _join(base, spec.path)
+        subjects = reader.table(
+            rel,
+            T.NH_SUBJECTS,
+            COHORT_FILE,
+            f"cohorts.{ci}.subjects.path",
+            doc.line_of((*loc, "subjects", "path")),
+            rename={theirs: ours for ours, theirs in spec.columns.items()},
+            ignore_columns=spec.ignore_columns,
+        )
         subject_frame = pd.DataFrame({"subject": pd.Series(dtype=str)})
-        if subjects is not None and _require_columns(subjects, ("subject",), reader):
-            files.append(subjects.path)
-            subject_frame = subjects.frame[
-                [
-                    c
-                    for c in ("subject", "genotype_class", "age_at_onset", "sex")
-                    if c in subjects.frame.columns
-                ]
-            ].copy()
-            if "age_at_onset" in subject_frame:
-                subject_frame["age_at_onset"] = _numbers(
-                    subjects, "age_at_onset", reader, minimum=0
-                )
-            dupes = subject_frame["subject"][subject_frame["subject"].duplicated()].unique()
-            for d in dupes:
+        subjects_ok = subjects is not None
+        if subjects is not None:
+            files.append(rel)
+            keep = [
+                c
+                for c in ("subject", "genotype_class", "age_at_onset", "sex")
+                if c in subjects.frame
+            ]
+            subject_frame = subjects.frame[keep].copy()
+            if len(subject_frame) == 0:
                 reader.error(
-                    subjects.path,
+                    rel,
                     None,
                     "subject",
-                    f"duplicate subject {d!r}, expected one row per subject",
+                    "a subjects table with no rows",
+                    "one row per cohort subject (every subject of the data files)",
                 )
-        known_subjects = set(subject_frame["subject"])
+                subjects_ok = False
+        known_subjects = pd.Index(subject_frame["subject"].unique())
         parts: dict[str, list[pd.DataFrame]] = {
             "longitudinal": [],
             "events": [],
             "time_to_event": [],
         }
-        for di, spec in enumerate(cohort.data):
+        for di, data in enumerate(cohort.data):
             dloc = (*loc, "data", di)
-            table = _cohort_table(reader, spec, base, doc, dloc)
-            if table is None:
+            rel = _join(base, data.path)
+            kind = T.COHORT_TABLES[data.kind]
+            checked = reader.table(
+                rel,
+                kind,
+                COHORT_FILE,
+                f"cohorts.{ci}.data.{di}.path",
+                doc.line_of((*dloc, "path")),
+                rename={theirs: ours for ours, theirs in data.columns.items()},
+                ignore_columns=data.ignore_columns,
+            )
+            if checked is None:
                 continue
-            files.append(table.path)
-            if isinstance(spec, LongitudinalData):
-                cols = ("subject", "age", "endpoint", "value")
-            elif isinstance(spec, EventData):
-                cols = ("subject", "age_start", "age_end", "endpoint", "count")
-            else:
-                cols = ("subject", "age", "event", "endpoint")
-            if not _require_columns(table, cols, reader):
-                continue
-            frame = table.frame[list(cols)].copy()
+            files.append(rel)
+            frame = checked.frame
             expected_kind = {
                 LongitudinalData: EndpointKind.continuous,
                 EventData: EndpointKind.count,
                 TimeToEventData: EndpointKind.time_to_event,
-            }[type(spec)]
-            factor_of: dict[str, float] = {}  # one finding per endpoint and file, not per row
-            for i, endpoint_id in enumerate(frame["endpoint"]):
-                if endpoint_id not in factor_of:
-                    factor_of[endpoint_id] = _cohort_factor(
-                        reader, doc, dloc, spec, table, i, platform, endpoint_id, expected_kind
-                    )
-            factors = frame["endpoint"].map(factor_of).to_numpy(dtype=float)
-            if known_subjects:
-                for i, s in enumerate(frame["subject"]):
-                    if s not in known_subjects:
+            }[type(data)]
+            endpoints = frame["endpoint"]
+            factor_of: dict[str, float] = {}
+            first_row = pd.Series(np.arange(len(frame))).groupby(endpoints.to_numpy()).first()
+            field_name = ".".join(map(str, (*dloc, "units")))
+            for endpoint_id, i in first_row.items():
+                unit: str | None = None
+                unit_where = None
+                if data.kind != "time_to_event":
+                    unit = data.units.get(endpoint_id)
+                    endpoint = platform.endpoint(endpoint_id)
+                    if unit is None and endpoint is not None:
                         reader.error(
-                            table.path,
-                            table.line(i),
-                            "subject",
-                            f"subject {s!r} is not in the subjects table {cohort.subjects.path!r}",
+                            COHORT_FILE,
+                            doc.line_of((*dloc, "units")),
+                            field_name,
+                            f"no unit for endpoint {endpoint_id!r} of {rel}",
+                            f"units: {{{endpoint_id}: {endpoint.unit}}}",
                         )
-            if isinstance(spec, LongitudinalData):
-                frame["age"] = _numbers(table, "age", reader, minimum=0)
-                frame["value"] = _numbers(table, "value", reader) * factors
-            elif isinstance(spec, EventData):
-                frame["age_start"] = _numbers(table, "age_start", reader, minimum=0)
-                frame["age_end"] = _numbers(table, "age_end", reader, minimum=0)
-                frame["count"] = _numbers(table, "count", reader, integer=True, minimum=0)
-                for i in np.flatnonzero(
-                    frame["age_end"].to_numpy() <= frame["age_start"].to_numpy()
-                ):
-                    reader.error(
-                        table.path,
-                        table.line(int(i)),
-                        "age_end",
-                        f"found {frame['age_end'].iloc[i]:g} <= age_start {frame['age_start'].iloc[i]:g}, expected the window to end after it starts",
+                        factor_of[endpoint_id] = np.nan
+                        continue
+                    unit_where = (
+                        COHORT_FILE,
+                        doc.line_of((*dloc, "units", endpoint_id)),
+                        f"{field_name}.{endpoint_id}",
                     )
+                factor_of[endpoint_id] = _endpoint_factor(
+                    reader,
+                    platform,
+                    endpoint_id,
+                    unit,
+                    expected_kind,
+                    (rel, checked.line(int(i)), checked.display.get("endpoint", "endpoint")),
+                    unit_where,
+                )
+            factors = endpoints.map(factor_of).to_numpy(dtype=float)
+            if subjects_ok:
+                unknown = ~frame["subject"].isin(known_subjects).to_numpy()
+                subj = frame["subject"].to_numpy()
+                _rows(
+                    reader,
+                    checked,
+                    unknown,
+                    "subject",
+                    lambda i, s=subj: f"subject {s[i]!r}",
+                    f"a subject of the subjects table {_join(base, cohort.subjects.path)!r}",
+                )
+            if data.kind == "longitudinal":
+                part = pd.DataFrame(
+                    {
+                        "subject": frame["subject"],
+                        "age": frame["age"],
+                        "endpoint": endpoints,
+                        "value": frame["value"].to_numpy() * factors,
+                    }
+                )
+            elif data.kind == "events":
+                a0, a1 = frame["age_start"].to_numpy(), frame["age_end"].to_numpy()
+                _rows(
+                    reader,
+                    checked,
+                    a1 <= a0,
+                    checked.display.get("age_end", "age_end"),
+                    lambda i, a0=a0, a1=a1: f"{a1[i]:g}, not after age_start {a0[i]:g}",
+                    "a window that ends after it starts",
+                )
+                _check_windows(
+                    reader,
+                    checked,
+                    ["subject", "endpoint"],
+                    "age_start",
+                    "age_end",
+                    lambda i, a0=a0, a1=a1: f"window {a0[i]:g}-{a1[i]:g}",
+                    "a subject's windows of one endpoint",
+                )
+                part = pd.DataFrame(
+                    {
+                        "subject": frame["subject"],
+                        "age_start": a0,
+                        "age_end": a1,
+                        "endpoint": endpoints,
+                        "count": frame["count"],
+                    }
+                )
             else:
-                frame["age"] = _numbers(table, "age", reader, minimum=0)
-                frame["event"] = _numbers(table, "event", reader, integer=True, minimum=0)
-                for i in np.flatnonzero(frame["event"].to_numpy() > 1):
-                    reader.error(
-                        table.path,
-                        table.line(int(i)),
-                        "event",
-                        f"found {frame['event'].iloc[i]:g}, expected 1 (event) or 0 (censored)",
-                    )
-            parts[spec.kind].append(frame)
+                part = pd.DataFrame(
+                    {
+                        "subject": frame["subject"],
+                        "age": frame["age"],
+                        "event": pd.to_numeric(frame["event"], errors="coerce"),
+                        "endpoint": endpoints,
+                    }
+                )
+            parts[data.kind].append(part)
 
         def _concat(key: str, cols: tuple[str, ...], parts=parts) -> pd.DataFrame:
             frames = parts[key]
@@ -588,27 +591,70 @@ def _empty(*cols: str) -> pd.DataFrame:
 
 def _case_table(
     reader: _Reader,
-    patient_dir: str,
-    rel: str | None,
+    case: Case,
     doc: YamlDocument,
+    pdir: str,
     field_name: str,
-    required: tuple[str, ...],
-) -> Table | None:
-    if rel is None:
+    dates: DateFrame,
+) -> CheckedTable | None:
+    ref: TableRef | None = case.table(field_name)
+    if ref is None:
         return None
-    full_rel = _join(patient_dir, rel)
-    raw = reader.bytes(full_rel, doc.path, field_name, doc.line_of((field_name,)))
-    if raw is None:
-        return None
-    table = read_table(raw, full_rel, reader.findings)
-    if table is None or not _require_columns(table, required, reader):
-        return None
-    return table
+    rel = _join(pdir, ref.path)
+    line = doc.line_of((field_name,))
+    return reader.table(
+        rel,
+        T.PATIENT_TABLES[field_name],
+        doc.path,
+        field_name,
+        line,
+        ignore_columns=ref.ignore_columns,
+        dates=dates,
+    )
+
+
+def _check_case_dates(reader: _Reader, case: Case, doc: YamlDocument, cutoff: dt.date) -> None:
+    case_rel = doc.path
+    dates = [d.date for d in case.dosing]
+    for i, d in enumerate(dates):
+        if d > cutoff:
+            reader.error(
+                case_rel,
+                doc.line_of(("dosing", i, "date")),
+                f"dosing.{i}.date",
+                str(d),
+                f"a date on or before the data cutoff {cutoff}",
+            )
+        if i and d < dates[i - 1]:
+            reader.error(
+                case_rel,
+                doc.line_of(("dosing", i, "date")),
+                f"dosing.{i}.date",
+                f"{d} after {dates[i - 1]}",
+                "doses in date order",
+            )
+    if case.outcome.date is not None:
+        if case.outcome.date < case.first_dose:
+            reader.error(
+                case_rel,
+                doc.line_of(("outcome", "date")),
+                "outcome.date",
+                str(case.outcome.date),
+                f"a date on or after the first dose {case.first_dose}",
+            )
+        if case.outcome.date > cutoff:
+            reader.error(
+                case_rel,
+                doc.line_of(("outcome", "date")),
+                "outcome.date",
+                str(case.outcome.date),
+                f"a date on or before the data cutoff {cutoff}",
+            )
 
 
 def _load_patient(
     reader: _Reader, platform: Platform, cohorts: dict[str, CohortTables], case_rel: str
-) -> PatientRecord | None:
+) -> tuple[PatientRecord, YamlDocument] | None:
     raw = reader.bytes(case_rel)
     if raw is None:
         return None
@@ -622,57 +668,26 @@ def _load_patient(
     cutoff = platform.data_cutoff
     files = {"case": case_rel}
 
-    # diagnosis and disease
     disease = platform.disease(case.diagnosis.disease)
     if disease is None:
+        known = [d.id for d in platform.diseases]
         reader.error(
             case_rel,
             doc.line_of(("diagnosis", "disease")),
             "diagnosis.disease",
-            f"unknown disease {case.diagnosis.disease!r}, expected one of platform.yaml's diseases: {', '.join(d.id for d in platform.diseases)}",
+            f"unknown disease {case.diagnosis.disease!r}{suggest(case.diagnosis.disease, known)}",
+            f"one of platform.yaml's diseases: {', '.join(known)}",
         )
-    elif disease.cohort not in cohorts:
+    elif disease.cohort not in cohorts and reader.inputs.get(COHORT_FILE):
         reader.error(
             PLATFORM_FILE,
             None,
             "diseases.cohort",
-            f"disease {disease.id!r} names cohort {disease.cohort!r}, which is not in {COHORT_FILE}",
+            f"disease {disease.id!r} names cohort {disease.cohort!r}",
+            f"a cohort of {COHORT_FILE}",
         )
+    _check_case_dates(reader, case, doc, cutoff)
 
-    # dosing dates: in order, not after the cutoff
-    dates = [d.date for d in case.dosing]
-    for i, d in enumerate(dates):
-        if d > cutoff:
-            reader.error(
-                case_rel,
-                doc.line_of(("dosing", i, "date")),
-                f"dosing.{i}.date",
-                f"found {d}, expected a date on or before the data cutoff {cutoff}",
-            )
-        if i and d < dates[i - 1]:
-            reader.error(
-                case_rel,
-                doc.line_of(("dosing", i, "date")),
-                f"dosing.{i}.date",
-                f"found {d} after {dates[i - 1]}, expected doses in date order",
-            )
-    if case.outcome.date is not None:
-        if case.outcome.date < case.first_dose:
-            reader.error(
-                case_rel,
-                doc.line_of(("outcome", "date")),
-                "outcome.date",
-                f"found {case.outcome.date}, expected a date on or after the first dose {case.first_dose}",
-            )
-        if case.outcome.date > cutoff:
-            reader.error(
-                case_rel,
-                doc.line_of(("outcome", "date")),
-                "outcome.date",
-                f"found {case.outcome.date}, expected a date on or before the data cutoff {cutoff}",
-            )
-
-    # the product declares the platform's invariant components
     used = {c.name: c for c in case.therapy.components}
     for comp in platform.invariant_components:
         if comp.name not in used:
@@ -680,10 +695,10 @@ def _load_patient(
                 case_rel,
                 doc.line_of(("therapy", "components")),
                 "therapy.components",
-                f"does not declare the platform's invariant component {comp.name!r}, expected {comp.name} version {comp.version}",
+                f"no component {comp.name!r}",
+                f"the platform's invariant component {comp.name} version {comp.version}",
             )
 
-    # variants, inline or from a VCF
     variants = list(case.variants)
     if case.variants_vcf is not None:
         vcf_rel = _join(pdir, case.variants_vcf)
@@ -695,186 +710,302 @@ def _load_patient(
             from pmpath.dossier.vcf import read_variants
 
             variants += read_variants(reader.root / vcf_rel, vcf_rel, reader.findings)
-    if case.therapy.target_variant >= max(len(variants), 1) and variants:
+    if variants and case.therapy.target_variant >= len(variants):
         reader.error(
             case_rel,
             doc.line_of(("therapy", "target_variant")),
             "therapy.target_variant",
-            f"found {case.therapy.target_variant}, expected an index below {len(variants)} (the number of variants)",
+            str(case.therapy.target_variant),
+            f"an index below {len(variants)} (the number of variants)",
         )
 
     first = case.first_dose
+    birth = first - dt.timedelta(days=case.diagnosis.age_at_first_dose_years * DAYS_PER_YEAR)
+    dates = DateFrame(first, cutoff, birth - dt.timedelta(days=BIRTH_MARGIN_DAYS))
 
-    # measurements
     measurements = _empty("day", "endpoint", "value")
-    t = _case_table(
-        reader, pdir, case.measurements, doc, "measurements", ("endpoint", "value", "unit")
-    )
+    t = _case_table(reader, case, doc, pdir, "measurements", dates)
     if t is not None:
         files["measurements"] = t.path
-        days = _days(t, "date", first, cutoff, reader)
-        values = _numbers(t, "value", reader)
-        for i, (endpoint_id, unit) in enumerate(
-            zip(t.frame["endpoint"], t.frame["unit"], strict=True)
-        ):
-            endpoint = platform.endpoint(endpoint_id)
-            if endpoint is not None and endpoint.kind != EndpointKind.continuous:
-                reader.error(
-                    t.path,
-                    t.line(i),
-                    "endpoint",
-                    f"endpoint {endpoint_id!r} is {endpoint.kind.value}, expected a continuous endpoint in measurements (counts go in events)",
+        f = t.frame
+        factors = np.full(len(f), np.nan)
+        if len(f):
+            groups = pd.Series(np.arange(len(f))).groupby(
+                [f["endpoint"].to_numpy(), f["unit"].to_numpy()]
+            )
+            for (endpoint_id, unit), idx in groups:
+                i0 = int(idx.iloc[0])
+                n = len(idx)
+                note = f" on {n} rows from this line on" if n > 1 else ""
+                factor = _endpoint_factor(
+                    reader,
+                    platform,
+                    endpoint_id,
+                    unit,
+                    EndpointKind.continuous,
+                    (t.path, t.line(i0), "endpoint"),
+                    (t.path, t.line(i0), "unit"),
+                    note,
                 )
-                continue
-            factor = _unit_factor(
-                reader,
-                t.path,
-                t.line(i),
-                "unit" if endpoint else "endpoint",
-                platform,
-                endpoint_id,
-                unit.strip(),
-            )
-            values[i] = values[i] * factor if factor is not None else np.nan
-        if days is not None:
-            measurements = pd.DataFrame(
-                {"day": days, "endpoint": t.frame["endpoint"], "value": values}
-            )
+                factors[idx.to_numpy()] = factor
+        data = {"day": f["day"], "endpoint": f["endpoint"], "value": f["value"] * factors}
+        for extra in ("time", "sample_id"):
+            if extra in f:
+                data[extra] = f[extra]
+        measurements = pd.DataFrame(data)
 
-    # events: counts over periods
     events = _empty("start_day", "end_day", "endpoint", "count")
-    t = _case_table(reader, pdir, case.events, doc, "events", ("endpoint", "count"))
+    t = _case_table(reader, case, doc, pdir, "events", dates)
     if t is not None:
         files["events"] = t.path
-        start = _days(t, "start", first, cutoff, reader)
-        end = _days(t, "end", first, cutoff, reader)
-        counts = _numbers(t, "count", reader, integer=True, minimum=0)
-        for i, endpoint_id in enumerate(t.frame["endpoint"]):
-            endpoint = platform.endpoint(endpoint_id)
-            if endpoint is None:
-                reader.error(
-                    t.path,
-                    t.line(i),
-                    "endpoint",
-                    f"unknown endpoint {endpoint_id!r}, expected one of platform.yaml's endpoints: {', '.join(e.id for e in platform.endpoints)}",
-                )
-            elif endpoint.kind != EndpointKind.count:
-                reader.error(
-                    t.path,
-                    t.line(i),
-                    "endpoint",
-                    f"endpoint {endpoint_id!r} is {endpoint.kind.value}, expected a count endpoint in events",
-                )
-        if start is not None and end is not None:
-            for i in np.flatnonzero(end < start):
-                reader.error(
-                    t.path,
-                    t.line(int(i)),
-                    "end",
-                    "dates out of order: the period ends before it starts, expected end on or after start",
-                )
-            # an event period covers whole days: end inclusive
-            events = pd.DataFrame(
-                {
-                    "start_day": start,
-                    "end_day": end + 1,
-                    "endpoint": t.frame["endpoint"],
-                    "count": counts,
-                }
+        f = t.frame
+        for endpoint_id, i in (
+            pd.Series(np.arange(len(f))).groupby(f["endpoint"].to_numpy()).first().items()
+        ):
+            _endpoint_factor(
+                reader,
+                platform,
+                endpoint_id,
+                None,
+                EndpointKind.count,
+                (t.path, t.line(int(i)), "endpoint"),
             )
+        start, end = f["start_day"].to_numpy(), f["end_day"].to_numpy()
+        start_text = f["start"] if "start" in f else f["start_study_day"]
+        end_text = f["end"] if "end" in f else f["end_study_day"]
+        st, en = start_text.to_numpy(), end_text.to_numpy()
+        _rows(
+            reader,
+            t,
+            end < start,
+            "end" if "end" in f else "end_study_day",
+            lambda i: f"a period from {st[i]} to {en[i]}",
+            "a period that ends on or after its start",
+        )
+        # whole days, end inclusive: a period covers [start, end + 1)
+        windows = CheckedTable(t.path, f.assign(end_excl=end + 1), t.lines, display=t.display)
+        _check_windows(
+            reader,
+            windows,
+            ["endpoint"],
+            "start_day",
+            "end_excl",
+            lambda i: f"period {st[i]} to {en[i]}",
+            "periods of one endpoint",
+        )
+        events = pd.DataFrame(
+            {"start_day": start, "end_day": end + 1, "endpoint": f["endpoint"], "count": f["count"]}
+        )
 
-    # engagement assays
     engagement = _empty(
         "assay", "source", "edited", "total", "minimum_fraction", "replicate", "tissue"
     )
-    t = _case_table(
-        reader,
-        pdir,
-        case.engagement,
-        doc,
-        "engagement",
-        ("assay", "source", "edited", "total", "minimum_fraction"),
-    )
+    t = _case_table(reader, case, doc, pdir, "engagement", dates)
     if t is not None:
         files["engagement"] = t.path
-        _choices(t, "source", ENGAGEMENT_SOURCES, reader)
-        edited = _numbers(t, "edited", reader, integer=True, minimum=0)
-        total = _numbers(t, "total", reader, integer=True, minimum=1)
-        minimum = _numbers(t, "minimum_fraction", reader, minimum=0)
-        for i in np.flatnonzero(edited > total):
-            reader.error(
-                t.path,
-                t.line(int(i)),
-                "edited",
-                f"found {edited[i]:g} edited of {total[i]:g}, expected edited <= total",
-            )
-        for i in np.flatnonzero(minimum > 1):
-            reader.error(
-                t.path,
-                t.line(int(i)),
-                "minimum_fraction",
-                f"found {minimum[i]:g}, expected a fraction between 0 and 1",
-            )
+        f = t.frame
+        edited, total = f["edited"].to_numpy(), f["total"].to_numpy()
+        _rows(
+            reader,
+            t,
+            edited > total,
+            "edited",
+            lambda i: f"{edited[i]:g} edited of {total[i]:g}",
+            "edited <= total",
+        )
+        sources = f.groupby("assay")["source"].agg(lambda s: sorted(set(s)))
+        for assay, srcs in sources.items():
+            if len(srcs) > 1:
+                rows = np.flatnonzero((f["assay"] == assay).to_numpy())
+                reader.error(
+                    t.path,
+                    t.line(int(rows[0])),
+                    "source",
+                    f"assay {assay!r} with sources {', '.join(srcs)} (lines {', '.join(str(t.line(int(r))) for r in rows[:6])})",
+                    "one source per assay (name assays from different sources differently)",
+                )
+        fractions = f.groupby("assay")["minimum_fraction"].agg(lambda s: sorted(set(s.dropna())))
+        for assay, values in fractions.items():
+            if len(values) > 1:
+                rows = np.flatnonzero((f["assay"] == assay).to_numpy())
+                reader.error(
+                    t.path,
+                    t.line(int(rows[0])),
+                    "minimum_fraction",
+                    f"assay {assay!r} with minimum fractions {', '.join(f'{v:g}' for v in values)}",
+                    "one pre-specified minimum per assay",
+                )
         engagement = pd.DataFrame(
             {
-                "assay": t.frame["assay"].str.strip(),
-                "source": t.frame["source"].str.strip(),
+                "assay": f["assay"],
+                "source": f["source"],
                 "edited": edited,
                 "total": total,
-                "minimum_fraction": minimum,
-                "replicate": t.frame.get("replicate", "1"),
-                "tissue": t.frame.get("tissue", ""),
+                "minimum_fraction": f["minimum_fraction"],
+                "replicate": f["replicate"].replace("", "1") if "replicate" in f else "1",
+                "tissue": f.get("tissue", ""),
             }
         )
 
-    # concomitant changes
     concomitant = _empty("day", "kind", "description")
-    t = _case_table(reader, pdir, case.concomitant, doc, "concomitant", ("kind", "description"))
+    t = _case_table(reader, case, doc, pdir, "concomitant", dates)
     if t is not None:
         files["concomitant"] = t.path
-        _choices(t, "kind", CONCOMITANT_KINDS, reader)
-        days = _days(t, "date", first, cutoff, reader)
-        if days is not None:
-            concomitant = pd.DataFrame(
-                {
-                    "day": days,
-                    "kind": t.frame["kind"].str.strip(),
-                    "description": t.frame["description"],
-                }
-            )
+        concomitant = pd.DataFrame(
+            {"day": t.frame["day"], "kind": t.frame["kind"], "description": t.frame["description"]}
+        )
 
-    # adverse events
     adverse = _empty("day", "term", "serious", "relatedness", "grade")
-    t = _case_table(
-        reader, pdir, case.adverse_events, doc, "adverse_events", ("term", "serious", "relatedness")
-    )
+    t = _case_table(reader, case, doc, pdir, "adverse_events", dates)
     if t is not None:
         files["adverse_events"] = t.path
-        _choices(t, "relatedness", RELATEDNESS, reader)
-        days = _days(t, "onset", first, cutoff, reader)
-        grade = (
-            _numbers(t, "grade", reader, integer=True, minimum=1)
-            if "grade" in t.frame
-            else np.full(len(t.frame), np.nan)
+        f = t.frame
+        adverse = pd.DataFrame(
+            {
+                "day": f["onset_day"],
+                "term": f["term"],
+                "serious": f["serious"],
+                "relatedness": f["relatedness"],
+                "grade": f["grade"] if "grade" in f else np.full(len(f), np.nan),
+            }
         )
-        if days is not None:
-            adverse = pd.DataFrame(
-                {
-                    "day": days,
-                    "term": t.frame["term"],
-                    "serious": _booleans(t, "serious", reader),
-                    "relatedness": t.frame["relatedness"].str.strip(),
-                    "grade": grade,
-                }
-            )
 
-    return PatientRecord(
+    record = PatientRecord(
         case, pdir, variants, measurements, events, engagement, concomitant, adverse, files
     )
+    return record, doc
 
 
-def load_dossier(path: str | Path) -> Dossier:
-    """Load and validate the dossier at ``path``; raises DossierError listing every problem found."""
+# --------------------------------------------------------------------------- the whole dossier
+
+
+def _case_files(reader: _Reader) -> list[str]:
+    """Every folder under patients/ is a patient (with case.yaml) or a finding."""
+    pdir = reader.root / PATIENTS_DIR
+    out: list[str] = []
+    if not pdir.is_dir():
+        return out
+    try:
+        entries = sorted(os.scandir(pdir), key=lambda e: e.name)
+    except OSError as exc:
+        reader.error(
+            PATIENTS_DIR,
+            None,
+            "",
+            f"a folder that cannot be listed ({exc.strerror})",
+            "a readable folder",
+        )
+        return out
+    for entry in entries:
+        rel = f"{PATIENTS_DIR}/{entry.name}"
+        if entry.name.startswith(".") or not entry.is_dir():
+            continue  # files are covered by the inventory
+        case = Path(entry.path) / CASE_FILE
+        if case.is_file():
+            out.append(f"{rel}/{CASE_FILE}")
+            continue
+        try:
+            names = sorted(os.listdir(entry.path))
+        except OSError:
+            names = []
+        lookalikes = [
+            n
+            for n in names
+            if n.lower() in ("case.yaml", "case.yml") or n.lower().startswith("case.")
+        ]
+        if lookalikes:
+            reader.error(
+                f"{rel}/{lookalikes[0]}",
+                None,
+                "",
+                f"a patient folder whose case file is named {lookalikes[0]!r}",
+                f"{CASE_FILE!r} (rename it; pmpath reads only {CASE_FILE})",
+            )
+        else:
+            reader.error(
+                rel,
+                None,
+                "",
+                f"a folder under {PATIENTS_DIR}/ without {CASE_FILE}"
+                + (f" (it holds {', '.join(names[:5])})" if names else " (it is empty)"),
+                f"one folder per dosed patient, each with {CASE_FILE} (move other material out of {PATIENTS_DIR}/)",
+            )
+    return out
+
+
+def _inventory(reader: _Reader) -> None:
+    """Every file in the dossier is read, a known companion, or a warning."""
+    root = reader.root
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        dirnames[:] = sorted(d for d in dirnames if d not in VCS_DIRS)
+        for name in sorted(filenames):
+            rel = Path(dirpath, name).relative_to(root).as_posix()
+            if rel in reader.inputs:
+                continue
+            lower = name.lower()
+            if lower in COMPANION_NAMES:
+                continue
+            if lower.endswith(COMPANION_SUFFIXES) and rel.rsplit(".", 1)[0] in reader.inputs:
+                continue
+            if lower.endswith(".gzi") or (
+                lower.endswith(".fai") and rel[: -len(".fai")] in reader.inputs
+            ):
+                continue
+            reader.warn(
+                rel,
+                None,
+                "",
+                "a file no YAML file of the dossier references (it was not used)",
+                "every file to be referenced from platform.yaml, cohort.yaml or a case.yaml, or removed",
+            )
+
+
+def _check_reference(
+    reader: _Reader, platform: Platform, patients: list[tuple[PatientRecord, YamlDocument | None]]
+) -> None:
+    try:
+        from pmpath.dossier.reference_check import ReferenceTarget, check_reference
+    except ImportError:  # pragma: no cover - during development only
+        return
+    targets = []
+    for record, doc in patients:
+        case_rel = record.files["case"]
+        for vi, v in enumerate(record.variants):
+            line = (
+                doc.line_of(("variants", vi, "pos"))
+                if doc is not None and vi < len(record.case.variants)
+                else None
+            )
+            src = (
+                case_rel
+                if vi < len(record.case.variants)
+                else record.files.get("variants_vcf", case_rel)
+            )
+            targets.append(
+                ReferenceTarget(
+                    src, line, f"variants.{vi}", v.chrom, v.pos, v.pos + len(v.ref) - 1, v.ref
+                )
+            )
+        site = record.case.therapy.acts_on
+        if site is not None:
+            line = doc.line_of(("therapy", "acts_on")) if doc is not None else None
+            targets.append(
+                ReferenceTarget(
+                    case_rel, line, "therapy.acts_on", site.chrom, site.start, site.end, None
+                )
+            )
+    reader.findings.extend(check_reference(reader.root, platform.reference_fasta, targets))
+
+
+def load_dossier(
+    path: str | Path, *, strict: bool = False, progress: Progress | None = None
+) -> Dossier:
+    """Load and validate the dossier at ``path``.
+
+    Raises :class:`DossierError` listing every finding when any is an error (with ``strict``, when
+    there is any finding at all); warnings of a valid dossier are in :attr:`Dossier.warnings`.
+    ``progress`` receives a line for each long step.
+    """
     root = Path(path)
     if not root.is_dir():
         raise DossierError(
@@ -883,46 +1014,65 @@ def load_dossier(path: str | Path) -> Dossier:
                     str(path),
                     None,
                     "",
-                    "not a directory, expected a dossier directory with platform.yaml",
+                    "no directory" if not root.exists() else "a file, not a directory",
+                    f"a dossier directory with {PLATFORM_FILE}",
                 )
             ]
         )
-    reader = _Reader(root)
-    platform, _ = _load_platform(reader)
+    reader = _Reader(root, progress)
+    platform, pdoc = _load_platform(reader)
     if platform is None:
         raise DossierError(reader.findings)
-    cohorts = _load_cohorts(reader, platform)
-    patients: list[PatientRecord] = []
-    case_files = sorted(
-        p.relative_to(root).as_posix() for p in (root / PATIENTS_DIR).glob("*/case.yaml")
+    fasta_ok = (
+        reader.bytes(
+            platform.reference_fasta,
+            PLATFORM_FILE,
+            "reference_fasta",
+            pdoc.line_of(("reference_fasta",)),
+        )
+        is not None
     )
+    cohorts = _load_cohorts(reader, platform)
+    case_files = _case_files(reader)
+    if progress is not None and len(case_files) >= 50:
+        progress(f"validating {len(case_files)} patients")
+    patients: list[PatientRecord] = []
+    docs: list[tuple[PatientRecord, YamlDocument | None]] = []
     seen: dict[str, str] = {}
     for case_rel in case_files:
-        record = _load_patient(reader, platform, cohorts, case_rel)
-        if record is None:
+        loaded = _load_patient(reader, platform, cohorts, case_rel)
+        if loaded is None:
             continue
+        record, case_doc = loaded
         if record.id in seen:
             reader.error(
                 case_rel,
-                1,
+                None,
                 "id",
-                f"duplicate patient id {record.id!r} (also in {seen[record.id]}), expected each patient once",
+                f"patient id {record.id!r}, also in {seen[record.id]}",
+                "each patient once",
             )
             continue
         seen[record.id] = case_rel
         patients.append(record)
-    if reader.findings:
-        raise DossierError(reader.findings)
+        docs.append((record, case_doc))
+    if fasta_ok:
+        _check_reference(reader, platform, docs)
+    _inventory(reader)
     patients.sort(key=lambda p: (p.first_dose, p.id))
     if patients and platform.analysis_plan.fixed_on > patients[0].first_dose:
-        reader.warnings.append(
-            Finding(
-                PLATFORM_FILE,
-                None,
-                "analysis_plan.fixed_on",
-                f"the analysis plan was fixed on {platform.analysis_plan.fixed_on}, after the platform's first dose {patients[0].first_dose}",
-            )
+        reader.warn(
+            PLATFORM_FILE,
+            pdoc.line_of(("analysis_plan", "fixed_on")),
+            "analysis_plan.fixed_on",
+            f"a plan fixed on {platform.analysis_plan.fixed_on}, after the platform's first dose {patients[0].first_dose}",
+            "an analysis plan fixed before the first patient was dosed",
         )
+    findings = reader.findings
+    if strict:
+        findings = [f.as_error() for f in findings]
+    if any(f.severity is Severity.error for f in findings):
+        raise DossierError(findings)
     return Dossier(
         root,
         platform,
@@ -930,5 +1080,6 @@ def load_dossier(path: str | Path) -> Dossier:
         patients,
         dict(sorted(reader.inputs.items())),
         plan_hash(platform),
-        reader.warnings,
+        sorted(findings, key=lambda f: f.sort_key),
+        dict(sorted(reader.ignored_columns.items())),
     )

@@ -11,11 +11,34 @@ import re
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from pmpath.dossier.units import UNITS
+from pmpath.dossier.vocabulary import AcmgClass, Zygosity
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+"""Version of the dossier format; every change to it bumps this, and `pmpath migrate` converts older dossiers."""
+
+
+def _schema_version(value: object) -> int:
+    if value == SCHEMA_VERSION:
+        return SCHEMA_VERSION
+    if isinstance(value, int) and not isinstance(value, bool) and 1 <= value < SCHEMA_VERSION:
+        raise ValueError(
+            f"found schema_version {value}, expected {SCHEMA_VERSION} "
+            "(convert the dossier with `pmpath migrate DIR --out NEW`)"
+        )
+    raise ValueError(f"found schema_version {value!r}, expected {SCHEMA_VERSION}")
+
+
+SchemaVersion = Annotated[
+    int,
+    BeforeValidator(_schema_version),
+    Field(
+        description=f"Dossier format version: {SCHEMA_VERSION}.",
+        json_schema_extra={"const": SCHEMA_VERSION},
+    ),
+]
 
 Identifier = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", max_length=64)]
 DnaSequence = Annotated[str, Field(pattern=r"^[ACGTacgt]+$")]
@@ -44,6 +67,10 @@ RelPath = Annotated[str, Field(min_length=1)]
 class FileRef(Strict):
     path: RelPath = Field(
         description="Path relative to the YAML file's directory, inside the dossier."
+    )
+    ignore_columns: list[str] = Field(
+        default_factory=list,
+        description="Columns of the file pmpath does not use (registry extracts carry extra ones); hashed with the file and listed in the report's provenance as not used. Any other unknown column is a finding.",
     )
 
     _check_path = field_validator("path")(classmethod(lambda cls, v: _relative_path(v)))
@@ -206,7 +233,7 @@ class AnalysisPlan(Strict):
 
 
 class Platform(Strict):
-    schema_version: Literal[1] = 1
+    schema_version: SchemaVersion = SCHEMA_VERSION
     id: Identifier
     name: str
     synthetic: bool = Field(default=False, description="True for invented example data.")
@@ -346,25 +373,11 @@ class Cohort(Strict):
 
 
 class CohortFile(Strict):
-    schema_version: Literal[1] = 1
+    schema_version: SchemaVersion = SCHEMA_VERSION
     cohorts: list[Cohort] = Field(min_length=1)
 
 
 # --------------------------------------------------------------------------- patients/<id>/case.yaml
-
-
-class AcmgClass(StrEnum):
-    pathogenic = "pathogenic"
-    likely_pathogenic = "likely_pathogenic"
-    uncertain_significance = "uncertain_significance"
-    likely_benign = "likely_benign"
-    benign = "benign"
-
-
-class Zygosity(StrEnum):
-    heterozygous = "heterozygous"
-    homozygous = "homozygous"
-    hemizygous = "hemizygous"
 
 
 ACMG_CRITERION = r"^(PVS1|PS[1-4]|PM[1-6]|PP[1-5]|BA1|BS[1-4]|BP[1-7])(_(Supporting|Moderate|Strong|VeryStrong))?$"
@@ -478,8 +491,12 @@ class Outcome(Strict):
         return self
 
 
+class TableRef(FileRef):
+    """A table named by case.yaml in its long form: ``{path: labs.csv, ignore_columns: [site]}``."""
+
+
 class Case(Strict):
-    schema_version: Literal[1] = 1
+    schema_version: SchemaVersion = SCHEMA_VERSION
     id: Identifier
     synthetic: bool = False
     diagnosis: Diagnosis
@@ -491,44 +508,41 @@ class Case(Strict):
     )
     therapy: Therapy
     dosing: list[Dose] = Field(min_length=1)
-    engagement: RelPath | None = Field(default=None, description="CSV of target-engagement assays.")
-    measurements: RelPath | None = Field(
-        default=None, description="CSV of endpoint measurements (date or study_day)."
+    engagement: RelPath | TableRef | None = Field(
+        default=None, description="Table of target-engagement assays."
     )
-    events: RelPath | None = Field(
-        default=None, description="CSV of event counts per observation period."
+    measurements: RelPath | TableRef | None = Field(
+        default=None, description="Table of endpoint measurements (date or study_day)."
     )
-    concomitant: RelPath | None = Field(
+    events: RelPath | TableRef | None = Field(
+        default=None, description="Table of event counts per observation period."
+    )
+    concomitant: RelPath | TableRef | None = Field(
         default=None,
-        description="CSV of dated concomitant changes that could confound improvement.",
+        description="Table of dated concomitant changes that could confound improvement.",
     )
-    adverse_events: RelPath | None = Field(default=None, description="CSV of adverse events.")
+    adverse_events: RelPath | TableRef | None = Field(
+        default=None, description="Table of adverse events."
+    )
     outcome: Outcome = Outcome()
 
-    _check_paths = field_validator(
-        "variants_vcf", "engagement", "measurements", "events", "concomitant", "adverse_events"
-    )(classmethod(lambda cls, v: None if v is None else _relative_path(v)))
+    _check_paths = field_validator("variants_vcf")(
+        classmethod(lambda cls, v: None if v is None else _relative_path(v))
+    )
+
+    @field_validator("engagement", "measurements", "events", "concomitant", "adverse_events")
+    @classmethod
+    def _check_table_paths(cls, v: str | TableRef | None) -> str | TableRef | None:
+        return _relative_path(v) if isinstance(v, str) else v
+
+    def table(self, field_name: str) -> TableRef | None:
+        """The table a case field names, as a :class:`TableRef` whichever form the file used."""
+        value = getattr(self, field_name)
+        return TableRef(path=value) if isinstance(value, str) else value
 
     @property
     def first_dose(self) -> dt.date:
         return min(d.date for d in self.dosing)
 
 
-# Columns of the case's CSV tables; `date` or `study_day` may be given wherever a date is asked.
-TABLE_COLUMNS: dict[str, dict[str, tuple[str, ...]]] = {
-    "measurements": {"required": ("endpoint", "value", "unit"), "optional": ()},
-    "events": {"required": ("endpoint", "count"), "optional": (), "period": ("start", "end")},
-    "engagement": {
-        "required": ("assay", "source", "edited", "total", "minimum_fraction"),
-        "optional": ("replicate", "tissue", "description"),
-    },
-    "concomitant": {"required": ("kind", "description"), "optional": ()},
-    "adverse_events": {
-        "required": ("term", "serious", "relatedness"),
-        "optional": ("grade", "meddra_pt", "outcome"),
-    },
-}
-
-ENGAGEMENT_SOURCES = ("patient", "animal_model", "patient_derived_cells", "other_in_vitro")
-CONCOMITANT_KINDS = ("diet", "medication", "transplant", "hospitalization", "procedure", "other")
-RELATEDNESS = ("not_related", "unlikely", "possible", "probable", "definite")
+from pmpath.dossier.tables import CONCOMITANT_KINDS, ENGAGEMENT_SOURCES, RELATEDNESS  # noqa: E402, F401

@@ -1,0 +1,344 @@
+"""The dossier's tables, declared once: columns, types, units, required or optional, keys.
+
+One :class:`TableKind` per kind of CSV/TSV/Parquet file drives loading and validation
+(:mod:`pmpath.dossier.load`), the generated part of ``docs/dossier.md`` (:func:`tables_markdown`)
+and the JSON Schema that ``pmpath schema`` writes as ``tables/<kind>.schema.json``
+(:func:`table_json_schema`), so the four cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pmpath.dossier.vocabulary import AcmgClass  # noqa: F401  (the vocabulary lives there)
+
+ColumnType = Literal[
+    "text", "identifier", "number", "integer", "boolean", "choice", "date", "study_day", "age"
+]
+
+ENGAGEMENT_SOURCES = ("patient", "animal_model", "patient_derived_cells", "other_in_vitro")
+CONCOMITANT_KINDS = ("diet", "medication", "transplant", "hospitalization", "procedure", "other")
+RELATEDNESS = ("not_related", "unlikely", "possible", "probable", "definite")
+SEX = ("male", "female", "unknown")
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a table kind.
+
+    ``date`` columns take an ISO ``YYYY-MM-DD`` date; their ``study_day`` partner (named by
+    ``pair``) takes a CDISC study day instead, and a row needs one of the two. ``age`` columns are
+    years from birth.
+    """
+
+    name: str
+    type: ColumnType
+    description: str
+    required: bool = False
+    unit: str | None = None
+    choices: tuple[str, ...] = ()
+    minimum: float | None = None
+    maximum: float | None = None
+    exclusive_minimum: bool = False
+    pair: str | None = None  # the date <-> study-day alternative of this column
+
+    @property
+    def type_label(self) -> str:
+        labels = {
+            "text": "text",
+            "identifier": "identifier",
+            "number": "number",
+            "integer": "whole number",
+            "boolean": "true/false",
+            "choice": "one of " + ", ".join(f"`{c}`" for c in self.choices),
+            "date": "date `YYYY-MM-DD`",
+            "study_day": "CDISC study day (1 = first dose, no day 0)",
+            "age": "years from birth",
+        }
+        label = labels[self.type]
+        if self.minimum is not None:
+            op = ">" if self.exclusive_minimum else "≥"
+            label += f", {op} {self.minimum:g}"
+        if self.maximum is not None:
+            label += f", ≤ {self.maximum:g}"
+        return label
+
+
+@dataclass(frozen=True)
+class TableKind:
+    """A kind of table in the dossier: what its columns are, which of them identify a row."""
+
+    name: str
+    title: str
+    description: str
+    columns: tuple[Column, ...]
+    keys: tuple[str, ...] = ()  # a row's identity; two rows with the same key are a finding
+    key_extra: tuple[str, ...] = ()  # optional columns added to the key when the table has them
+    key_note: str = ""
+
+    def column(self, name: str) -> Column | None:
+        return next((c for c in self.columns if c.name == name), None)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+    @property
+    def required(self) -> tuple[str, ...]:
+        """Columns every file of this kind must have (a date pair counts as one)."""
+        return tuple(c.name for c in self.columns if c.required)
+
+    @property
+    def date_pairs(self) -> tuple[tuple[str, str], ...]:
+        return tuple((c.name, c.pair) for c in self.columns if c.type == "date" and c.pair)
+
+
+def _date(name: str, what: str, required: bool = True) -> tuple[Column, Column]:
+    study = "study_day" if name == "date" else f"{name}_study_day"
+    return (
+        Column(name, "date", f"{what} (or `{study}`)", required=False, pair=study),
+        Column(study, "study_day", f"{what} as a study day (or `{name}`)", pair=name),
+    )
+
+
+MEASUREMENTS = TableKind(
+    "measurements",
+    "Endpoint measurements",
+    "One row per measurement of a continuous endpoint.",
+    (
+        *_date("date", "day of the measurement"),
+        Column("time", "text", "clock time `HH:MM`, when several measurements share a day"),
+        Column("sample_id", "text", "laboratory sample identifier"),
+        Column("endpoint", "identifier", "a continuous endpoint of platform.yaml", required=True),
+        Column("value", "number", "the measured value", required=True),
+        Column(
+            "unit",
+            "text",
+            "UCUM unit of the value; converted to the endpoint's unit",
+            required=True,
+        ),
+    ),
+    keys=("endpoint", "day"),
+    key_extra=("time", "sample_id"),
+    key_note="endpoint and day, and `time` or `sample_id` when the table has them",
+)
+
+PATIENT_EVENTS = TableKind(
+    "events",
+    "Event counts",
+    "One row per observation period of a count endpoint; periods of one endpoint must not overlap.",
+    (
+        *_date("start", "first day of the period (inclusive)"),
+        *_date("end", "last day of the period (inclusive)"),
+        Column("endpoint", "identifier", "a count endpoint of platform.yaml", required=True),
+        Column("count", "integer", "events in the period", required=True, minimum=0),
+    ),
+    keys=("endpoint", "start_day", "end_day"),
+    key_note="endpoint, start and end",
+)
+
+ENGAGEMENT = TableKind(
+    "engagement",
+    "Target-engagement assays",
+    "One row per replicate of an assay; an assay has one source.",
+    (
+        Column("assay", "identifier", "assay name", required=True),
+        Column("source", "choice", "what was assayed", required=True, choices=ENGAGEMENT_SOURCES),
+        Column("replicate", "text", "replicate label (default `1`)"),
+        Column("tissue", "text", "tissue or cell type"),
+        Column(
+            "edited",
+            "integer",
+            "reads or molecules edited (base editor) or correctly spliced (ASO)",
+            required=True,
+            minimum=0,
+        ),
+        Column("total", "integer", "reads or molecules assayed", required=True, minimum=1),
+        Column(
+            "minimum_fraction",
+            "number",
+            "pre-specified minimum edited or corrected fraction",
+            required=True,
+            minimum=0,
+            maximum=1,
+        ),
+        Column("description", "text", "how the assay was done"),
+    ),
+    keys=("assay", "replicate"),
+    key_note="assay and replicate",
+)
+
+CONCOMITANT = TableKind(
+    "concomitant",
+    "Concomitant changes",
+    "Dated changes that could confound improvement (diet, medication, transplant ...).",
+    (
+        *_date("date", "day of the change"),
+        Column("kind", "choice", "kind of change", required=True, choices=CONCOMITANT_KINDS),
+        Column("description", "text", "what changed", required=True),
+    ),
+)
+
+ADVERSE_EVENTS = TableKind(
+    "adverse_events",
+    "Adverse events",
+    "One row per adverse event.",
+    (
+        *_date("onset", "onset day"),
+        Column("term", "text", "adverse event term", required=True),
+        Column("serious", "boolean", "serious adverse event", required=True),
+        Column(
+            "relatedness",
+            "choice",
+            "relatedness to the therapy",
+            required=True,
+            choices=RELATEDNESS,
+        ),
+        Column("grade", "integer", "CTCAE grade", minimum=1, maximum=5),
+        Column("meddra_pt", "text", "MedDRA preferred term"),
+        Column("outcome", "text", "outcome of the event"),
+    ),
+)
+
+NH_SUBJECTS = TableKind(
+    "subjects",
+    "Natural-history subjects",
+    "One row per cohort subject, with covariates.",
+    (
+        Column("subject", "identifier", "subject identifier", required=True),
+        Column("genotype_class", "text", "matches case.yaml's diagnosis.genotype_class"),
+        Column("age_at_onset", "age", "age at onset", unit="a", minimum=0),
+        Column("sex", "text", "sex"),
+    ),
+    keys=("subject",),
+    key_note="subject",
+)
+
+NH_LONGITUDINAL = TableKind(
+    "longitudinal",
+    "Natural-history longitudinal measurements",
+    "Long format: one row per subject, age and continuous endpoint.",
+    (
+        Column("subject", "identifier", "subject of the subjects table", required=True),
+        Column("age", "age", "age at the measurement", required=True, unit="a", minimum=0),
+        Column("endpoint", "identifier", "a continuous endpoint of platform.yaml", required=True),
+        Column("value", "number", "value, in the unit cohort.yaml declares", required=True),
+    ),
+    keys=("subject", "age", "endpoint"),
+    key_note="subject, age and endpoint",
+)
+
+NH_EVENTS = TableKind(
+    "events_nh",
+    "Natural-history event counts",
+    "Event counts over observed exposure windows; a subject's windows of one endpoint must not overlap.",
+    (
+        Column("subject", "identifier", "subject of the subjects table", required=True),
+        Column("age_start", "age", "start of the window", required=True, unit="a", minimum=0),
+        Column("age_end", "age", "end of the window", required=True, unit="a", minimum=0),
+        Column("endpoint", "identifier", "a count endpoint of platform.yaml", required=True),
+        Column("count", "integer", "events in the window", required=True, minimum=0),
+    ),
+    keys=("subject", "endpoint", "age_start"),
+    key_note="subject, endpoint and start",
+)
+
+NH_TIME_TO_EVENT = TableKind(
+    "time_to_event",
+    "Natural-history time to event",
+    "One row per subject and time-to-event endpoint: age at the event or at censoring.",
+    (
+        Column("subject", "identifier", "subject of the subjects table", required=True),
+        Column("age", "age", "age at event or censoring", required=True, unit="a", minimum=0),
+        Column("event", "choice", "1 event, 0 censored", required=True, choices=("0", "1")),
+        Column(
+            "endpoint", "identifier", "a time-to-event endpoint of platform.yaml", required=True
+        ),
+    ),
+    keys=("subject", "endpoint"),
+    key_note="subject and endpoint",
+)
+
+PATIENT_TABLES: dict[str, TableKind] = {
+    t.name: t for t in (MEASUREMENTS, PATIENT_EVENTS, ENGAGEMENT, CONCOMITANT, ADVERSE_EVENTS)
+}
+"""case.yaml field -> the kind of table it names."""
+
+COHORT_TABLES: dict[str, TableKind] = {
+    "subjects": NH_SUBJECTS,
+    "longitudinal": NH_LONGITUDINAL,
+    "events": NH_EVENTS,
+    "time_to_event": NH_TIME_TO_EVENT,
+}
+"""cohort.yaml ``subjects`` and ``data[].kind`` -> the kind of table."""
+
+ALL_TABLES: tuple[TableKind, ...] = (*PATIENT_TABLES.values(), *COHORT_TABLES.values())
+
+
+def tables_markdown() -> str:
+    """The table reference of ``docs/dossier.md``, generated from the declarations."""
+    out: list[str] = []
+    for where, kinds in (("patients/<id>/", PATIENT_TABLES), ("natural_history/", COHORT_TABLES)):
+        for field_name, kind in kinds.items():
+            out.append(f"#### {kind.title} (`{where}`, `{field_name}`)\n")
+            out.append(kind.description)
+            if kind.key_note:
+                out.append(f" Rows are identified by {kind.key_note}: a repeated key is a finding.")
+            out.append("\n\n| column | required | type | meaning |\n|---|---|---|---|\n")
+            for c in kind.columns:
+                if c.required:
+                    req = "yes"
+                elif c.pair:
+                    req = f"this or `{c.pair}`"
+                else:
+                    req = "no"
+                unit = f" ({c.unit})" if c.unit else ""
+                out.append(f"| `{c.name}` | {req} | {c.type_label}{unit} | {c.description} |\n")
+            out.append("\n")
+    return "".join(out).rstrip() + "\n"
+
+
+_JSON_TYPES: dict[str, dict[str, Any]] = {
+    "text": {"type": "string"},
+    "identifier": {"type": "string", "pattern": r"^\S(.*\S)?$"},
+    "number": {"type": "number"},
+    "integer": {"type": "integer"},
+    "boolean": {"type": "boolean"},
+    "date": {"type": "string", "format": "date", "pattern": r"^\d{4}-\d{2}-\d{2}$"},
+    "study_day": {"type": "integer", "not": {"const": 0}},
+    "age": {"type": "number"},
+}
+
+
+def table_json_schema(kind: TableKind) -> dict[str, Any]:
+    """JSON Schema of one row of ``kind`` (a table is an array of such rows)."""
+    props: dict[str, Any] = {}
+    for c in kind.columns:
+        if c.type == "choice":
+            prop: dict[str, Any] = {"enum": list(c.choices)}
+        else:
+            prop = dict(_JSON_TYPES[c.type])
+        if c.minimum is not None:
+            prop["exclusiveMinimum" if c.exclusive_minimum else "minimum"] = c.minimum
+        if c.maximum is not None:
+            prop["maximum"] = c.maximum
+        prop["description"] = c.description + (f" (unit: {c.unit})" if c.unit else "")
+        props[c.name] = prop
+    row: dict[str, Any] = {
+        "type": "object",
+        "properties": props,
+        "required": list(kind.required),
+        "additionalProperties": False,
+    }
+    pairs = kind.date_pairs
+    if pairs:
+        row["allOf"] = [{"anyOf": [{"required": [a]}, {"required": [b]}]} for a, b in pairs]
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": kind.title,
+        "description": kind.description
+        + (f" Row identity: {kind.key_note}." if kind.key_note else ""),
+        "type": "array",
+        "items": row,
+    }
