@@ -1099,7 +1099,10 @@ def write_abe(root: Path) -> None:
         sim = simulate_cohort(ABE, design, ucd_onset)
         cohorts.append(write_cohort(root, design, sim))
         cohort_stats[design.id] = sim
-    write_yaml(root / "natural_history" / "cohort.yaml", {"schema_version": SCHEMA_VERSION, "cohorts": cohorts})
+    write_yaml(
+        root / "natural_history" / "cohort.yaml",
+        {"schema_version": SCHEMA_VERSION, "cohorts": cohorts},
+    )
 
     # platform
     platform = {
@@ -1609,7 +1612,10 @@ def write_ssaso(root: Path) -> None:
 
     sim = simulate_cohort(SSASO, CLN_COHORT, cln_onset)
     cohort = write_cohort(root, CLN_COHORT, sim)
-    write_yaml(root / "natural_history" / "cohort.yaml", {"schema_version": SCHEMA_VERSION, "cohorts": [cohort]})
+    write_yaml(
+        root / "natural_history" / "cohort.yaml",
+        {"schema_version": SCHEMA_VERSION, "cohorts": [cohort]},
+    )
 
     platform = {
         "schema_version": SCHEMA_VERSION,

@@ -44,7 +44,7 @@ def test_blank_lines_do_not_shift_reported_line_numbers(blanks: list[bool]) -> N
         lines.append(f"{i + 1},1")
         expected.append(len(lines))
     _, _, table = parse("\n".join(lines) + "\n")
-    assert table.row_lines == expected
+    assert list(table.row_lines) == expected
 
 
 def test_study_day_zero_and_dates_after_cutoff_are_findings() -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from pmpath.dossier import load_dossier
-from pmpath.errors import DossierError, Finding
+from pmpath.errors import DossierError, Finding, Severity
 
 MINIMAL = Path(__file__).parent / "fixtures" / "minimal"
 
@@ -69,7 +69,7 @@ def test_missing_referenced_file(dossier: Path) -> None:
     (f,) = findings(dossier)
     assert (f.path, f.field) == ("patients/P1/case.yaml", "engagement")
     assert f.line == line_of(dossier / "patients/P1/case.yaml", "engagement:")
-    assert "does not exist" in f.message
+    assert "no file" in f.message
 
 
 def test_unknown_endpoint(dossier: Path) -> None:
@@ -83,7 +83,7 @@ def test_unit_mismatch_is_not_converted_across_quantities(dossier: Path) -> None
     edit(dossier / "patients/P1/measurements.csv", "0.86,g/kg/d", "0.86,{seizures}/mo")
     (f,) = findings(dossier)
     assert (f.path, f.line, f.field) == ("patients/P1/measurements.csv", 3, "unit")
-    assert "unit mismatch" in f.message and "'g/kg/d'" in f.message
+    assert "for endpoint" in f.message and "'g/kg/d'" in f.message
 
 
 def test_unknown_unit_in_platform(dossier: Path) -> None:
@@ -100,7 +100,7 @@ def test_unit_mismatch_in_cohort(dossier: Path) -> None:
     edit(cohort, "units: {protein_tolerance: g/kg/d}", "units: {protein_tolerance: umol/L}")
     (f,) = findings(dossier)
     assert f.path == "natural_history/cohort.yaml" and f.line == line_of(cohort, "umol/L")
-    assert "unit mismatch" in f.message
+    assert "for endpoint" in f.message
 
 
 def test_dates_out_of_order_and_after_cutoff(dossier: Path) -> None:
@@ -121,7 +121,7 @@ def test_dates_out_of_order_and_after_cutoff(dossier: Path) -> None:
     cutoff = messages[("patients/P1/concomitant.csv", "date")]
     assert cutoff.line == 2 and "data cutoff 2026-06-30" in cutoff.message
     order = messages[("patients/P1/events.csv", "end")]
-    assert order.line == 3 and "out of order" in order.message
+    assert order.line == 3 and "ends on or after its start" in order.message
 
 
 def test_negative_counts(dossier: Path) -> None:
@@ -141,23 +141,23 @@ def test_dosing_date_missing(dossier: Path) -> None:
     (f,) = findings(dossier)
     assert (f.path, f.field) == ("patients/P1/case.yaml", "dosing.0.date")
     assert f.line == line_of(case, "{dose: 0.5")
-    assert "missing" in f.message
+    assert "required field" in f.message
 
 
 def test_no_dosing_at_all(dossier: Path) -> None:
     case = dossier / "patients/P1/case.yaml"
     edit(case, "dosing:\n  - {date: 2026-01-10, dose: 0.5, unit: mg/kg}\n", "")
     (f,) = findings(dossier)
-    assert f.field == "dosing" and "missing" in f.message
+    assert f.field == "dosing" and "required field" in f.message
 
 
 def test_duplicate_patient_ids(dossier: Path) -> None:
     shutil.copytree(dossier / "patients/P1", dossier / "patients/P1-copy")
     (f,) = findings(dossier)
     assert (
-        f.path == "patients/P1/case.yaml"
+        f.path == "patients/P1-copy/case.yaml"
         and f.field == "id"
-        and "duplicate patient id 'P1'" in f.message
+        and "patient id 'P1', also in patients/P1/case.yaml" in f.message
     )
 
 
@@ -196,9 +196,10 @@ def test_every_problem_is_reported_at_once(dossier: Path) -> None:
 
 
 def test_finding_format() -> None:
-    f = Finding(
-        "patients/P1/case.yaml", 12, "dosing.0.date", "missing, expected this required field"
-    )
+    f = Finding("patients/P1/case.yaml", 12, "dosing.0.date", "nothing", "this required field")
     assert (
-        str(f) == "patients/P1/case.yaml:12: dosing.0.date: missing, expected this required field"
+        str(f)
+        == "patients/P1/case.yaml:12: dosing.0.date: found nothing, expected this required field"
     )
+    w = Finding("a.csv", None, "", "a\u202eb\nc", "x", Severity.warning)
+    assert str(w) == "warning: a.csv: found a\\u202eb\\nc, expected x"

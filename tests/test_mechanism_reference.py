@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import shutil
+import os
 from pathlib import Path
 
-import pyfaidx
 import pytest
 
-from pmpath.errors import AnalysisError
+from pmpath.errors import AnalysisError, DossierError
 from pmpath.mechanism import (
     FastaReference,
     InMemoryReference,
@@ -64,23 +63,71 @@ def test_index_is_not_written_next_to_the_fasta(ref: FastaReference) -> None:
     assert not Path(f"{FIXTURE}.fai").exists()
 
 
-def test_existing_index_is_used(tmp_path: Path) -> None:
+def test_stale_index_beside_the_fasta_is_never_used(tmp_path: Path) -> None:
+    """A .fai describing other bytes, newer than the FASTA (as a git clone may leave it), is ignored."""
     fasta = tmp_path / "t.fa"
-    shutil.copy(FIXTURE, fasta)
-    pyfaidx.Faidx(str(fasta))  # writes t.fa.fai
-    assert FastaReference(fasta).fetch("chr5", 1, 5) == "TTAGC"
+    fasta.write_text(">chr5\nTTAGCAAAAA\nCC\n")
+    # written for a layout of 4 bases per line: trusting it would read 'TTAG' then newline-shifted bases
+    Path(f"{fasta}.fai").write_text("chr5\t12\t6\t4\t5\n")
+    os.utime(fasta, (1_000_000_000, 1_000_000_000))
+    assert FastaReference(fasta).fetch("chr5", 1, 12) == "TTAGCAAAAACC"
+    assert Path(f"{fasta}.fai").read_text() == "chr5\t12\t6\t4\t5\n"  # left as it was
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.fa", "t.fa.fai"]
 
 
-def test_region_record_longer_than_its_name_is_an_error(tmp_path: Path) -> None:
+def test_bases_across_lines_and_crlf(tmp_path: Path) -> None:
+    fasta = tmp_path / "crlf.fa"
+    fasta.write_bytes(b">chr1:11-20 region\r\nacgt\r\nAACC\r\nGG\r\n")
+    ref = FastaReference(fasta)
+    assert ref.fetch("1", 11, 20) == "ACGTAACCGG"
+    assert ref.fetch("chr1", 14, 17) == "TAAC"
+    assert ref.extent("chr1", 15, 15) == (11, 20)
+
+
+def test_huge_position_is_not_covered_rather_than_an_overflow(ref: FastaReference) -> None:
+    with pytest.raises(AnalysisError, match="is not covered"):
+        ref.fetch("chrX", 10**23, 10**23)
+
+
+def test_region_record_longer_than_its_name_is_a_finding(tmp_path: Path) -> None:
     fasta = tmp_path / "bad.fa"
     fasta.write_text(">chr1:101-105\nACGTACGT\n")
-    with pytest.raises(AnalysisError, match="holds 8 bases, expected at most 5"):
+    with pytest.raises(DossierError) as info:
         FastaReference(fasta)
+    (finding,) = info.value.findings
+    assert (finding.line, finding.field) == (1, "chr1:101-105")
+    assert (
+        finding.message
+        == "found record 'chr1:101-105' holding 8 bases, expected at most 5 for that region"
+    )
 
 
-def test_missing_fasta_is_an_analysis_error(tmp_path: Path) -> None:
-    with pytest.raises(AnalysisError, match="does not exist"):
+def test_in_memory_region_longer_than_its_name_is_an_analysis_error() -> None:
+    with pytest.raises(AnalysisError, match="holding 8 bases, expected at most 5"):
+        InMemoryReference({"chr1:101-105": "ACGTACGT"})
+
+
+def test_missing_fasta_is_a_dossier_error(tmp_path: Path) -> None:
+    with pytest.raises(DossierError, match="absent.fa: found no such file"):
         FastaReference(tmp_path / "absent.fa")
+
+
+def test_garbage_fasta_is_a_dossier_error_naming_the_line(tmp_path: Path) -> None:
+    fasta = tmp_path / "garbage.fa"
+    fasta.write_bytes(b">chr1\nACGT\nAC#T\n")
+    with pytest.raises(DossierError) as info:
+        FastaReference(fasta)
+    (finding,) = info.value.findings
+    assert (finding.line, finding.column, finding.found) == (3, 3, "the character '#'")
+
+
+def test_file_changed_after_indexing_is_an_analysis_error(tmp_path: Path) -> None:
+    fasta = tmp_path / "t.fa"
+    fasta.write_text(">chr1\nACGT\n")
+    ref = FastaReference(fasta)
+    fasta.write_text(">chr1\nACGTACGT\n")
+    with pytest.raises(AnalysisError, match="changed after it was indexed"):
+        ref.fetch("chr1", 1, 2)
 
 
 def test_ref_allele_mismatch_says_found_and_expected(ref: FastaReference) -> None:

@@ -40,7 +40,7 @@ from pmpath.dossier.phenopacket import (
     write_phenopacket,
 )
 from pmpath.dossier.scaffold import init_dossier
-from pmpath.errors import DossierError
+from pmpath.errors import DossierError, Severity
 
 HALF_DAY_YEARS = 0.5 / 365.25 + 1e-12
 
@@ -530,6 +530,8 @@ def test_foreign_phenopacket_imports_and_lists_what_it_leaves_behind() -> None:
         "interpretations[0].diagnosis.genomic_interpretations[1].interpretation_status",
     } <= ignored
     assert all(f.path == "in.json" for f in fields.ignored)
+    # content left behind does not stop an import: each is a warning saying what was not imported
+    assert all(f.severity is Severity.warning and "not imported" in f.found for f in fields.ignored)
     # the OMIM term finds the platform's disease; the age must then be supplied
     platform = platform_with(PKU.model_copy(update={"mondo": None, "omim": "OMIM:261600"}))
     with pytest.raises(DossierError, match="age at first dose"):
@@ -576,7 +578,7 @@ def _edit_variant(**descriptor_changes) -> Phenopacket:
             "subject.sex",
             "found UNKNOWN_SEX, expected MALE or FEMALE",
         ),
-        (foreign(subject=None), "subject", "missing"),
+        (foreign(subject=None), "subject", "found no subject"),
         (
             foreign(phenotypicFeatures=[{"type": {"id": "MP:0001000", "label": "mouse"}}]),
             "phenotypic_features[0].type.id",
@@ -657,7 +659,7 @@ def test_read_phenopacket_errors_name_file_line_and_field(
 
 
 def test_read_missing_file(tmp_path: Path) -> None:
-    with pytest.raises(DossierError, match="does not exist"):
+    with pytest.raises(DossierError, match="nope.json: found no such file"):
         read_phenopacket(tmp_path / "nope.json")
 
 

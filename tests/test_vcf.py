@@ -218,7 +218,7 @@ def test_round_trip_property(tmp_path: Path, generated: list[Variant]) -> None:
             "chr12\t1001\t.\tG\tA\t.\tPASS\tACMG=benign\tGT\t0/1\n",
             8,
             "INFO",
-            "missing GENE or ACMG",
+            "found no GENE, expected INFO GENE=<HGNC symbol>;ACMG=<class>",
         ),
         ("chr12\t1001\t.\tG\tN\t.\tPASS\tGENE=PAH;ACMG=benign\tGT\t0/1\n", 8, "alt", "found 'N'"),
     ],
@@ -331,13 +331,22 @@ def dossier_with_vcf(
     return root
 
 
+def reference_base(root: Path, pos: int) -> str:
+    """The base at ``pos`` of the one-record FASTA ``init`` writes, read from its lines."""
+    lines = (root / "reference" / "reference.fa").read_text().splitlines()
+    assert lines[0].startswith(">") and not any(x.startswith(">") for x in lines[1:])
+    return "".join(lines[1:])[pos - 1]
+
+
 def test_dossier_loads_variants_from_vcf(tmp_path: Path) -> None:
+    init_dossier(tmp_path / "probe", platform_id="P1", name="P", modality="adenine_base_editor")
+    base = reference_base(tmp_path / "probe", 150)
     second = v(
         gene="GENE1",
         chrom="synthetic1",
         pos=150,
-        ref="C",
-        alt="T",
+        ref=base,
+        alt="T" if base != "T" else "C",
         acmg_class="uncertain_significance",
         functional_evidence="residual activity 5%, n=2",
     )
@@ -368,3 +377,37 @@ def test_dossier_with_malformed_vcf_names_file_and_line(tmp_path: Path) -> None:
     assert [(f.path, f.line, f.field) for f in info.value.findings] == [
         ("patients/EXAMPLE-01/variants.vcf", 7, "POS")
     ]
+
+
+def test_vcf_ref_that_differs_from_the_reference_is_a_finding(tmp_path: Path) -> None:
+    """The declared REF must be the reference's base: criterion 2 cannot assess the variant otherwise."""
+    init_dossier(tmp_path / "probe", platform_id="P1", name="P", modality="adenine_base_editor")
+    base = reference_base(tmp_path / "probe", 150)
+    wrong = next(b for b in "ACGT" if b != base)
+    target = reference_base(tmp_path / "probe", 101)
+    variants = [
+        v(
+            gene="GENE1",
+            chrom="synthetic1",
+            pos=101,
+            ref=target,
+            alt="A" if target != "A" else "G",
+            zygosity="homozygous",
+        ),
+        v(gene="GENE1", chrom="synthetic1", pos=150, ref=wrong, alt=base),  # REF and ALT swapped
+    ]
+    root = dossier_with_vcf(tmp_path, variants=variants)
+    with pytest.raises(DossierError) as info:
+        load_dossier(root)
+    (f,) = info.value.findings
+    assert f.path == "patients/EXAMPLE-01/variants.vcf"
+    assert f.found == f"REF {wrong!r}"
+    assert f.expected.startswith(f"{base!r} (the reference at synthetic1:150")
+
+
+def test_vcf_position_beyond_a_32_bit_integer_is_a_finding(tmp_path: Path) -> None:
+    path = tmp_path / "p.vcf"
+    path.write_text(HEADER + GOOD.replace("1000", str(10**23)))
+    got, findings = read(path)
+    assert got == []
+    assert [(f.line, f.field, f.found) for f in findings] == [(7, "POS", str(10**23))]

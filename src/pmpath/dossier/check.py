@@ -70,6 +70,7 @@ class _Sink:
         return self.display.get(column, column)
 
     def add(self, line, column: str, found: str, expected: str, severity=Severity.error) -> None:
+        line = None if line is None else int(line)
         self.findings.append(
             Finding(self.table.path, line, self.name(column), found, expected, severity)
         )

@@ -139,6 +139,9 @@ class _Reader:
         self.inputs: dict[str, str] = {}
         self.ignored_columns: dict[str, list[str]] = {}
         self.progress = progress
+        # folders whose YAML could not be read: which of their files it names is unknown, so
+        # the inventory does not call them unreferenced (the YAML's own finding says enough)
+        self.unchecked_dirs: set[str] = set()
 
     def error(
         self,
@@ -329,12 +332,10 @@ def _endpoint_factor(
     try:
         return conversion_factor(unit, endpoint.unit)
     except UnitError as exc:
+        found = getattr(exc, "found", repr(unit))
+        expected = getattr(exc, "expected", f"{endpoint.unit!r} or a unit that converts to it")
         reader.error(
-            upath,
-            uline,
-            ufield,
-            f"unit {unit!r} for endpoint {endpoint_id!r}{note} ({exc})",
-            f"{endpoint.unit!r} or a unit that converts to it",
+            upath, uline, ufield, f"unit {found} for endpoint {endpoint_id!r}{note}", expected
         )
         return np.nan
 
@@ -382,13 +383,12 @@ def _load_cohorts(reader: _Reader, platform: Platform) -> dict[str, CohortTables
     raw = reader.bytes(COHORT_FILE)
     if raw is None:
         return {}
-    doc = read_yaml(raw, COHORT_FILE, reader.findings)
-    if doc is None:
-        return {}
-    cohort_file = validate_model(CohortFile, doc, reader.findings)
-    if cohort_file is None:
-        return {}
     base = "natural_history"
+    doc = read_yaml(raw, COHORT_FILE, reader.findings)
+    cohort_file = validate_model(CohortFile, doc, reader.findings) if doc is not None else None
+    if cohort_file is None:
+        reader.unchecked_dirs.add(base)
+        return {}
     out: dict[str, CohortTables] = {}
     for ci, cohort in enumerate(cohort_file.cohorts):
         loc = ("cohorts", ci)
@@ -658,13 +658,12 @@ def _load_patient(
     raw = reader.bytes(case_rel)
     if raw is None:
         return None
-    doc = read_yaml(raw, case_rel, reader.findings)
-    if doc is None:
-        return None
-    case = validate_model(Case, doc, reader.findings)
-    if case is None:
-        return None
     pdir = str(PurePosixPath(case_rel).parent)
+    doc = read_yaml(raw, case_rel, reader.findings)
+    case = validate_model(Case, doc, reader.findings) if doc is not None else None
+    if case is None:
+        reader.unchecked_dirs.add(pdir)
+        return None
     cutoff = platform.data_cutoff
     files = {"case": case_rel}
 
@@ -942,6 +941,8 @@ def _inventory(reader: _Reader) -> None:
             rel = Path(dirpath, name).relative_to(root).as_posix()
             if rel in reader.inputs:
                 continue
+            if any(rel.startswith(d + "/") for d in reader.unchecked_dirs):
+                continue
             lower = name.lower()
             if lower in COMPANION_NAMES:
                 continue
@@ -963,35 +964,32 @@ def _inventory(reader: _Reader) -> None:
 def _check_reference(
     reader: _Reader, platform: Platform, patients: list[tuple[PatientRecord, YamlDocument | None]]
 ) -> None:
-    try:
-        from pmpath.dossier.reference_check import ReferenceTarget, check_reference
-    except ImportError:  # pragma: no cover - during development only
-        return
+    from pmpath.dossier.reference_check import ReferenceTarget, check_reference
+
     targets = []
     for record, doc in patients:
         case_rel = record.files["case"]
+        inline = len(record.case.variants)
         for vi, v in enumerate(record.variants):
-            line = (
-                doc.line_of(("variants", vi, "pos"))
-                if doc is not None and vi < len(record.case.variants)
-                else None
-            )
-            src = (
-                case_rel
-                if vi < len(record.case.variants)
-                else record.files.get("variants_vcf", case_rel)
-            )
-            targets.append(
-                ReferenceTarget(
-                    src, line, f"variants.{vi}", v.chrom, v.pos, v.pos + len(v.ref) - 1, v.ref
+            if vi < inline:
+                targets.append(
+                    ReferenceTarget.of_variant(
+                        v,
+                        case_rel,
+                        doc.line_of(("variants", vi, "pos")),
+                        f"variants.{vi}.pos",
+                        ref_line=doc.line_of(("variants", vi, "ref")),
+                        ref_field=f"variants.{vi}.ref",
+                    )
                 )
-            )
+            else:  # from the VCF: the record's own line is not kept, name the file and the locus
+                src = record.files.get("variants_vcf", case_rel)
+                targets.append(ReferenceTarget.of_variant(v, src, None, f"{v.chrom}:{v.pos}"))
         site = record.case.therapy.acts_on
         if site is not None:
-            line = doc.line_of(("therapy", "acts_on")) if doc is not None else None
             targets.append(
-                ReferenceTarget(
-                    case_rel, line, "therapy.acts_on", site.chrom, site.start, site.end, None
+                ReferenceTarget.of_site(
+                    site, case_rel, doc.line_of(("therapy", "acts_on")), "therapy.acts_on"
                 )
             )
     reader.findings.extend(check_reference(reader.root, platform.reference_fasta, targets))
@@ -1037,7 +1035,7 @@ def load_dossier(
     if progress is not None and len(case_files) >= 50:
         progress(f"validating {len(case_files)} patients")
     patients: list[PatientRecord] = []
-    docs: list[tuple[PatientRecord, YamlDocument | None]] = []
+    docs: list[tuple[PatientRecord, YamlDocument]] = []
     seen: dict[str, str] = {}
     for case_rel in case_files:
         loaded = _load_patient(reader, platform, cohorts, case_rel)
@@ -1047,7 +1045,7 @@ def load_dossier(
         if record.id in seen:
             reader.error(
                 case_rel,
-                None,
+                case_doc.line_of(("id",)),
                 "id",
                 f"patient id {record.id!r}, also in {seen[record.id]}",
                 "each patient once",

@@ -13,7 +13,12 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
-from pmpath.dossier.units import UNITS
+from pmpath.dossier.units import (
+    DOSE_UNIT_CODES,
+    ENDPOINT_UNIT_CODES,
+    normalize_dose_unit,
+    normalize_unit,
+)
 from pmpath.dossier.vocabulary import AcmgClass, Zygosity
 
 SCHEMA_VERSION = 2
@@ -43,6 +48,24 @@ SchemaVersion = Annotated[
 Identifier = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", max_length=64)]
 DnaSequence = Annotated[str, Field(pattern=r"^[ACGTacgt]+$")]
 Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+
+
+EndpointUnit = Annotated[
+    str,
+    BeforeValidator(normalize_unit),
+    Field(
+        description="UCUM code from pmpath's endpoint unit vocabulary (docs/dossier.md); display forms such as µmol/L or mL/min/1.73 m² are accepted and normalized.",
+        json_schema_extra={"enum": list(ENDPOINT_UNIT_CODES)},
+    ),
+]
+DoseUnit = Annotated[
+    str,
+    BeforeValidator(normalize_dose_unit),
+    Field(
+        description="UCUM code from pmpath's dosing unit vocabulary (docs/dossier.md); display forms such as mcg/kg or vg/kg are accepted and normalized.",
+        json_schema_extra={"enum": list(DOSE_UNIT_CODES)},
+    ),
+]
 
 
 class Strict(BaseModel):
@@ -155,21 +178,12 @@ class Endpoint(Strict):
     id: Identifier
     name: str
     kind: EndpointKind
-    unit: str = Field(description="UCUM code from pmpath's unit vocabulary.")
+    unit: EndpointUnit
     direction: Direction
     role: Literal["primary", "supportive"] = "supportive"
     scale: Literal["identity", "log"] = Field(
         default="identity", description="Scale the natural-history model is fitted on."
     )
-
-    @field_validator("unit")
-    @classmethod
-    def _known_unit(cls, v: str) -> str:
-        if v not in UNITS:
-            raise ValueError(
-                f"found unit {v!r}, expected a UCUM code from: {', '.join(sorted(UNITS))}"
-            )
-        return v
 
 
 class Disease(Strict):
@@ -476,7 +490,7 @@ class Therapy(Strict):
 class Dose(Strict):
     date: dt.date
     dose: float = Field(gt=0)
-    unit: str = Field(description="e.g. mg/kg")
+    unit: DoseUnit
 
 
 class Outcome(Strict):

@@ -71,13 +71,13 @@ from pmpath.dossier.model import (
     Variant,
     Zygosity,
 )
-from pmpath.errors import DossierError, Finding
+from pmpath.dossier.vocabulary import DAYS_PER_YEAR
+from pmpath.errors import DossierError, Finding, Severity
 
 if TYPE_CHECKING:
     from pmpath.dossier.load import Dossier, PatientRecord
 
 SCHEMA_VERSION = "2.0"
-DAYS_PER_YEAR = 365.25
 
 # GENO allelic states (Genotype Ontology, http://purl.obolibrary.org/obo/GENO_...)
 ALLELIC_STATE: dict[Zygosity, tuple[str, str]] = {
@@ -156,6 +156,19 @@ _BUILD_ALIASES = {
     "t2t-chm13": "T2T-CHM13",
     "chm13": "T2T-CHM13",
 }
+
+
+def _expected(message: str) -> str:
+    """Pydantic's message as what was expected: 'Input should be a valid integer' -> 'a valid integer'."""
+    message = message.removeprefix("Value error, ")
+    for prefix, replacement in (
+        ("Input should be ", ""),
+        ("String should match ", "text matching "),
+        ("String should have ", "text with "),
+    ):
+        if message.startswith(prefix):
+            return replacement + message.removeprefix(prefix)
+    return message
 
 
 # --------------------------------------------------------------------------- ages as ISO 8601 durations
@@ -385,7 +398,9 @@ def patient_phenopacket(
                     patient.files.get("case", patient.id),
                     None,
                     "diagnosis.disease",
-                    f"unknown disease {patient.case.diagnosis.disease!r}, expected one of platform.yaml's diseases",
+                    f"unknown disease {patient.case.diagnosis.disease!r}",
+                    "one of platform.yaml's diseases: "
+                    + ", ".join(d.id for d in platform.diseases),
                 )
             ]
         )
@@ -453,7 +468,8 @@ class DiagnosisFields:
                     source,
                     None,
                     "diseases",
-                    f"found {self.disease_term} ({self.disease_label}), expected one of the platform's diseases: {known}",
+                    f"{self.disease_term} ({self.disease_label})",
+                    f"one of the platform's diseases: {known}",
                 )
             )
         if self.genome_build is not None and self.genome_build != platform.genome_build:
@@ -462,7 +478,8 @@ class DiagnosisFields:
                     source,
                     None,
                     "vcf_record.genome_assembly",
-                    f"found {self.genome_build}, expected the platform's build {platform.genome_build} (lift the variants over first)",
+                    self.genome_build,
+                    f"the platform's build {platform.genome_build} (lift the variants over first)",
                 )
             )
         age = (
@@ -476,7 +493,8 @@ class DiagnosisFields:
                     source,
                     None,
                     "medical_actions",
-                    "found no therapeutic regimen with a start age, expected the age at first dose (pass it explicitly)",
+                    "no therapeutic regimen with a start age",
+                    "the age at first dose (pass it explicitly)",
                 )
             )
         if findings:
@@ -496,7 +514,8 @@ class DiagnosisFields:
                         source,
                         None,
                         ".".join(map(str, e["loc"])),
-                        f"found {e.get('input')!r}, expected: {e['msg']}",
+                        repr(e.get("input")),
+                        _expected(e["msg"]),
                     )
                     for e in exc.errors()
                 ]
@@ -511,39 +530,43 @@ class _Importer:
         self.errors: list[Finding] = []
         self.ignored: list[Finding] = []
 
-    def error(self, where: str, message: str) -> None:
-        self.errors.append(Finding(self.source, None, where, message))
+    def error(self, where: str, found: str, expected: str) -> None:
+        self.errors.append(Finding(self.source, None, where, found, expected))
+
+    def ignore(self, where: str, found: str, expected: str) -> None:
+        """Content read but not imported: a warning, since the case can be built without it."""
+        self.ignored.append(
+            Finding(self.source, None, where, found, expected, severity=Severity.warning)
+        )
 
     def ignore_others(self, message: Message, where: str, supported: set[str]) -> None:
         for fd, _ in message.ListFields():
             if fd.name not in supported:
                 path = f"{where}.{fd.name}" if where else fd.name
-                self.ignored.append(
-                    Finding(
-                        self.source,
-                        None,
-                        path,
-                        "not carried into the pmpath case (no field for it)",
-                    )
+                self.ignore(
+                    path,
+                    f"{fd.name}, which a pmpath case has no field for (not imported)",
+                    f"only {', '.join(sorted(supported))} here",
                 )
 
     def age(self, element: TimeElement, where: str) -> float | None:
         if not element.ByteSize():
             return None
         if element.WhichOneof("element") != "age":
-            self.ignored.append(
-                Finding(
-                    self.source,
-                    None,
-                    where,
-                    f"found a {element.WhichOneof('element')} time element, expected an age (ISO 8601 duration); left empty",
-                )
+            self.ignore(
+                where,
+                f"a {element.WhichOneof('element')} time element (not imported; the age is left empty)",
+                "an age (ISO 8601 duration)",
             )
             return None
         try:
             return iso8601_to_age(element.age.iso8601duration)
-        except ValueError as exc:
-            self.error(f"{where}.age.iso8601duration", str(exc))
+        except ValueError:
+            self.error(
+                f"{where}.age.iso8601duration",
+                repr(element.age.iso8601duration),
+                "an ISO 8601 duration such as P3Y6M or P45D",
+            )
             return None
 
     def validation(self, where: str, exc: ValidationError, names: Mapping[str, str]) -> None:
@@ -551,7 +574,8 @@ class _Importer:
             key = str(e["loc"][0]) if e["loc"] else ""
             self.error(
                 f"{where}.{names.get(key, key)}" if key else where,
-                f"found {e.get('input')!r}, expected: {e['msg'].removeprefix('Value error, ')}",
+                repr(e.get("input")),
+                _expected(e["msg"]),
             )
 
 
@@ -586,23 +610,17 @@ def _variant(
         gi, where, {"subject_or_biosample_id", "interpretation_status", "variant_interpretation"}
     )
     if gi.interpretation_status == GenomicInterpretation.REJECTED:
-        imp.ignored.append(
-            Finding(
-                imp.source,
-                None,
-                f"{where}.interpretation_status",
-                "REJECTED variant left out of the case",
-            )
+        imp.ignore(
+            f"{where}.interpretation_status",
+            "a REJECTED variant (not imported)",
+            "CAUSATIVE or CANDIDATE variants",
         )
         return None, None
     if not gi.HasField("variant_interpretation"):
-        imp.ignored.append(
-            Finding(
-                imp.source,
-                None,
-                where,
-                "found a gene without a variant, expected a variant_interpretation; left out",
-            )
+        imp.ignore(
+            where,
+            "a gene without a variant (not imported)",
+            "a variant_interpretation",
         )
         return None, None
     vi = gi.variant_interpretation
@@ -631,14 +649,16 @@ def _variant(
     if not vd.HasField("vcf_record"):
         imp.error(
             f"{dwhere}.vcf_record",
-            "missing, expected a VCF record (chrom, pos, ref, alt): variants given only as VRS or HGVS are not supported",
+            "no VCF record (variants given only as VRS or HGVS are not supported)",
+            "a VCF record: chrom, pos, ref, alt",
         )
         ok = False
     gene = vd.gene_context.symbol
     if not gene:
         imp.error(
             f"{dwhere}.gene_context.symbol",
-            "missing, expected the HGNC symbol of the variant's gene",
+            "no gene symbol",
+            "the HGNC symbol of the variant's gene",
         )
         ok = False
     zygosity = _ZYGOSITY_BY_GENO.get(vd.allelic_state.id)
@@ -646,14 +666,16 @@ def _variant(
         expected = ", ".join(f"{t} ({label})" for t, label in ALLELIC_STATE.values())
         imp.error(
             f"{dwhere}.allelic_state",
-            f"found {vd.allelic_state.id or 'nothing'!r}, expected one of {expected}",
+            repr(vd.allelic_state.id) if vd.allelic_state.id else "no allelic state",
+            f"one of {expected}",
         )
         ok = False
     acmg = _ACMG_BY_ENUM.get(vi.acmg_pathogenicity_classification)
     if acmg is None:
         imp.error(
             f"{where}.acmg_pathogenicity_classification",
-            "found NOT_PROVIDED, expected an ACMG/AMP class (BENIGN ... PATHOGENIC)",
+            AcmgPathogenicityClassification.Name(vi.acmg_pathogenicity_classification),
+            "an ACMG/AMP class (BENIGN ... PATHOGENIC)",
         )
         ok = False
     hgvs: dict[str, str | None] = {"hgvs.c": None, "hgvs.p": None}
@@ -661,13 +683,10 @@ def _variant(
         if expr.syntax in hgvs and hgvs[expr.syntax] is None:
             hgvs[expr.syntax] = expr.value
         else:
-            imp.ignored.append(
-                Finding(
-                    imp.source,
-                    None,
-                    f"{dwhere}.expressions[{k}]",
-                    f"{expr.syntax} expression not carried (a case keeps one hgvs.c and one hgvs.p)",
-                )
+            imp.ignore(
+                f"{dwhere}.expressions[{k}]",
+                f"{'another ' if expr.syntax in hgvs else 'an '}{expr.syntax or 'untyped'} expression (not imported)",
+                "one hgvs.c and one hgvs.p expression, the ones a case keeps",
             )
     criteria: list[str] = []
     allele: int | None = None
@@ -679,7 +698,7 @@ def _variant(
             criteria = [c for c in ext.value.split(",") if c]
         elif ext.name == EXT_PHASE_GROUP:
             if ext.value not in ("1", "2"):
-                imp.error(ewhere, f"found {EXT_PHASE_GROUP}={ext.value!r}, expected 1 or 2")
+                imp.error(ewhere, f"{EXT_PHASE_GROUP}={ext.value!r}", "1 or 2")
                 ok = False
             else:
                 allele = int(ext.value)
@@ -687,7 +706,8 @@ def _variant(
             if ext.value not in _PHASE_EVIDENCE:
                 imp.error(
                     ewhere,
-                    f"found {EXT_PHASE_EVIDENCE}={ext.value!r}, expected one of {', '.join(_PHASE_EVIDENCE)}",
+                    f"{EXT_PHASE_EVIDENCE}={ext.value!r}",
+                    f"one of {', '.join(_PHASE_EVIDENCE)}",
                 )
                 ok = False
             else:
@@ -695,8 +715,11 @@ def _variant(
         elif ext.name == EXT_FUNCTIONAL_EVIDENCE:
             functional = ext.value
         else:
-            imp.ignored.append(
-                Finding(imp.source, None, ewhere, f"extension {ext.name!r} not carried")
+            imp.ignore(
+                ewhere,
+                f"extension {ext.name!r} (not imported)",
+                f"the extensions pmpath writes: {EXT_ACMG_CRITERIA}, {EXT_PHASE_GROUP}, "
+                f"{EXT_PHASE_EVIDENCE}, {EXT_FUNCTIONAL_EVIDENCE}",
             )
     if not ok:
         return None, None
@@ -777,21 +800,18 @@ def phenopacket_to_case_parts(
     )
     version = pp.meta_data.phenopacket_schema_version
     if version and not version.startswith("2"):
-        imp.error(
-            "meta_data.phenopacket_schema_version",
-            f"found {version!r}, expected 2.x (Phenopacket v2)",
-        )
+        imp.error("meta_data.phenopacket_schema_version", repr(version), "2.x (Phenopacket v2)")
 
     subject_id = pp.subject.id or pp.id
     if not pp.HasField("subject"):
-        imp.error("subject", "missing, expected the individual (id and sex)")
+        imp.error("subject", "no subject", "the individual (id and sex)")
     else:
         imp.ignore_others(pp.subject, "subject", {"id", "sex"})
     sex: Literal["male", "female"] | None = {Sex.MALE: "male", Sex.FEMALE: "female"}.get(
         pp.subject.sex
     )
     if pp.HasField("subject") and sex is None:
-        imp.error("subject.sex", f"found {Sex.Name(pp.subject.sex)}, expected MALE or FEMALE")
+        imp.error("subject.sex", Sex.Name(pp.subject.sex), "MALE or FEMALE")
 
     phenotypes = []
     for i, feature in enumerate(pp.phenotypic_features):
@@ -803,8 +823,10 @@ def phenopacket_to_case_parts(
     for i, disease in enumerate(pp.diseases):
         where = f"diseases[{i}]"
         if disease.excluded:
-            imp.ignored.append(
-                Finding(source, None, where, f"excluded disease {disease.term.id} not carried")
+            imp.ignore(
+                where,
+                f"excluded disease {disease.term.id} (not imported)",
+                "the diagnosed disease only",
             )
             continue
         imp.ignore_others(disease, where, {"term", "excluded"})
@@ -836,18 +858,21 @@ def phenopacket_to_case_parts(
     if not terms:
         imp.error(
             "diseases",
-            "found no disease, expected one disease term (in diseases or an interpretation's diagnosis)",
+            "no disease",
+            "one disease term (in diseases or an interpretation's diagnosis)",
         )
     elif len(terms) > 1:
         found = ", ".join(f"{t} at {w}" for t, (_, w) in terms.items())
         imp.error(
             "diseases",
-            f"found {len(terms)} diseases ({found}), expected one: a pmpath case has one diagnosis",
+            f"{len(terms)} diseases ({found})",
+            "one: a pmpath case has one diagnosis",
         )
     if len(builds) > 1:
         imp.error(
             "vcf_record.genome_assembly",
-            f"found variants on several builds ({', '.join(f'{b} at {w}' for b, w in builds.items())}), expected one",
+            f"variants on several builds ({', '.join(f'{b} at {w}' for b, w in builds.items())})",
+            "one",
         )
 
     age = None
@@ -862,13 +887,10 @@ def phenopacket_to_case_parts(
         age = imp.age(regimen.start_time, f"medical_actions[{i}].therapeutic_regimen.start_time")
     for i, _ in enumerate(pp.medical_actions):
         if not chosen or i != chosen[0][0]:
-            imp.ignored.append(
-                Finding(
-                    source,
-                    None,
-                    f"medical_actions[{i}]",
-                    "not carried into the pmpath case (the case's therapy is described in case.yaml)",
-                )
+            imp.ignore(
+                f"medical_actions[{i}]",
+                "a medical action other than the product's regimen (not imported)",
+                "the product's therapeutic regimen only: the case's therapy is described in case.yaml",
             )
 
     if imp.errors:
@@ -908,7 +930,7 @@ def read_phenopacket(path: str | Path) -> Phenopacket:
         raw = path.read_bytes()
     except FileNotFoundError:
         raise DossierError(
-            [Finding(name, None, "", "does not exist, expected a Phenopacket v2 JSON file")]
+            [Finding(name, None, "", "no such file", "a Phenopacket v2 JSON file")]
         ) from None
     except OSError as exc:
         raise DossierError(
@@ -917,7 +939,8 @@ def read_phenopacket(path: str | Path) -> Phenopacket:
                     name,
                     None,
                     "",
-                    f"cannot be read ({exc.strerror}), expected a readable Phenopacket v2 JSON file",
+                    f"a file that cannot be read ({exc.strerror})",
+                    "a readable Phenopacket v2 JSON file",
                 )
             ]
         ) from None
@@ -928,9 +951,10 @@ def read_phenopacket(path: str | Path) -> Phenopacket:
             [
                 Finding(
                     name,
-                    None,
+                    raw.count(b"\n", 0, exc.start) + 1,
                     "",
-                    f"found bytes that are not UTF-8 ({exc.reason}), expected UTF-8 JSON",
+                    f"bytes that are not UTF-8 ({exc.reason})",
+                    "UTF-8 JSON",
                 )
             ]
         ) from None
@@ -941,7 +965,9 @@ def read_phenopacket(path: str | Path) -> Phenopacket:
                     name,
                     exc.lineno,
                     "",
-                    f"malformed JSON: {exc.msg} at column {exc.colno}, expected a Phenopacket v2 JSON object",
+                    f"malformed JSON ({exc.msg})",
+                    "a Phenopacket v2 JSON object",
+                    column=exc.colno,
                 )
             ]
         ) from None
@@ -952,7 +978,8 @@ def read_phenopacket(path: str | Path) -> Phenopacket:
                     name,
                     1,
                     "",
-                    f"found a JSON {type(data).__name__}, expected a Phenopacket v2 JSON object",
+                    f"a JSON {type(data).__name__}",
+                    "a Phenopacket v2 JSON object",
                 )
             ]
         )
@@ -973,7 +1000,8 @@ def read_phenopacket(path: str | Path) -> Phenopacket:
                     name,
                     None,
                     "metaData.phenopacketSchemaVersion",
-                    f"found a Phenopacket v1 document (version {version!r}), expected v2: convert it with phenopacket-tools first",
+                    f"a Phenopacket v1 document (version {version!r})",
+                    "v2: convert it with phenopacket-tools first",
                 )
             ]
         )
@@ -984,5 +1012,13 @@ def read_phenopacket(path: str | Path) -> Phenopacket:
         m = re.search(r'no field named "([^"]+)" at "([^"]+)"', message)
         where = f"{m.group(2)}.{m.group(1)}" if m else ""
         raise DossierError(
-            [Finding(name, None, where, f"does not match the Phenopacket v2 schema: {message}")]
+            [
+                Finding(
+                    name,
+                    None,
+                    where,
+                    f"content that does not match the Phenopacket v2 schema ({message})",
+                    "a Phenopacket v2 JSON object (see phenopacket-schema.readthedocs.io)",
+                )
+            ]
         ) from None

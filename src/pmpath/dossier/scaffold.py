@@ -410,7 +410,8 @@ def init_dossier(path: Path, *, platform_id: str, name: str, modality: str) -> l
                 str(path),
                 None,
                 "",
-                "found an existing file, expected a new or empty directory for the dossier",
+                "an existing file" if not path.is_symlink() else "a symbolic link",
+                "a new or empty directory for the dossier",
             )
         )
     elif path.is_dir():
@@ -424,7 +425,8 @@ def init_dossier(path: Path, *, platform_id: str, name: str, modality: str) -> l
                     str(path),
                     None,
                     "",
-                    f"found a non-empty directory ({shown}), expected a new or empty directory; nothing was written",
+                    f"a non-empty directory ({shown}); nothing was written",
+                    "a new or empty directory",
                 )
             )
     if not _IDENTIFIER.match(platform_id) or len(platform_id) > 64:
@@ -433,14 +435,15 @@ def init_dossier(path: Path, *, platform_id: str, name: str, modality: str) -> l
                 PLATFORM_FILE,
                 None,
                 "id",
-                f"found {platform_id!r}, expected letters, digits, '.', '_' or '-' (starting with a letter or digit, at most 64 characters)",
+                repr(platform_id)
+                if len(platform_id) <= 80
+                else f"{platform_id[:40]!r}... ({len(platform_id)} characters)",
+                "letters, digits, '.', '_' or '-' (starting with a letter or digit, at most 64 characters)",
             )
         )
     if not name.strip():
         findings.append(
-            Finding(
-                PLATFORM_FILE, None, "name", "found an empty name, expected the platform's name"
-            )
+            Finding(PLATFORM_FILE, None, "name", "an empty name", "the platform's name")
         )
     try:
         chosen = Modality(modality)
@@ -451,7 +454,8 @@ def init_dossier(path: Path, *, platform_id: str, name: str, modality: str) -> l
                 PLATFORM_FILE,
                 None,
                 "modality",
-                f"found {modality!r}, expected one of {', '.join(m.value for m in Modality)}",
+                repr(modality),
+                f"one of {', '.join(m.value for m in Modality)}",
             )
         )
     if findings:

@@ -11,6 +11,7 @@ records in genomic order, so indices into the list (`therapy.target_variant`) fo
 from __future__ import annotations
 
 import gzip
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -32,6 +33,9 @@ _INFO_HEADER = [
     '##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">',
 ]
 
+
+VCF_MAX_POS = 2**31 - 1
+"""The largest POS a VCF can hold: VCF 4.3 section 1.3 types POS as a 32-bit signed Integer."""
 
 # VCF 4.3 section 1.2: characters with a meaning in INFO are percent-encoded in values.
 _PERCENT = {
@@ -66,6 +70,19 @@ def _info(rec: pysam.VariantRecord, key: str) -> object:
     return rec.info.get(key)
 
 
+def _expected(message: str) -> str:
+    """Pydantic's message as what was expected: 'Input should be a valid integer' -> 'a valid integer'."""
+    message = message.removeprefix("Value error, ")
+    for prefix, replacement in (
+        ("Input should be ", ""),
+        ("String should match ", "text matching "),
+        ("String should have ", "text with "),
+    ):
+        if message.startswith(prefix):
+            return replacement + message.removeprefix(prefix)
+    return message
+
+
 def _zygosity(gt: tuple[int | None, ...], chrom: str, sex: str | None) -> Zygosity | None:
     alleles = [a for a in gt if a is not None]
     if not alleles or not any(alleles):
@@ -89,7 +106,8 @@ def _record_lines(path: Path, rel: str, findings: list[Finding]) -> list[int] | 
                     rel,
                     None,
                     "",
-                    f"malformed compressed VCF: {exc}, expected a (b)gzip-compressed VCF",
+                    f"a compressed file that cannot be decompressed ({exc})",
+                    "a (b)gzip-compressed VCF",
                 )
             )
             return None
@@ -106,9 +124,7 @@ def _record_lines(path: Path, rel: str, findings: list[Finding]) -> list[int] | 
         if not text.strip():
             if any(t.strip() for t in lines[number:]):  # a trailing blank line is harmless
                 findings.append(
-                    Finding(
-                        rel, number, "", "found an empty line, expected a tab-separated VCF record"
-                    )
+                    Finding(rel, number, "", "an empty line", "a tab-separated VCF record")
                 )
                 ok = False
             continue
@@ -122,26 +138,50 @@ def _record_lines(path: Path, rel: str, findings: list[Finding]) -> list[int] | 
                     rel,
                     number,
                     "",
-                    f"found {len(columns)} tab-separated columns, expected {n_columns} as in the #CHROM header line",
+                    f"{len(columns)} tab-separated columns",
+                    f"{n_columns} as in the #CHROM header line",
                 )
             )
             ok = False
             continue
-        if not columns[1].isdigit() or int(columns[1]) < 1:
+        pos = columns[1]
+        if not (pos.isascii() and pos.isdigit()) or int(pos) < 1:
+            findings.append(Finding(rel, number, "POS", repr(pos), "a positive whole number"))
+            ok = False
+        elif int(pos) > VCF_MAX_POS:
             findings.append(
                 Finding(
-                    rel, number, "POS", f"found {columns[1]!r}, expected a positive whole number"
+                    rel,
+                    number,
+                    "POS",
+                    pos,
+                    f"a position of at most {VCF_MAX_POS} (VCF's 32-bit Integer; no chromosome is longer)",
                 )
             )
             ok = False
     return records if ok else None
 
 
+@dataclass(frozen=True)
+class VcfVariant:
+    """A variant read from a VCF and the line of its record, for findings about it (REF, POS)."""
+
+    line: int
+    variant: Variant
+
+
 def read_variants(
     path: Path, rel: str, findings: list[Finding], sex: str | None = None
 ) -> list[Variant]:
     """Read the first sample's non-reference calls; problems become findings on ``rel`` with line numbers."""
-    variants: list[Variant] = []
+    return [r.variant for r in read_vcf_variants(path, rel, findings, sex)]
+
+
+def read_vcf_variants(
+    path: Path, rel: str, findings: list[Finding], sex: str | None = None
+) -> list[VcfVariant]:
+    """:func:`read_variants` with the line of each variant's record in the file."""
+    variants: list[VcfVariant] = []
     verbosity = pysam.set_verbosity(0)  # htslib's own messages repeat ours without the line number
     try:
         try:
@@ -153,8 +193,9 @@ def read_variants(
                     rel,
                     None,
                     "",
-                    "malformed VCF header, expected a VCF 4.x file: ##fileformat=VCFv4.x, "
-                    "## meta lines, then the #CHROM line with one sample column",
+                    "a malformed VCF header",
+                    "a VCF 4.x file: ##fileformat=VCFv4.x, ## meta lines, then the #CHROM line "
+                    "with one sample column",
                 )
             )
             return variants
@@ -173,12 +214,7 @@ def read_variants(
                     None,
                 )
                 findings.append(
-                    Finding(
-                        rel,
-                        header_line,
-                        "#CHROM",
-                        "found no sample column, expected one sample with GT",
-                    )
+                    Finding(rel, header_line, "#CHROM", "no sample column", "one sample with GT")
                 )
                 return variants
             records = iter(vcf)
@@ -193,13 +229,14 @@ def read_variants(
                             rel,
                             line,
                             "",
-                            f"malformed VCF record ({exc}), expected CHROM POS ID REF ALT QUAL FILTER INFO FORMAT and a sample",
+                            f"a malformed VCF record ({exc})",
+                            "CHROM POS ID REF ALT QUAL FILTER INFO FORMAT and a sample",
                         )
                     )
                     continue
                 variant = _variant(rec, samples[0], rel, line, findings, sex)
                 if variant is not None:
-                    variants.append(variant)
+                    variants.append(VcfVariant(line, variant))
     finally:
         pysam.set_verbosity(verbosity)
     return variants
@@ -224,7 +261,10 @@ def _variant(
                 rel,
                 line,
                 "ALT",
-                f"found {rec.alts}, expected exactly one ALT allele per record (split multi-allelic sites)",
+                "no ALT allele"
+                if not rec.alts
+                else f"{len(rec.alts)} ALT alleles ({','.join(rec.alts)})",
+                "exactly one ALT allele per record (split multi-allelic sites)",
             )
         )
         return None
@@ -236,7 +276,9 @@ def _variant(
                 rel,
                 line,
                 "INFO",
-                "missing GENE or ACMG, expected INFO GENE=<HGNC symbol>;ACMG=<class>",
+                "no "
+                + " and no ".join(k for k, val in (("GENE", gene), ("ACMG", acmg)) if val is None),
+                "INFO GENE=<HGNC symbol>;ACMG=<class>",
             )
         )
         return None
@@ -267,7 +309,7 @@ def _variant(
         for err in exc.errors():
             field = ".".join(map(str, err["loc"]))
             findings.append(
-                Finding(rel, line, field, f"found {err.get('input')!r}, expected: {err['msg']}")
+                Finding(rel, line, field, repr(err.get("input")), _expected(err["msg"]))
             )
         return None
 

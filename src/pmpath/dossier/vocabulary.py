@@ -27,7 +27,9 @@ def offset_of_study_day(day: int) -> int:
     """Inverse of :func:`study_day`; raises ValueError for study day 0, which does not exist."""
     day = int(day)
     if day == 0:
-        raise ValueError("study day 0 does not exist (day 1 is the first dose, day -1 the day before)")
+        raise ValueError(
+            "study day 0 does not exist (day 1 is the first dose, day -1 the day before)"
+        )
     return day - 1 if day > 0 else day
 
 

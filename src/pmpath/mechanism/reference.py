@@ -3,20 +3,33 @@
 Records may be whole chromosomes (``>chrX``) or samtools-style regions (``>chrX:38260001-38262000``,
 the output of ``samtools faidx ref.fa chrX:38260001-38262000``), so a dossier can ship the few
 kilobases around its targets instead of a genome. Chromosome names match with or without ``chr``.
+The FASTA is parsed by :mod:`pmpath.dossier.fasta`, the same reading the dossier's validation uses.
 """
 
 from __future__ import annotations
 
-import re
-import tempfile
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+import os
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
-from pmpath.errors import AnalysisError
+from pmpath.dossier.fasta import (
+    RecordSpan,
+    RegionNameError,
+    chromosome_aliases,
+    covering_span,
+    read_fasta,
+    record_span,
+    records_on,
+)
+from pmpath.errors import AnalysisError, DossierError, Finding
 
-_REGION_NAME = re.compile(r"^(?P<chrom>[^:\s]+):(?P<start>[\d,]+)(?:-(?P<end>[\d,]+))?$")
+__all__ = [
+    "FastaReference",
+    "InMemoryReference",
+    "ReferenceSequence",
+    "chromosome_aliases",
+]
 
 
 @runtime_checkable
@@ -35,72 +48,26 @@ class ReferenceSequence(Protocol):
         ...
 
 
-@dataclass(frozen=True)
-class _Record:
-    name: str
-    chrom: str
-    start: int  # 1-based coordinate of the record's first base
-    length: int
-    whole: bool  # a whole chromosome rather than a region
-
-    @property
-    def end(self) -> int:
-        return self.start + self.length - 1
-
-    def covers(self, start: int, end: int) -> bool:
-        return self.start <= start and end <= self.end
-
-
-def chromosome_aliases(chrom: str) -> tuple[str, ...]:
-    """``chrom`` and its spelling with or without the ``chr`` prefix."""
-    bare = chrom[3:] if chrom.lower().startswith("chr") else chrom
-    return (chrom, bare, f"chr{bare}")
-
-
-def _parse_record(name: str, length: int, source: str) -> _Record:
-    match = _REGION_NAME.match(name)
-    if match is None:
-        return _Record(name, name, 1, length, whole=True)
-    start = int(match["start"].replace(",", ""))
-    if start < 1:
-        raise AnalysisError(
-            f"{source}: record {name!r} starts at {start}, expected a 1-based start >= 1"
-        )
-    if match["end"] is not None:
-        declared = int(match["end"].replace(",", "")) - start + 1
-        # samtools truncates a region at the chromosome's end, so a shorter record is legitimate
-        if length > declared:
-            raise AnalysisError(
-                f"{source}: record {name!r} holds {length} bases, expected at most {declared} for that region"
-            )
-    return _Record(name, match["chrom"], start, length, whole=False)
-
-
 class _RecordReference:
     """Lookup shared by the implementations: which record covers an interval, and where in it."""
 
     def __init__(
-        self, records: Mapping[str, int], slicer: Callable[[str, int, int], str], source: str
+        self, spans: Sequence[RecordSpan], slicer: Callable[[str, int, int], str], source: str
     ):
         self.source = source
         self._slice = slicer
-        self._records = [_parse_record(name, length, source) for name, length in records.items()]
+        self._records = list(spans)
 
-    def _record(self, chrom: str, start: int, end: int) -> _Record:
+    def _record(self, chrom: str, start: int, end: int) -> RecordSpan:
         if start < 1 or end < start:
             raise AnalysisError(
                 f"{chrom}:{start}-{end}: expected 1 <= start <= end (1-based, inclusive)"
             )
-        names = set(chromosome_aliases(chrom))
-        candidates = [r for r in self._records if r.chrom in names]
-        # a whole chromosome first, then the widest region that holds the interval
-        for record in sorted(candidates, key=lambda r: (not r.whole, -r.length, r.start)):
-            if record.covers(start, end):
-                return record
-        found = (
-            ", ".join(r.name if not r.whole else f"{r.name} (1-{r.end})" for r in candidates[:6])
-            or "none"
-        )
+        record = covering_span(self._records, chrom, start, end)
+        if record is not None:
+            return record
+        candidates = records_on(self._records, chrom)
+        found = ", ".join(r.label for r in candidates[:6]) or "none"
         if not candidates:
             found += f" for {chrom}; records: {', '.join(r.name for r in self._records[:6])}"
         raise AnalysisError(
@@ -121,15 +88,22 @@ class _RecordReference:
 
 
 class FastaReference(_RecordReference):
-    """A FASTA file read through pyfaidx.
+    """A plain-text FASTA file, indexed in memory from its own bytes.
 
-    An existing, up-to-date ``.fai`` index next to the file is used; otherwise the index is built in
-    a temporary directory, so assessing a dossier never writes into it.
+    The index is computed every time the file is opened (about half a second for a whole human
+    chromosome), so a ``.fai`` beside the file is never used: it may be stale whatever its
+    modification time says, and nothing is ever written next to the FASTA. The dossier's
+    validation checks such a ``.fai`` against the FASTA.
 
     Parameters
     ----------
     path
-        FASTA file (plain, or bgzip-compressed with its ``.gzi``).
+        FASTA file, uncompressed.
+
+    Raises
+    ------
+    DossierError
+        The file is missing or is not a FASTA pmpath can read; the findings name the line.
 
     Examples
     --------
@@ -139,36 +113,31 @@ class FastaReference(_RecordReference):
     """
 
     def __init__(self, path: str | Path):
-        import pyfaidx
-
         self.path = Path(path)
-        if not self.path.is_file():
-            raise AnalysisError(
-                f"reference FASTA {str(self.path)!r} does not exist, expected a FASTA file"
-            )
-        fai = Path(f"{self.path}.fai")
-        options: dict[str, object] = {"as_raw": True, "sequence_always_upper": True}
-        if not (fai.is_file() and fai.stat().st_mtime >= self.path.stat().st_mtime):
-            self._index_dir = tempfile.TemporaryDirectory(prefix="pmpath-fai-")
-            options["indexname"] = str(Path(self._index_dir.name) / f"{self.path.name}.fai")
-            if self.path.suffix == ".gz" and not Path(f"{self.path}.gzi").is_file():
-                options["gzi_indexname"] = str(Path(self._index_dir.name) / f"{self.path.name}.gzi")
-        try:
-            self._fasta = pyfaidx.Fasta(str(self.path), **options)
-        except (
-            pyfaidx.FastaIndexingError,
-            pyfaidx.UnsupportedCompressionFormat,
-            ValueError,
-            OSError,
-        ) as exc:
-            raise AnalysisError(
-                f"reference FASTA {str(self.path)!r} could not be indexed ({exc}), expected a FASTA file"
-            ) from exc
-        lengths = {name: len(record) for name, record in self._fasta.records.items()}
-        super().__init__(lengths, self._fetch_raw, str(self.path))
+        findings: list[Finding] = []
+        index = read_fasta(self.path, str(self.path), findings)
+        if index is None:
+            raise DossierError(findings)
+        self._index = index
+        self._stamp = self._file_stamp()
+        super().__init__(index.spans, self._fetch_raw, str(self.path))
+
+    def _file_stamp(self) -> tuple[int, int]:
+        stat = os.stat(self.path)
+        return stat.st_size, stat.st_mtime_ns
 
     def _fetch_raw(self, name: str, offset: int, length: int) -> str:
-        return str(self._fasta[name][offset : offset + length])
+        try:
+            if self._file_stamp() != self._stamp:
+                raise AnalysisError(
+                    f"reference FASTA {str(self.path)!r} changed after it was indexed, expected it unchanged during an assessment"
+                )
+            with self.path.open("rb") as stream:
+                return self._index.bases(stream, name, offset, length)
+        except OSError as exc:
+            raise AnalysisError(
+                f"reference FASTA {str(self.path)!r} cannot be read ({exc.strerror}), expected a readable file"
+            ) from exc
 
 
 class InMemoryReference(_RecordReference):
@@ -183,7 +152,15 @@ class InMemoryReference(_RecordReference):
 
     def __init__(self, sequences: Mapping[str, str], source: str = "in-memory reference"):
         self._sequences = dict(sequences)
-        super().__init__({k: len(v) for k, v in self._sequences.items()}, self._fetch_raw, source)
+        spans = []
+        for name, seq in self._sequences.items():
+            try:
+                spans.append(record_span(name, len(seq)))
+            except RegionNameError as exc:
+                raise AnalysisError(
+                    f"{source}: found {exc.found}, expected {exc.expected}"
+                ) from exc
+        super().__init__(spans, self._fetch_raw, source)
 
     def _fetch_raw(self, name: str, offset: int, length: int) -> str:
         return self._sequences[name][offset : offset + length]

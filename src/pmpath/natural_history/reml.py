@@ -45,6 +45,24 @@ _SLSQP = {"ftol": 1e-14, "maxiter": 500}
 _ESCAPE_STEPS = tuple(10.0**k for k in range(-4, 5))
 
 
+def subject_codes(groups: np.ndarray) -> np.ndarray:
+    """Each observation's subject as a code 0 .. m - 1, in the sorted order of the labels.
+
+    Computed once per fit: sorting millions of string labels costs seconds, more than the fit.
+    Integer labels are sorted as numbers, anything else as text.
+    """
+    groups = np.asarray(groups)
+    if groups.dtype.kind in "iub":
+        _, codes = np.unique(groups, return_inverse=True)
+    else:
+        import pandas as pd
+
+        codes, _ = pd.factorize(groups.reshape(-1), sort=True)
+        if codes.size and codes.min() < 0:
+            raise ValueError("groups: found a missing subject label, expected one label per observation")
+    return np.asarray(codes, dtype=np.intp).reshape(-1)
+
+
 @dataclass(frozen=True)
 class SubjectMoments:
     """Per-subject sufficient statistics of the growth model, one entry per subject.
@@ -83,8 +101,12 @@ class SubjectMoments:
             raise ValueError(
                 f"t, y and groups must be 1-d and of one length, found shapes {t.shape}, {y.shape}, {np.shape(groups)}"
             )
-        _, codes = np.unique(np.asarray(groups), return_inverse=True)
-        m = int(codes.max()) + 1 if codes.size else 0
+        codes = subject_codes(groups)
+        return cls.from_codes(t, y, codes, int(codes.max()) + 1 if codes.size else 0)
+
+    @classmethod
+    def from_codes(cls, t: np.ndarray, y: np.ndarray, codes: np.ndarray, m: int) -> SubjectMoments:
+        """As :meth:`from_data`, with subjects given as codes 0 .. m - 1 (see :func:`subject_codes`)."""
 
         def total(w: np.ndarray) -> np.ndarray:
             return np.bincount(codes, weights=w, minlength=m)
@@ -313,9 +335,9 @@ class _Frame:
 
     @classmethod
     def of(
-        cls, t: np.ndarray, y: np.ndarray, groups: np.ndarray, center: float, spread: float
+        cls, t: np.ndarray, y: np.ndarray, codes: np.ndarray, m: int, center: float, spread: float
     ) -> _Frame:
-        return cls(center, spread, SubjectMoments.from_data((t - center) / spread, y, groups))
+        return cls(center, spread, SubjectMoments.from_codes((t - center) / spread, y, codes, m))
 
     @property
     def to_t(self) -> np.ndarray:
@@ -464,7 +486,7 @@ def _minimise(frame: _Frame, random_slope: bool, starts: list[np.ndarray]) -> _M
 
 
 def _orthogonal_frame(
-    t: np.ndarray, y: np.ndarray, groups: np.ndarray, d_t: np.ndarray, first: _Frame
+    t: np.ndarray, y: np.ndarray, codes: np.ndarray, m: int, d_t: np.ndarray, first: _Frame
 ) -> _Frame | None:
     """Coordinates centred where the fitted subject intercepts and slopes are uncorrelated.
 
@@ -478,7 +500,7 @@ def _orthogonal_frame(
     shift = float(
         np.clip(-d_t[0, 1] / d_t[1, 1] - first.center, -3 * first.spread, 3 * first.spread)
     )
-    return _Frame.of(t, y, groups, first.center + shift, float(np.hypot(first.spread, shift)))
+    return _Frame.of(t, y, codes, m, first.center + shift, float(np.hypot(first.spread, shift)))
 
 
 def fit_reml(
@@ -536,7 +558,13 @@ def fit_reml(
     spread = float(t.std())
     if not spread > 0:
         raise AnalysisError(f"every observation has t = {t[0]:g}, expected a spread to fit a slope")
-    frame = _Frame.of(t, y, groups, float(t.mean()), spread)
+    if not (t.shape == y.shape == groups.shape) or t.ndim != 1:
+        raise ValueError(
+            f"t, y and groups must be 1-d and of one length, found shapes {t.shape}, {y.shape}, {groups.shape}"
+        )
+    codes = subject_codes(groups)
+    m = int(codes.max()) + 1
+    frame = _Frame.of(t, y, codes, m, float(t.mean()), spread)
     starts = [np.array([1.0, 0.0, 1.0]) if random_slope else np.array([1.0])]
     moment = _moment_start(frame.moments, random_slope)
     if moment is not None:
@@ -550,7 +578,7 @@ def fit_reml(
     evaluations = best.n_evaluations
     for _ in range(3 if random_slope else 0):
         d_t = best.relative_cov_t(random_slope)
-        other = _orthogonal_frame(t, y, groups, d_t, frame)
+        other = _orthogonal_frame(t, y, codes, m, d_t, frame)
         if other is None or abs(other.center - best.frame.center) < 1e-3 * frame.spread:
             break
         again = _minimise(

@@ -11,6 +11,8 @@ from pmpath.dossier.model import Platform, Therapy
 from pmpath.pathway.assessment import (
     AdverseEvent,
     Assessment,
+    IgnoredColumns,
+    InputFinding,
     PatientAssessment,
     PatientRole,
     PlatformAssessment,
@@ -159,4 +161,19 @@ def assess_dossier(
         ),
         patients=patients,
         inputs=[Evidence(path=p, sha256=h) for p, h in dossier.inputs.items()],
+        input_warnings=[
+            InputFinding(
+                file=f.path,
+                line=f.line,
+                field=f.field,
+                found=f.found,
+                expected=f.expected,
+                severity=f.severity.value,
+            )
+            for f in dossier.warnings
+        ],
+        ignored_columns=[
+            IgnoredColumns(path=path, columns=cols)
+            for path, cols in dossier.ignored_columns.items()
+        ],
     )

@@ -72,11 +72,31 @@ class PlatformAssessment(BaseModel):
     flags: list[str] = Field(default_factory=list)
 
 
+class InputFinding(BaseModel):
+    """A validation warning of the assessed dossier (errors never reach an assessment)."""
+
+    file: str
+    line: int | None = None
+    field: str = ""
+    found: str
+    expected: str
+    severity: str = "warning"
+
+
+class IgnoredColumns(BaseModel):
+    """Columns a table declares under ``ignore_columns``: hashed with the file, not used."""
+
+    path: str
+    columns: list[str]
+
+
 class Assessment(BaseModel):
     pmpath_version: str
     platform: PlatformAssessment
     patients: list[PatientAssessment]
     inputs: list[Evidence]
+    input_warnings: list[InputFinding] = Field(default_factory=list)
+    ignored_columns: list[IgnoredColumns] = Field(default_factory=list)
 
     @property
     def statuses(self) -> dict[str, dict[int, Status]]:

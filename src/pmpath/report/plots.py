@@ -736,7 +736,14 @@ class SvgDrawing:
         self._svgs: list[bytes] | None = None
         if self.workers > 1 and sys.platform.startswith("linux"):
             try:
-                self._pool = ProcessPoolExecutor(self.workers, mp_context=mp.get_context("fork"))
+                from pmpath.report.workers import end_with_parent
+
+                self._pool = ProcessPoolExecutor(
+                    self.workers,
+                    mp_context=mp.get_context("fork"),
+                    initializer=end_with_parent,  # no workers left behind by a killed pmpath
+                    initargs=(os.getpid(),),
+                )
                 self._pending = self._pool.map(_chart_svg, self.charts)  # forks and starts now
             except OSError:  # no processes to be had here (a sandbox, a resource limit)
                 self.close()
