@@ -101,7 +101,9 @@ def test_validate_clean_and_broken(tmp_path: Path) -> None:
     (broken / "patients/P1/measurements.csv").write_text(text)
     result = runner.invoke(app, ["validate", str(broken)])
     assert result.exit_code == 2
-    assert "patients/P1/measurements.csv:3: endpoint: found unknown endpoint 'bogus'" in result.stderr
+    assert (
+        "patients/P1/measurements.csv:3: endpoint: found unknown endpoint 'bogus'" in result.stderr
+    )
     assert "patients/P1/case.yaml:" in result.stderr and "engagement" in result.stderr
 
 

@@ -18,8 +18,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel, ConfigDict, field_validator
 
+from pmpath.dossier import source
 from pmpath.dossier.source import (
     MAX_CELL_LENGTH,
+    MAX_FINDINGS_PER_KIND,
     MAX_TEXT_LENGTH,
     MAX_YAML_DEPTH,
     Table,
@@ -47,7 +49,9 @@ def table_of(raw: bytes | str, name: str = "t.csv") -> tuple[Table | None, list[
 BILLION_LAUGHS = "\n".join(
     ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
     + [
-        f"{chr(ord('a') + i)}: &{chr(ord('a') + i)} [" + ",".join([f"*{chr(ord('a') + i - 1)}"] * 9) + "]"
+        f"{chr(ord('a') + i)}: &{chr(ord('a') + i)} ["
+        + ",".join([f"*{chr(ord('a') + i - 1)}"] * 9)
+        + "]"
         for i in range(1, 9)
     ]
 )
@@ -56,6 +60,17 @@ BILLION_LAUGHS = "\n".join(
 # --------------------------------------------------------------------------- YAML
 
 
+@pytest.fixture(params=["libyaml", "python"])
+def parser(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run a test with libyaml and with PyYAML's pure-Python parser (the fallback)."""
+    if request.param == "python":
+        monkeypatch.setattr(source, "_Loader", source._PythonLoader)
+    elif source.YAML_PARSER != "libyaml":
+        pytest.skip("PyYAML was built without libyaml")
+    return request.param
+
+
+@pytest.mark.usefixtures("parser")
 def test_billion_laughs_is_refused_at_once_in_little_memory() -> None:
     assert len(BILLION_LAUGHS) < 2000
     tracemalloc.start()
@@ -71,11 +86,13 @@ def test_billion_laughs_is_refused_at_once_in_little_memory() -> None:
     assert elapsed < 1.0 and peak < 5_000_000
 
 
+@pytest.mark.usefixtures("parser")
 def test_an_alias_alone_is_refused_with_its_line() -> None:
     doc, (f,) = yaml_of("name: x\nother: *nowhere\n")
     assert doc is None and f.line == 2 and "alias (*nowhere)" in f.found
 
 
+@pytest.mark.usefixtures("parser")
 @pytest.mark.parametrize("text", ["[" * 10_000, "{a: " * 10_000])
 def test_deep_flow_nesting_is_a_finding_not_a_recursion_error(text: str) -> None:
     doc, (f,) = yaml_of(text)
@@ -84,6 +101,7 @@ def test_deep_flow_nesting_is_a_finding_not_a_recursion_error(text: str) -> None
     assert f"more than {MAX_YAML_DEPTH} levels" in f.found
 
 
+@pytest.mark.usefixtures("parser")
 def test_deep_block_nesting_names_the_line_that_goes_too_deep() -> None:
     text = "".join("  " * i + f"k{i}:\n" for i in range(100)) + "  " * 100 + "leaf\n"
     doc, (f,) = yaml_of(text)
@@ -98,6 +116,7 @@ def test_nesting_at_the_limit_is_accepted() -> None:
     assert not findings and doc is not None
 
 
+@pytest.mark.usefixtures("parser")
 def test_duplicated_key_is_a_finding_at_the_second_key() -> None:
     text = "id: P1\ndosing:\n  - date: 2025-01-01\n    dose: 1\n    dose: 2\nid: P2\n"
     doc, findings = yaml_of(text)
@@ -112,6 +131,7 @@ def test_keys_that_read_as_the_same_value_are_duplicates() -> None:
     assert f.line == 2
 
 
+@pytest.mark.usefixtures("parser")
 def test_impossible_date_is_one_finding_with_its_line() -> None:
     class Dose(BaseModel):
         date: dt.date
@@ -129,11 +149,13 @@ def test_integer_too_long_to_convert_is_a_finding() -> None:
     assert (f.line, f.field) == (2, "pos") and "5,000" in f.found
 
 
+@pytest.mark.usefixtures("parser")
 def test_python_tags_are_refused() -> None:
     doc, (f,) = yaml_of("name: !!python/object/apply:os.system ['true']\n")
     assert doc is None and f.line == 1 and "python/object" in f.found
 
 
+@pytest.mark.usefixtures("parser")
 def test_malformed_yaml_names_the_line() -> None:
     doc, (f,) = yaml_of("id: P1\ndiagnosis:\n  basis: [molecular\n  disease: x\n")
     assert doc is None and f.line == 4 and "malformed YAML" in f.found
@@ -148,6 +170,7 @@ def test_a_document_that_is_not_a_mapping(text: str, found: str) -> None:
     assert doc is None and f.found == found
 
 
+@pytest.mark.usefixtures("parser")
 def test_bom_and_crlf_yaml_keep_their_lines() -> None:
     doc, findings = yaml_of(b"\xef\xbb\xbfid: P1\r\n\r\ndosing:\r\n  - dose: 1\r\n")
     assert not findings and doc is not None
@@ -215,6 +238,26 @@ def test_utf16_is_named_as_such() -> None:
     assert obj is None and "UTF-16" in f.found
 
 
+def test_thousands_of_bidirectional_characters_are_listed_then_counted() -> None:
+    text = "id: P1\nnotes:\n" + "".join(f"  - n{i} \u202e\n" for i in range(5000))
+    start = time.perf_counter()
+    doc, findings = yaml_of(text)
+    assert time.perf_counter() - start < 5
+    assert doc is not None and len(findings) == MAX_FINDINGS_PER_KIND + 1
+    assert [f.line for f in findings[:3]] == [3, 4, 5] and findings[0].field == "notes.0"
+    assert findings[-1].found.startswith(f"{5000 - MAX_FINDINGS_PER_KIND} more")
+
+
+def test_bad_utf8_far_into_a_large_file_keeps_its_line() -> None:
+    # Rows of two-byte characters, so some straddle the reader's 1 MiB decoding chunks.
+    lines = [b"subject,site"] + [f"S{i},Zürich".encode() for i in range(150_000)]
+    lines[140_000] = b"S139999,Z\xfcrich"  # Latin-1, on line 140,001
+    raw = b"\n".join(lines)
+    assert len(raw) > 2 * 2**20
+    _, (f,) = table_of(raw)
+    assert (f.line, f.column) == (140_001, 10)
+
+
 def test_read_yaml_uses_one_parse() -> None:
     """The document's data and its line index come from the same node tree."""
     doc, _ = yaml_of("a:\n  b: [1, {c: 2}]\n")
@@ -267,6 +310,16 @@ def test_missing_field_and_wrong_type_split_found_and_expected() -> None:
         "this required field",
     )
     assert by_line[4].found == "'two'" and by_line[4].expected.startswith("a valid integer")
+
+
+def test_a_huge_wrong_value_is_described_briefly() -> None:
+    doc, findings = yaml_of(
+        "items:\n  - assay: a\n    replicate: " + "x" * (MAX_TEXT_LENGTH - 1) + "\n"
+    )
+    assert doc is not None and not findings
+    validate_model(Engagement, doc, findings)
+    (f,) = findings
+    assert f.line == 3 and len(f.found) <= 60
 
 
 def test_validator_message_is_split_at_expected() -> None:
@@ -424,6 +477,16 @@ def test_garbage_parquet_is_a_finding() -> None:
     assert table is None and "Parquet" in f.found and f.path == "t.parquet"
 
 
+def test_the_slow_line_count_agrees_with_the_fast_one() -> None:
+    """read_table falls back to Python's csv module if the line structure cannot account for
+    the records; both must give the same lines."""
+    text = 'a,b\r\n\r\n"x\n\ny",1\n2,"p\rq"\n\n3,4\n'
+    table, findings = table_of(text)
+    assert not findings and table is not None
+    slow = source._record_lines_by_csv(text, ",")
+    assert slow is not None and slow.tolist() == [1, *table.row_lines.tolist()] == [1, 3, 6, 9]
+
+
 def test_csv_line_numbers_against_pandas_on_a_plain_file() -> None:
     """Independent check: pandas counts the same rows; our lines are those holding each row."""
     rows = [f"S{i},{i * 0.5}" for i in range(1000)]
@@ -442,7 +505,9 @@ def test_csv_line_numbers_against_pandas_on_a_plain_file() -> None:
     physical = text.split("\r\n")
     assert all(
         physical[line - 1] == f"{s},{a}"
-        for line, s, a in zip(table.row_lines, table.frame["subject"], table.frame["age"], strict=True)
+        for line, s, a in zip(
+            table.row_lines, table.frame["subject"], table.frame["age"], strict=True
+        )
     )
     assert table.row_lines.tolist() == expected
 
@@ -550,8 +615,26 @@ def mutated(draw, base: bytes):
             i = draw(st.integers(0, len(data)))
             chunk = draw(
                 st.sampled_from(
-                    [b"&x ", b"*x", b"[", b"{", b"\t", b'"', b",", b";", b"\r", b"\xff", b"\x00",
-                     b"\xe2\x80\xae", b": :", b"- ", b"!!binary ", b"? ", b"\n  ", b"9" * 5000]
+                    [
+                        b"&x ",
+                        b"*x",
+                        b"[",
+                        b"{",
+                        b"\t",
+                        b'"',
+                        b",",
+                        b";",
+                        b"\r",
+                        b"\xff",
+                        b"\x00",
+                        b"\xe2\x80\xae",
+                        b": :",
+                        b"- ",
+                        b"!!binary ",
+                        b"? ",
+                        b"\n  ",
+                        b"9" * 5000,
+                    ]
                 )
             )
             data[i:i] = chunk
@@ -578,9 +661,16 @@ def _check_findings(findings: list[Finding]) -> None:
 @settings(max_examples=300, deadline=None)
 @given(st.binary(max_size=300))
 def test_random_bytes_never_raise(raw: bytes) -> None:
-    for name in ("case.yaml", "t.csv", "t.tsv", "t.parquet"):
+    for name in ("case.yaml", "python.yaml", "t.csv", "t.tsv", "t.parquet"):
         findings: list[Finding] = []
-        if name.endswith(".yaml"):
+        if name == "python.yaml":
+            original = source._Loader
+            source._Loader = source._PythonLoader
+            try:
+                read_yaml(raw, name, findings)
+            finally:
+                source._Loader = original
+        elif name.endswith(".yaml"):
             read_yaml(raw, name, findings)
         else:
             table = read_table(raw, name, findings)
@@ -609,4 +699,6 @@ def test_mutated_csv_never_raises_and_keeps_lines_in_order(raw: bytes) -> None:
         lines = table.row_lines
         assert len(lines) == len(table.frame)
         n_lines = raw.count(b"\n") + raw.count(b"\r") - raw.count(b"\r\n") + 1
-        assert np.all(np.diff(lines) > 0) and (len(lines) == 0 or 1 <= lines.min() <= lines.max() <= n_lines)
+        assert np.all(np.diff(lines) > 0) and (
+            len(lines) == 0 or 1 <= lines.min() <= lines.max() <= n_lines
+        )

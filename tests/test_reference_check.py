@@ -503,7 +503,11 @@ def test_loader_refuses_pos_1e23_cleanly(tmp_path: Path) -> None:
     with pytest.raises(DossierError) as info:
         load_dossier(root)
     (f,) = info.value.errors
-    assert (f.path, f.field, f.found) == ("patients/EXAMPLE-01/case.yaml", "variants.0.pos", "'1e23'")
+    assert (f.path, f.field, f.found) == (
+        "patients/EXAMPLE-01/case.yaml",
+        "variants.0.pos",
+        "'1e23'",
+    )
     assert f.line == next(i for i, x in enumerate(text.splitlines(), 1) if "pos: 101" in x)
 
 

@@ -492,6 +492,7 @@ def _check_yaml_scalars(
     """Texts too long, and forbidden characters, named by key path where a value holds them."""
     rel_path = doc.path
     pending = {(line, col): ch for line, col, ch in raw_hits}
+    last_placed = raw_hits[-1][0] if raw_hits else 0  # beyond it, characters are only counted
     chars = _Capped(findings, rel_path, "control or bidirectional characters")
     for path, node in scalars:
         value = node.value
@@ -521,7 +522,8 @@ def _check_yaml_scalars(
                     column=key[1],
                 )
             )
-        if not here:  # written as an escape ("\u202e") inside a double-quoted string
+        if not here and not (unlisted and first > last_placed):
+            # written as an escape ("\u202e") inside a double-quoted string
             ch = _FORBIDDEN.search(value).group()  # type: ignore[union-attr]
             chars.add(
                 Finding(
@@ -733,19 +735,24 @@ def _unknown_field(model: type[M], loc: tuple[Any, ...]) -> str:
     return f"{hint}one of {', '.join(names)}"
 
 
+_SHOULD = re.compile(r"^[A-Z]\w*(?: \w+)? should (?:be|have) ")
+_EXPECTED = re.compile(r"(?:^|[\s,:;])expected ")
+
+
 def _split_message(msg: str, value: Any) -> tuple[str, str]:
-    """A pydantic or validator message as (found, expected)."""
+    """A pydantic or validator message as (found, expected).
+
+    Validators in model.py write "found X, expected Y"; pydantic writes "Input should be Y".
+    """
     if msg.startswith("found ") and ", expected " in msg:
         found, expected = msg[len("found ") :].split(", expected ", 1)
         return found, expected
-    if msg.startswith("Input should be "):
-        return _describe_input(value), msg[len("Input should be ") :]
-    if " expected " in f" {msg}":
-        before, expected = re.split(r"(?:^|[,:;]?\s)expected ", msg, maxsplit=1)
-        before = before.strip(" ,:;")
-        return (before if before.startswith("found ") else _describe_input(value)).removeprefix(
-            "found "
-        ), expected
+    should = _SHOULD.match(msg)
+    if should:
+        return _describe_input(value), msg[should.end() :]
+    expected_at = _EXPECTED.search(msg)
+    if expected_at:
+        return _describe_input(value), msg[expected_at.end() :]
     return msg, ""
 
 
@@ -903,16 +910,11 @@ def _line_breaks_in(array: pa.ChunkedArray | pa.Array) -> np.ndarray:
     return lf + cr - crlf
 
 
-def _header_fields(buf: bytes, start: int, sep: str) -> tuple[str, list[str]]:
-    """The header's first physical line, and its fields as Python's csv module reads them."""
+def _first_line(buf: bytes, start: int) -> str:
+    """The text of the physical line starting at byte ``start`` (the header's first line)."""
     piece = buf[start : start + (1 << 20)]
     text = codecs.getincrementaldecoder("utf-8")().decode(piece, final=False)
-    first_line = _BREAKS.split(text, maxsplit=1)[0]
-    try:
-        fields = next(csv.reader(io.StringIO(text, newline=""), delimiter=sep), [])
-    except csv.Error:
-        fields = first_line.split(sep)
-    return first_line, fields
+    return _BREAKS.split(text, maxsplit=1)[0]
 
 
 def _separator_finding(rel_path: str, line: int, header: str, suffix: str) -> Finding | None:
@@ -953,7 +955,11 @@ def _separator_finding(rel_path: str, line: int, header: str, suffix: str) -> Fi
 def _read_arrow_csv(
     data: pa.Buffer, sep: str, n_guess: int, quoted: bool
 ) -> tuple[pa.Table, list[tuple[int, int, int | None, str]]]:
-    """Every record, the header as row 0, every column text; ragged records are set aside."""
+    """Every record, the header as row 0, every column text; ragged records are set aside.
+
+    Columns are named f0, f1, ... and typed as text up to ``n_guess`` (the separators on the
+    header's first line, plus one); a header that holds more columns is read a second time.
+    """
     ragged: list[tuple[int, int, int | None, str]] = []
 
     def set_aside(row: Any) -> str:
@@ -1211,7 +1217,7 @@ def read_table(raw: bytes, rel_path: str, findings: list[Finding]) -> Table | No
     if len(nonblank) == 0:
         return Table(rel_path, pd.DataFrame(), np.empty(0, dtype=np.int64), header_line=None)
     header_line = int(nonblank[0]) + 1
-    first_line, header_fields = _header_fields(body, int(starts[nonblank[0]]), sep)
+    first_line = _first_line(body, int(starts[nonblank[0]]))
     wrong_sep = _separator_finding(rel_path, header_line, first_line, suffix)
     if wrong_sep is not None:
         findings.append(wrong_sep)
@@ -1222,7 +1228,7 @@ def read_table(raw: bytes, rel_path: str, findings: list[Finding]) -> Table | No
     if body[-1:] not in (b"\n", b"\r"):  # pyarrow needs a line end to take a lone header
         data = pa.py_buffer(body + b"\n")
     try:
-        arrow, ragged = _read_arrow_csv(data, sep, max(len(header_fields), 1), quoted)
+        arrow, ragged = _read_arrow_csv(data, sep, first_line.count(sep) + 1, quoted)
     except (pa.ArrowException, ValueError) as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         findings.append(

@@ -6,20 +6,24 @@ Plain pandas tables in, frozen dataclasses out; nothing here knows about dossier
 - :func:`fit_event_rate` -> :class:`RateFit` (count endpoints: negative binomial or Poisson rate)
 - :func:`fit_survival` -> :class:`SurvivalFit` (time-to-event endpoints: Kaplan-Meier)
 - :func:`characterize` -> :class:`Characterization` (pre-specified size, follow-up and precision checks)
+- :func:`age_quantiles` -> :class:`AgeQuantiles` (observed quantiles by age, for charts of large cohorts)
 """
 
 from pmpath.natural_history.characterization import Characterization, Check, characterize
 from pmpath.natural_history.growth import GrowthCurve, TrajectoryBand, fit_longitudinal
+from pmpath.natural_history.quantiles import AgeQuantiles, age_quantiles
 from pmpath.natural_history.rates import RateFit, fit_event_rate
 from pmpath.natural_history.survival import SurvivalFit, fit_survival
 
 __all__ = [
+    "AgeQuantiles",
     "Characterization",
     "Check",
     "GrowthCurve",
     "RateFit",
     "SurvivalFit",
     "TrajectoryBand",
+    "age_quantiles",
     "characterize",
     "fit_event_rate",
     "fit_longitudinal",

@@ -6,8 +6,9 @@ The model, fitted by REML, is
 
 on the identity or the log scale, the same model as lme4's ``lmer(y ~ age + (age | subject))``. The
 fit minimises lme4's profiled REML criterion on per-subject sufficient statistics
-(:mod:`pmpath.natural_history.reml`, milliseconds per fit); statsmodels' ``MixedLM`` is the fallback
-when that optimisation does not converge. The fixed-effect covariance is lme4's s^2 (X'V^-1X)^-1.
+(:mod:`pmpath.natural_history.reml`, milliseconds per fit, seconds for 100,000 subjects); statsmodels'
+``MixedLM`` is the fallback when that optimisation does not converge, for cohorts small enough for
+it (:data:`FALLBACK_MAX_SUBJECTS`). The fixed-effect covariance is lme4's s^2 (X'V^-1X)^-1.
 :class:`GrowthCurve` holds the estimates and gives the population trajectory with the range an
 untreated subject's observations are expected to fall in, which later criteria compare a patient with.
 """
@@ -22,7 +23,7 @@ import pandas as pd
 from scipy import stats
 
 from pmpath.errors import AnalysisError, ConvergenceError
-from pmpath.natural_history.reml import fit_reml
+from pmpath.natural_history.reml import fit_reml, subject_codes
 from pmpath.natural_history.tables import numeric_table
 
 SCALES = ("identity", "log")
@@ -33,6 +34,9 @@ OPTIMIZERS = ("bfgs", "lbfgs", "powell", "nm")
 # spread of age, for the slope) is indistinguishable from zero: the covariance is singular.
 _SINGULAR_RATIO = 1e-6
 _SINGULAR_CORRELATION = 0.9999
+# statsmodels' MixedLM loops over subjects in Python (about 6 ms per subject per optimizer on 2
+# cores): above this many subjects the fallback would run for minutes, so it is not tried.
+FALLBACK_MAX_SUBJECTS = 2000
 
 
 @dataclass(frozen=True)
@@ -376,9 +380,9 @@ def fit_longitudinal(
 
     A linear mixed model with a random intercept and a random slope on age per subject, fitted by
     REML: first lme4's profiled criterion minimised by :func:`pmpath.natural_history.reml.fit_reml`;
-    when that does not converge, statsmodels' ``MixedLM`` with its optimizers in turn (BFGS, L-BFGS,
-    Powell, Nelder-Mead) until one converges with finite standard errors; ``optimizer`` names the
-    engine kept. When the random-effect covariance is singular (a variance indistinguishable from
+    when that does not converge and the cohort has at most :data:`FALLBACK_MAX_SUBJECTS` subjects,
+    statsmodels' ``MixedLM`` with its optimizers in turn (BFGS, L-BFGS, Powell, Nelder-Mead) until
+    one converges with finite standard errors; ``optimizer`` names the engine kept. When the random-effect covariance is singular (a variance indistinguishable from
     zero relative to the residual variance, or a correlation of +/-1), the model is refitted with a
     random intercept only and ``random_structure`` says so.
 
@@ -422,7 +426,9 @@ def fit_longitudinal(
                 f"endpoint {endpoint!r}: scale 'log' needs values > 0, found {int(bad.sum())} value(s) <= 0 "
                 f"(smallest {table['value'].min():g}); use scale='identity' or remove them"
             )
-    n_subjects = int(table["subject"].nunique())
+    labels = table["subject"].astype(str).to_numpy()
+    codes = subject_codes(labels)  # sorting the labels once: seconds for millions of rows
+    n_subjects = int(codes.max()) + 1
     n_obs = len(table)
     if n_subjects < 2 or n_obs < 3:
         raise AnalysisError(
@@ -442,21 +448,23 @@ def fit_longitudinal(
     if scale == "log":
         y = np.log(y)
     x = np.column_stack([np.ones(n_obs), ages - center])
-    groups = table["subject"].astype(str).to_numpy()
-    by_subject = table.groupby("subject")["age"]
+    by_subject = pd.Series(ages).groupby(codes, sort=True)
     person_years = float((by_subject.max() - by_subject.min()).sum())
 
     def attempt(engine: str, random_slope: bool) -> _Attempt:
         if engine == REML_ENGINE:
-            return _reml_attempt(y, x[:, 1], groups, random_slope, age_variance)
+            return _reml_attempt(y, x[:, 1], codes, random_slope, age_variance)
         z = x if random_slope else x[:, :1]
-        return _statsmodels_attempt(y, x, groups, z, engine, age_variance)
+        return _statsmodels_attempt(y, x, labels, z, engine, age_variance)
 
     notes: list[str] = []
+    engines: tuple[str, ...] = (REML_ENGINE, *OPTIMIZERS)
+    if n_subjects > FALLBACK_MAX_SUBJECTS:
+        engines = (REML_ENGINE,)
     attempts: list[_Attempt] = []
     chosen: _Attempt | None = None
     structure = "intercept_and_slope"
-    for engine in (REML_ENGINE, *OPTIMIZERS):
+    for engine in engines:
         att = attempt(engine, random_slope=True)
         attempts.append(att)
         if att.usable and not att.singular:
@@ -470,7 +478,7 @@ def fit_longitudinal(
             "the random intercept-and-slope covariance was singular (a variance indistinguishable from zero or a "
             "correlation of +/-1); refitted with a random intercept only"
         )
-        for engine in (REML_ENGINE, *OPTIMIZERS):
+        for engine in engines:
             att = attempt(engine, random_slope=False)
             attempts.append(att)
             if att.usable:
@@ -483,10 +491,20 @@ def fit_longitudinal(
     failed = [a.problem for a in attempts if a is not chosen and a.problem]
     if failed:
         notes.append("optimizers that failed: " + "; ".join(failed))
+    if failed and len(engines) == 1:
+        notes.append(
+            f"statsmodels' MixedLM fallback not tried: {n_subjects} subjects, above the "
+            f"{FALLBACK_MAX_SUBJECTS} it can fit in reasonable time"
+        )
     if chosen is None:
+        skipped = (
+            f"; statsmodels' fallback not tried for {n_subjects} subjects"
+            if len(engines) == 1
+            else ""
+        )
         raise ConvergenceError(
             f"endpoint {endpoint!r}: the linear mixed model did not converge with any optimizer "
-            f"({'; '.join(failed) or 'no usable fit'}). Try scale='log' if the values are skewed, an age_center "
+            f"({'; '.join(failed) or 'no usable fit'}{skipped}). Try scale='log' if the values are skewed, an age_center "
             f"within the observed ages ({ages.min():g}-{ages.max():g}), checking the data for outliers or unit errors, "
             f"or removing subjects with a single observation."
         )

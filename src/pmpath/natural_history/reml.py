@@ -30,8 +30,9 @@ from pmpath.errors import AnalysisError, ConvergenceError
 
 # Number of fixed effects (intercept and slope).
 _P = 2
-# Projected gradient of the REML criterion (per unit of log theta, or of theta below 1) under which
-# a minimum counts as converged; lme4 warns above 0.002 on its own scaled gradient.
+# Projected gradient of the REML criterion (per unit of log theta, or of theta below 1), or else its
+# Hessian-scaled gradient, under which a minimum counts as converged; lme4 warns above 0.002 on the
+# smaller of its raw and scaled gradients.
 _GRADIENT_TOLERANCE = 1e-3
 _BOUNDS_SLOPE = ((0.0, None), (None, None), (0.0, None))
 _BOUNDS_INTERCEPT = ((0.0, None),)
@@ -252,7 +253,8 @@ class RemlFit:
     deviance : float
         REML criterion -2 l_R at the estimates.
     converged : bool
-        Whether the projected gradient at the minimum is below tolerance.
+        Whether the projected gradient at the minimum, or else the Hessian-scaled gradient, is
+        below tolerance (the scaled one as lme4 judges convergence; it matters for large cohorts).
     random_slope : bool
     gradient : float
         Largest projected gradient component at the minimum (per unit of log theta, or of theta below 1).
@@ -260,6 +262,9 @@ class RemlFit:
         Evaluations of the criterion, all starts included.
     message : str
         The optimizer's (SLSQP) message for the kept minimum.
+    scaled_gradient : float
+        Largest element of the Hessian-scaled gradient at the minimum (see :func:`_scaled_gradient`),
+        computed only when ``gradient`` is above tolerance (NaN otherwise).
     """
 
     fixed_effects: np.ndarray
@@ -272,6 +277,7 @@ class RemlFit:
     gradient: float
     n_evaluations: int
     message: str
+    scaled_gradient: float = float("nan")
 
     @property
     def log_likelihood(self) -> float:
@@ -362,6 +368,48 @@ class _Minimum:
         return self.frame.to_t @ lam @ lam.T @ self.frame.to_t.T
 
 
+def _hessian(
+    theta: np.ndarray, mo: SubjectMoments, random_slope: bool, free: np.ndarray
+) -> np.ndarray:
+    """Hessian of the criterion in the ``free`` elements of theta: central differences of the analytic gradient."""
+    lower = _LOWER_SLOPE if random_slope else _LOWER_INTERCEPT
+    hess = np.empty((len(free), len(free)))
+    for col, k in enumerate(free):
+        up, down = theta.copy(), theta.copy()
+        h = 1e-5 * max(abs(theta[k]), 1e-2)
+        up[k] += h
+        down[k] = max(theta[k] - h, 0.0) if lower[k] else theta[k] - h
+        hess[:, col] = (
+            _profile(up, mo, random_slope).gradient[free]
+            - _profile(down, mo, random_slope).gradient[free]
+        ) / (up[k] - down[k])
+    return (hess + hess.T) / 2.0
+
+
+def _scaled_gradient(
+    theta: np.ndarray, grad: np.ndarray, mo: SubjectMoments, random_slope: bool
+) -> float:
+    """Largest element of the gradient scaled by the Hessian, L^-1 g with H = L L' (lme4's "scaled gradient").
+
+    Its squared norm g'H^-1g is twice the decrease a Newton step would still bring: a scale-free
+    measure of how far the criterion is from its minimum. The raw gradient is not: the criterion
+    grows with the number of observations, and with hundreds of thousands of them the last
+    digits of its gradient are rounding noise, larger than any fixed tolerance, although no step
+    could lower the criterion by more than a millionth. Infinite when the Hessian is not positive
+    definite (not at a minimum); parameters on their bound with the gradient pointing outward
+    are left out, as in :func:`_projected_gradient`.
+    """
+    lower = _LOWER_SLOPE if random_slope else _LOWER_INTERCEPT
+    free = np.flatnonzero(~(lower & (theta <= 0.0) & (grad > 0)))
+    if free.size == 0:
+        return 0.0
+    try:
+        factor = np.linalg.cholesky(_hessian(theta, mo, random_slope, free))
+        return float(np.max(np.abs(np.linalg.solve(factor, grad[free]))))
+    except (np.linalg.LinAlgError, FloatingPointError):
+        return float("inf")
+
+
 def _newton_polish(
     theta: np.ndarray, value: float, mo: SubjectMoments, random_slope: bool
 ) -> tuple[np.ndarray, float, int]:
@@ -379,18 +427,8 @@ def _newton_polish(
             grad = _profile(theta, mo, random_slope).gradient
             if _projected_gradient(theta, grad, lower) < 1e-8:
                 break
-            hess = np.empty((len(free), len(free)))
-            for col, k in enumerate(free):
-                up, down = theta.copy(), theta.copy()
-                h = 1e-5 * max(abs(theta[k]), 1e-2)
-                up[k] += h
-                down[k] = max(theta[k] - h, 0.0) if lower[k] else theta[k] - h
-                hess[:, col] = (
-                    _profile(up, mo, random_slope).gradient[free]
-                    - _profile(down, mo, random_slope).gradient[free]
-                ) / (up[k] - down[k])
+            hess = _hessian(theta, mo, random_slope, free)
             evaluations += 1 + 2 * len(free)
-            hess = (hess + hess.T) / 2.0
             np.linalg.cholesky(hess)
         except (np.linalg.LinAlgError, FloatingPointError):
             break  # not locally convex (or not computable): keep the optimizer's answer
@@ -606,6 +644,11 @@ def fit_reml(
     gradient = _projected_gradient(
         theta, prof.gradient, _LOWER_SLOPE if random_slope else _LOWER_INTERCEPT
     )
+    scaled = (
+        float("nan")
+        if gradient < _GRADIENT_TOLERANCE
+        else _scaled_gradient(theta, prof.gradient, mo, random_slope)
+    )
     return RemlFit(
         fixed_effects=to_t @ prof.beta,
         fixed_effects_cov=(beta_cov + beta_cov.T) / 2.0,
@@ -613,9 +656,10 @@ def fit_reml(
         residual_variance=float(sigma2),
         # log|X'V^-1X| in t's units differs from the frame's by 2 log|det T| = 2 log(spread).
         deviance=prof.deviance + 2.0 * np.log(frame.spread),
-        converged=gradient < _GRADIENT_TOLERANCE,
+        converged=bool(gradient < _GRADIENT_TOLERANCE or scaled < _GRADIENT_TOLERANCE),
         random_slope=random_slope,
         gradient=gradient,
         n_evaluations=evaluations,
         message=best.message,
+        scaled_gradient=scaled,
     )

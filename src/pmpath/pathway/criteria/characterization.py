@@ -6,10 +6,19 @@ fit against ``analysis_plan.natural_history``; supportive endpoints are reported
 
 ``Verdict.plots["endpoints"][endpoint_id]`` holds, by ``kind``:
 
-- ``"continuous"``: ``observations`` {subject, age, value} (whole subjects, at most 3000 points),
-  ``trajectory`` {age, mean, lower, upper, level} (population mean and 95% range of untreated observations);
-- ``"count"``: ``subjects`` {subject, events, person_years, rate_per_year} and the population ``rate_per_year``, ``rate_ci``;
-- ``"time_to_event"``: ``km`` {age, survival, lower, upper} and ``median``, ``median_ci``.
+- ``"continuous"``: ``observations`` {subject, age, value} of whole subjects drawn at random (seeded:
+  every run shows the same ones), at most 200 subjects and 6000 points; ``n_subjects`` and
+  ``n_subjects_shown``; ``trajectory`` {age, mean, lower, upper, level} (population mean and 95% range
+  of untreated observations, from the model fitted to every subject) and ``quantiles`` {age, lower,
+  median, upper, level} (observed 2.5%, 50% and 97.5% quantiles by age, over every observation);
+- ``"count"``: ``subjects`` {subject, events, person_years, rate_per_year} of at most 200 subjects
+  drawn the same way, ``n_subjects``, ``n_subjects_shown``, and the population ``rate_per_year``,
+  ``rate_ci`` (from every subject);
+- ``"time_to_event"``: ``km`` {age, survival, lower, upper} and ``median``, ``median_ci``; a curve
+  with more than 1000 steps is given at 1000 ages (the step function read there).
+
+Everything here is computed once per cohort (``ctx.cache``), not once per patient: for a cohort of
+100,000 subjects the plot data is as small as for one of 100, and the fits are not repeated.
 """
 
 from __future__ import annotations
@@ -39,9 +48,12 @@ from pmpath.pathway.context import AssessmentContext
 from pmpath.pathway.verdict import CRITERION_NAMES, Status, Verdict
 
 NUMBER = 3
-MAX_PLOT_POINTS = 3000
+MAX_PLOT_SUBJECTS = 200  # subjects' trajectories (or rates) drawn, sampled at random beyond this
+MAX_PLOT_POINTS = 6000  # and at most this many observations in one chart
+MAX_KM_POINTS = 1000
 GRID_POINTS = 60
 BAND_LEVEL = 0.95
+PLOT_SEED = 0  # the sample of subjects drawn is the same on every run
 Fit = GrowthCurve | RateFit | SurvivalFit
 
 METHOD = (
@@ -60,21 +72,51 @@ METHOD = (
 
 @dataclass
 class CohortFits:
-    """The fits of one cohort's endpoints, and the reason for each endpoint whose fit failed."""
+    """What one cohort gives every patient compared with it, computed once per assessment.
+
+    Attributes
+    ----------
+    fits : dict
+        Endpoint id -> fit, for endpoints with data whose fit succeeded.
+    errors : dict
+        Endpoint id -> why the fit failed, for endpoints with data whose fit failed.
+    plots : dict
+        Endpoint id -> the verdict's plot data (see the module docstring), for every fitted endpoint.
+    age_ranges : dict
+        Endpoint id -> youngest and oldest age the cohort observed it at, for endpoints with data.
+    shortfalls : dict
+        Endpoint id -> the plan's checks that fail on the data alone, for endpoints whose fit failed.
+    """
 
     fits: dict[str, Fit] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
+    plots: dict[str, dict[str, Any]] = field(default_factory=dict)
+    age_ranges: dict[str, tuple[float, float]] = field(default_factory=dict)
+    shortfalls: dict[str, list[str]] = field(default_factory=dict)
 
 
-def _endpoint_table(tables: CohortTables, endpoint: Endpoint) -> pd.DataFrame:
-    frame = {
+def _kind_table(tables: CohortTables, kind: EndpointKind) -> pd.DataFrame:
+    return {
         EndpointKind.continuous: tables.longitudinal,
         EndpointKind.count: tables.events,
         EndpointKind.time_to_event: tables.time_to_event,
-    }[endpoint.kind]
+    }[kind]
+
+
+def _endpoint_rows(frame: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Endpoint id -> positions of its rows, in table order: one pass over the table, not one per endpoint."""
     if frame.empty or "endpoint" not in frame.columns:
+        return {}
+    groups = frame.groupby(frame["endpoint"].astype(str), sort=False, observed=True).indices
+    return {str(k): np.asarray(v) for k, v in groups.items()}
+
+
+def _endpoint_table(
+    frame: pd.DataFrame, rows: dict[str, np.ndarray], endpoint: Endpoint
+) -> pd.DataFrame:
+    if endpoint.id not in rows:
         return frame.iloc[0:0]
-    return frame[frame["endpoint"] == endpoint.id].reset_index(drop=True)
+    return frame.take(rows[endpoint.id]).reset_index(drop=True)
 
 
 def _fit(endpoint: Endpoint, table: pd.DataFrame) -> Fit:
@@ -93,15 +135,25 @@ def _cohort_results(ctx: AssessmentContext, cohort_id: str) -> CohortFits:
             raise KeyError(
                 f"cohort {cohort_id!r} is not in {COHORT_FILE}; found {sorted(ctx.dossier.cohorts)}"
             )
+        plan = ctx.dossier.platform.analysis_plan.natural_history
         out = CohortFits()
+        rows: dict[EndpointKind, dict[str, np.ndarray]] = {}
         for endpoint in ctx.dossier.platform.endpoints:
-            table = _endpoint_table(tables, endpoint)
+            frame = _kind_table(tables, endpoint.kind)
+            if endpoint.kind not in rows:
+                rows[endpoint.kind] = _endpoint_rows(frame)
+            table = _endpoint_table(frame, rows[endpoint.kind], endpoint)
             if table.empty:
                 continue
+            out.age_ranges[endpoint.id] = _age_range(endpoint, table)
             try:
-                out.fits[endpoint.id] = _fit(endpoint, table)
+                fit = _fit(endpoint, table)
             except AnalysisError as exc:  # includes ConvergenceError
                 out.errors[endpoint.id] = str(exc)
+                out.shortfalls[endpoint.id] = _raw_shortfall(endpoint, table, plan)
+                continue
+            out.fits[endpoint.id] = fit
+            out.plots[endpoint.id] = _plot(fit, endpoint, table)
         ctx.cache[key] = out
     return ctx.cache[key]
 
@@ -229,7 +281,8 @@ def _raw_shortfall(endpoint: Endpoint, table: pd.DataFrame, plan: NaturalHistory
     if n_subjects < plan.min_subjects:
         out.append(f"subjects {n_subjects} (required >= {plan.min_subjects})")
     if endpoint.kind == EndpointKind.continuous:
-        years = float(table.groupby("subject")["age"].agg(lambda a: a.max() - a.min()).sum())
+        by_subject = table.groupby("subject")["age"]
+        years = float((by_subject.max() - by_subject.min()).sum())
     elif endpoint.kind == EndpointKind.count:
         years = float((table["age_end"] - table["age_start"]).sum())
     else:
