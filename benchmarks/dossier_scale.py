@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import hashlib
 import json
 import re
 import resource
@@ -183,17 +184,23 @@ def build(workdir: Path, subjects: int, visits: int, patients: int) -> dict[str,
     """The two dossiers under ``workdir``, generated unless a previous run left them with these sizes."""
     from pmpath.examples import example_path
 
+    source = example_path("abe-ucd")
+    digest = hashlib.sha256()
+    for f in sorted(source.rglob("*")):  # a changed example (a new schema) is built afresh
+        if f.is_file():
+            digest.update(f.relative_to(source).as_posix().encode() + b"\0" + f.read_bytes())
+    example = digest.hexdigest()
     out = {}
     for kind, size in (("cohort", (subjects, visits)), ("patients", (patients,))):
         if not size[0]:
             continue
         target = workdir / f"abe-ucd-{kind}"
         stamp = target / ".dossier_scale.json"
-        wanted = {"kind": kind, "size": list(size), "seed": SEED}
+        wanted = {"kind": kind, "size": list(size), "seed": SEED, "example": example}
         if not (stamp.exists() and json.loads(stamp.read_text()) == wanted):
             if target.exists():
                 shutil.rmtree(target)
-            shutil.copytree(example_path("abe-ucd"), target)
+            shutil.copytree(source, target)
             start = time.perf_counter()
             if kind == "cohort":
                 rows = build_cohort(target, subjects, visits)
@@ -252,11 +259,18 @@ def _run_measure(dossier: Path, out: Path, assess: bool) -> dict[str, float]:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def _report(title: str, r: dict[str, float], target_s: float, target_bytes: float | None) -> None:
-    total = r["validate_s"] + r.get("assess_s", 0.0) + r.get("report_s", 0.0)
+def _report(
+    title: str, r: dict[str, float], target: str, target_s: float, target_bytes: float | None
+) -> None:
+    """Print one measurement; ``target`` is what the time target covers: "all" steps or "validate"."""
+    timed = r["validate_s"] + (
+        r.get("assess_s", 0.0) + r.get("report_s", 0.0) if target == "all" else 0.0
+    )
     peak = r.get("peak_bytes", r["validate_bytes"])
     print(f"\n{title}")
-    print(f"  validate (load_dossier)     {r['validate_s']:8.1f} s   peak {r['validate_bytes'] / 1e9:5.2f} GB")
+    print(
+        f"  validate (load_dossier)     {r['validate_s']:8.1f} s   peak {r['validate_bytes'] / 1e9:5.2f} GB"
+    )
     if "assess_s" in r:
         print(f"  assess_dossier              {r['assess_s']:8.1f} s")
         print(f"  write_report                {r['report_s']:8.1f} s   peak {peak / 1e9:5.2f} GB")
@@ -264,9 +278,12 @@ def _report(title: str, r: dict[str, float], target_s: float, target_bytes: floa
             f"  report size                 {r['report_bytes'] / 1e6:8.1f} MB  "
             f"(assessment.json {r['assessment_json_bytes'] / 1e3:.0f} kB)"
         )
-    print(f"  target time {target_s:g} s: ratio {total / target_s:.2f} ({total:.1f} s)")
+    what = "validate + assess + report" if target == "all" else "validate"
+    print(f"  target {target_s:g} s for {what}: {timed:.1f} s, ratio {timed / target_s:.2f}")
     if target_bytes is not None:
-        print(f"  target memory {target_bytes / 1024**3:g} GB: ratio {peak / target_bytes:.2f}")
+        print(
+            f"  target {target_bytes / 1024**3:g} GB peak memory: {peak / 1e9:.2f} GB, ratio {peak / target_bytes:.2f}"
+        )
 
 
 def main() -> None:
@@ -294,22 +311,18 @@ def main() -> None:
             r = _run_measure(dossiers["cohort"], Path(tmp) / "report-cohort", assess=True)
             rows = args.subjects * args.visits * len(GROWTH)
             _report(
-                f"large cohort: {args.subjects:,} subjects, {rows:,} longitudinal rows "
-                f"(target: validate + assess + report <= {COHORT_SECONDS:g} s, <= 2 GB)",
-                r, COHORT_SECONDS, COHORT_BYTES,
+                f"large cohort: {args.subjects:,} subjects, {rows:,} longitudinal rows",
+                r, "all", COHORT_SECONDS, COHORT_BYTES,
             )  # fmt: skip
         if "patients" in dossiers:
             r = _run_measure(
                 dossiers["patients"], Path(tmp) / "report-patients", assess=args.assess_patients
             )
             scaled = PATIENTS_SECONDS * args.patients / PATIENTS_AT_TARGET
-            title = f"{args.patients:,} patients (target: validate <= {PATIENTS_SECONDS:g} s per 1,000 patients)"
-            if args.assess_patients:
-                r_val = {"validate_s": r["validate_s"], "validate_bytes": r["validate_bytes"]}
-                _report(title, r, scaled, None)
-                print(f"  validate alone: ratio {r_val['validate_s'] / scaled:.2f}")
-            else:
-                _report(title, r, scaled, None)
+            title = (
+                f"{args.patients:,} patients (target scaled from {PATIENTS_SECONDS:g} s per 1,000)"
+            )
+            _report(title, r, "validate", scaled, None)
 
 
 if __name__ == "__main__":

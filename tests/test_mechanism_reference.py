@@ -108,7 +108,7 @@ def test_in_memory_region_longer_than_its_name_is_an_analysis_error() -> None:
 
 
 def test_missing_fasta_is_a_dossier_error(tmp_path: Path) -> None:
-    with pytest.raises(DossierError, match="absent.fa: found no such file"):
+    with pytest.raises(DossierError, match=r"absent\.fa: found no such file"):
         FastaReference(tmp_path / "absent.fa")
 
 

@@ -659,7 +659,7 @@ def test_read_phenopacket_errors_name_file_line_and_field(
 
 
 def test_read_missing_file(tmp_path: Path) -> None:
-    with pytest.raises(DossierError, match="nope.json: found no such file"):
+    with pytest.raises(DossierError, match=r"nope\.json: found no such file"):
         read_phenopacket(tmp_path / "nope.json")
 
 

@@ -174,3 +174,26 @@ def test_platform_name_survives_yaml(tmp_path: Path, name: str) -> None:
     init_dossier(root, platform_id="P1", name=name, modality="splice_switching_aso")
     assert yaml.safe_load((root / "platform.yaml").read_text())["name"] == name
     assert load_dossier(root).platform.name == name
+
+
+def test_reference_readme_describes_what_validation_accepts(tmp_path: Path) -> None:
+    """reference/README.md says region records hold chromosome coordinates from their start: they do."""
+    root = tmp_path / "d"
+    init_dossier(root, platform_id="P1", name="P", modality="adenine_base_editor")
+    readme = (root / "reference" / "README.md").read_text()
+    assert "samtools-style region" in readme and "whole chromosome" in readme
+    fasta = root / "reference" / "reference.fa"
+    lines = fasta.read_text().splitlines()
+    name = lines[0][1:].split()[0]
+    seq = "".join(lines[1:])
+    # bases 51-200 as a region record: the variant at 101 is its 51st base
+    fasta.write_text(
+        f">{name}:51-200\n" + "".join(seq[i : i + 60] + "\n" for i in range(50, 200, 60))
+    )
+    load_dossier(root)
+    # a region starting after the variant does not hold it
+    fasta.write_text(f">{name}:102-200\n{seq[101:]}\n")
+    with pytest.raises(DossierError) as info:
+        load_dossier(root)
+    (f,) = info.value.errors
+    assert f.path == "patients/EXAMPLE-01/case.yaml" and "outside every record" in f.found

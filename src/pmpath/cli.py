@@ -563,7 +563,7 @@ def phenopacket_import(
     fields, phenotypes, variants = phenopacket_to_case_parts(pp, source=str(phenopacket))
     diagnosis = fields.diagnosis_for(platform, age_at_first_dose_years=age, source=str(phenopacket))
     for finding in fields.ignored:
-        _line(f"warning: not imported: {finding}")
+        _line(f"not imported: {finding}")
     fragment = {
         "diagnosis": diagnosis.model_dump(mode="json", exclude_none=True),
         "phenotypes": [

@@ -404,6 +404,7 @@ def test_plot_workers_end_with_a_killed_run(tmp_path: Path, dossier: Path, new_r
         workers = {p for p, (parent, _, _) in _processes().items() if parent == run.pid}
         time.sleep(0.005)
     if run.poll() is not None:
+        assert run.returncode == 0, run.stderr.read()
         pytest.skip("the run drew its plots without worker processes (one CPU?)")
     children = kill(run, out)
     assert_no_processes_left(children | workers, out)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -112,22 +113,50 @@ def suggest(name: str, known: list[str]) -> str:
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
-def _strings(frame: pd.DataFrame, column: str) -> pd.Series:
-    s = frame[column]
-    if s.dtype != object and not pd.api.types.is_string_dtype(s):
-        s = s.astype(str)
-    return s.fillna("").astype(str).str.strip()
+_SMALL = 4096  # below this many rows, plain Python over the column beats pandas' overhead
+
+
+def _strings(frame: pd.DataFrame, column: str) -> np.ndarray:
+    """A column as an object array of stripped strings ('' for empty cells)."""
+    values = frame[column].to_numpy(dtype=object, na_value="")
+    return np.array(
+        [v.strip() if isinstance(v, str) else str(v).strip() for v in values], dtype=object
+    )
+
+
+def _empty_mask(text: np.ndarray) -> np.ndarray:
+    return text == ""
+
+
+def _to_float(text: np.ndarray) -> np.ndarray:
+    """Numbers as floats, NaN where the text is not a number (or is empty)."""
+    if len(text) < _SMALL:
+        out = np.empty(len(text))
+        for i, t in enumerate(text):
+            try:
+                out[i] = float(t) if t else np.nan
+            except ValueError:
+                out[i] = np.nan
+        return out
+    return pd.to_numeric(pd.Series(text, dtype=object).replace("", None), errors="coerce").to_numpy(
+        dtype=float
+    )
+
+
+def _isin(text: np.ndarray, allowed) -> np.ndarray:
+    allowed = frozenset(allowed)
+    return np.fromiter((t in allowed for t in text), dtype=bool, count=len(text))
 
 
 def _numbers(
-    sink: _Sink, text: pd.Series, col: Column, required: bool
+    sink: _Sink, text: np.ndarray, col: Column, required: bool
 ) -> tuple[np.ndarray, np.ndarray]:
     """Parse a column of numbers; returns (values, valid) with NaN where empty or invalid."""
-    empty = (text == "").to_numpy()
-    values = pd.to_numeric(text.where(~empty, None), errors="coerce").to_numpy(dtype=float)
+    empty = _empty_mask(text)
+    values = _to_float(text)
     bad = ~empty & ~np.isfinite(values)
     kind = "a whole number" if col.type == "integer" else "a number"
-    shown = text.to_numpy()
+    shown = text
     sink.rows(bad, col.name, lambda i: _quote(shown[i]), kind)
     if required:
         sink.rows(empty, col.name, lambda i: "an empty cell", kind)
@@ -149,29 +178,51 @@ def _numbers(
     return values, ok | (empty & (not required))
 
 
+_ISO = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _parse_dates(text: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(well_formed, calendar_valid, ordinal day) per cell; each distinct text parsed once."""
+    n = len(text)
+    well = np.zeros(n, dtype=bool)
+    valid = np.zeros(n, dtype=bool)
+    ordinal = np.full(n, np.nan)
+    cache: dict[str, tuple[bool, bool, float]] = {}
+    for i, t in enumerate(text):
+        hit = cache.get(t)
+        if hit is None:
+            if _ISO.fullmatch(t):
+                try:
+                    hit = (True, True, float(dt.date.fromisoformat(t).toordinal()))
+                except ValueError:
+                    hit = (True, False, np.nan)
+            else:
+                hit = (False, False, np.nan)
+            cache[t] = hit
+        well[i], valid[i], ordinal[i] = hit
+    return well, valid, ordinal
+
+
 def _dates(
     sink: _Sink,
-    text: pd.Series,
+    text: np.ndarray,
     name: str,
     dates: DateFrame | None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """ISO dates -> days from first dose (float, NaN where empty); (days, valid)."""
-    empty = (text == "").to_numpy()
-    shown = text.to_numpy()
-    well_formed = text.str.fullmatch(_ISO_DATE).to_numpy(dtype=bool)
+    empty = _empty_mask(text)
+    shown = text
+    well_formed, calendar, ordinal = _parse_dates(text)
     wrong_format = ~empty & ~well_formed
     sink.rows(wrong_format, name, lambda i: _quote(shown[i]), "a date written YYYY-MM-DD")
-    parsed = pd.to_datetime(text.where(well_formed, None), format="%Y-%m-%d", errors="coerce")
-    invalid = well_formed & parsed.isna().to_numpy()
+    invalid = well_formed & ~calendar
     sink.rows(
         invalid, name, lambda i: f"{shown[i]!r}, not a calendar date", "a valid calendar date"
     )
-    ok = well_formed & ~invalid
+    ok = calendar.copy()
     if dates is None:
         return np.full(len(text), np.nan), ok | empty
-    days = np.full(len(text), np.nan)
-    first = pd.Timestamp(dates.first_dose)
-    days[ok] = ((parsed[ok] - first) / pd.Timedelta(days=1)).to_numpy(dtype=float)
+    days = ordinal - dates.first_dose.toordinal()
     cutoff_day = (dates.cutoff - dates.first_dose).days
     late = ok & (days > cutoff_day)
     sink.rows(late, name, lambda i: shown[i], f"a date on or before the data cutoff {dates.cutoff}")
@@ -193,12 +244,12 @@ def _dates(
 
 
 def _study_days(
-    sink: _Sink, text: pd.Series, name: str, dates: DateFrame | None
+    sink: _Sink, text: np.ndarray, name: str, dates: DateFrame | None
 ) -> tuple[np.ndarray, np.ndarray]:
     """CDISC study days -> days from first dose (float, NaN where empty); (days, valid)."""
-    empty = (text == "").to_numpy()
-    shown = text.to_numpy()
-    values = pd.to_numeric(text.where(~empty, None), errors="coerce").to_numpy(dtype=float)
+    empty = _empty_mask(text)
+    shown = text
+    values = _to_float(text)
     finite = np.isfinite(values)
     bad = ~empty & (~finite | (values != np.floor(np.where(finite, values, 0))))
     sink.rows(bad, name, lambda i: _quote(shown[i]), "a whole study day")
@@ -326,19 +377,19 @@ def check_table(
             out[col.name] = values
             valid &= ok
         elif col.type == "boolean":
-            low = text.str.lower()
-            is_true = low.isin(_TRUE).to_numpy()
-            is_false = low.isin(_FALSE).to_numpy()
-            empty = (text == "").to_numpy()
+            low = np.array([t.lower() for t in text], dtype=object)
+            is_true = _isin(low, _TRUE)
+            is_false = _isin(low, _FALSE)
+            empty = _empty_mask(text)
             bad = ~is_true & ~is_false & (~empty | col.required)
-            shown = text.to_numpy()
+            shown = text
             sink.rows(bad, col.name, lambda i, s=shown: _quote(s[i]), "true or false")
             out[col.name] = np.where(is_true, True, np.where(is_false, False, None))
             valid &= ~bad
         elif col.type == "choice":
-            empty = (text == "").to_numpy()
-            bad = ~text.isin(col.choices).to_numpy() & (~empty | col.required)
-            shown = text.to_numpy()
+            empty = _empty_mask(text)
+            bad = ~_isin(text, col.choices) & (~empty | col.required)
+            shown = text
             sink.rows(
                 bad,
                 col.name,
@@ -351,7 +402,7 @@ def check_table(
             continue  # below, as pairs
         else:
             if col.required:
-                empty = (text == "").to_numpy()
+                empty = _empty_mask(text)
                 sink.rows(empty, col.name, lambda i: "an empty cell", f"a {col.type}")
                 valid &= ~empty
             out[col.name] = text
@@ -371,7 +422,7 @@ def check_table(
         if d_days is not None and s_days is not None:
             both = np.isfinite(d_days) & np.isfinite(s_days)
             differ = both & (d_days != s_days)
-            d_shown, s_shown = d_text.to_numpy(), s_text.to_numpy()
+            d_shown, s_shown = d_text, s_text
             sink.rows(
                 differ,
                 study_name,
@@ -385,9 +436,9 @@ def check_table(
         # a row needs one of the pair
         absent = np.ones(n, dtype=bool)
         if have_date:
-            absent &= (d_text == "").to_numpy()
+            absent &= _empty_mask(d_text)
         if have_study:
-            absent &= (s_text == "").to_numpy()
+            absent &= _empty_mask(s_text)
         sink.rows(
             absent,
             date_name if have_date else study_name,
@@ -407,60 +458,54 @@ def check_table(
     return CheckedTable(table.path, typed, lines, ignored, display)
 
 
+def _later_duplicates(columns: list[np.ndarray], candidates: np.ndarray | None = None):
+    """Rows (indices) whose tuple of ``columns`` appeared before, each with the earlier index."""
+    n = len(columns[0]) if columns else 0
+    idx = np.arange(n) if candidates is None else candidates
+    if candidates is None and n >= _SMALL:
+        frame = pd.DataFrame({i: c for i, c in enumerate(columns)})
+        dup = frame.duplicated(keep=False).to_numpy()
+        idx = np.flatnonzero(dup)
+    first: dict[tuple, int] = {}
+    later: dict[int, int] = {}
+    for i in idx:
+        key = tuple(c[i] for c in columns)
+        j = first.setdefault(key, int(i))
+        if j != i:
+            later[int(i)] = j
+    return later
+
+
 def _duplicates(
     sink: _Sink, raw: pd.DataFrame, typed: pd.DataFrame, kind: TableKind, lines: np.ndarray
 ) -> None:
     """Exact duplicate rows, then repeated keys, each a finding on the later row."""
     if len(raw) < 2:
         return
-    keys = [k for k in kind.keys if k in typed.columns]
-    keys += [k for k in kind.key_extra if k in typed.columns]
-    if keys and len(keys) >= len([k for k in kind.keys]):
-        key_frame = typed[keys]
-        dup_any = key_frame.duplicated(keep=False).to_numpy()
-        if not dup_any.any():
+    raw_cols = [raw[c].to_numpy(dtype=object, na_value="") for c in raw.columns]
+    keys = [k for k in (*kind.keys, *kind.key_extra) if k in typed.columns]
+    if keys and all(k in typed.columns for k in kind.keys):
+        key_cols = [typed[k].to_numpy() for k in keys]
+        by_key = _later_duplicates(key_cols)
+        if not by_key:
             return
-        idx = np.flatnonzero(dup_any)
-        sub_raw = raw.iloc[idx]
-        sub_key = key_frame.iloc[idx]
-        exact_later = sub_raw.duplicated(keep="first").to_numpy()
-        first_line: dict[tuple, int] = {}
-        first_raw: dict[tuple, int] = {}
-        exact_rows: list[int] = []
-        key_rows: list[int] = []
-        exact_first: dict[int, int] = {}
-        key_first: dict[int, int] = {}
-        raw_values = sub_raw.astype(str).to_numpy()
-        key_values = sub_key.to_numpy()
-        for j, i in enumerate(idx):
-            k = tuple(key_values[j])
-            r = tuple(raw_values[j])
-            if exact_later[j]:
-                exact_rows.append(int(i))
-                exact_first[int(i)] = first_raw[r]
-            elif k in first_line:
-                key_rows.append(int(i))
-                key_first[int(i)] = first_line[k]
-            first_line.setdefault(k, int(lines[i]))
-            first_raw.setdefault(r, int(lines[i]))
-        _report_dups(sink, exact_rows, exact_first, "", kind, exact=True)
-        _report_dups(sink, key_rows, key_first, ", ".join(keys), kind, exact=False)
+        involved = np.array(sorted({*by_key, *by_key.values()}), dtype=np.int64)
+        exact = _later_duplicates(raw_cols, involved)
+        exact_rows = sorted(exact)
+        key_rows = sorted(i for i in by_key if i not in exact)
+        _report_dups(sink, exact_rows, {i: int(lines[j]) for i, j in exact.items()}, "", kind, True)
+        _report_dups(
+            sink,
+            key_rows,
+            {i: int(lines[by_key[i]]) for i in key_rows},
+            ", ".join(keys),
+            kind,
+            False,
+        )
     else:
-        dup = raw.duplicated(keep="first").to_numpy()
-        if not dup.any():
-            return
-        firsts: dict[tuple, int] = {}
-        exact_first = {}
-        values = raw.astype(str).to_numpy()
-        rows = []
-        for i in range(len(raw)):
-            r = tuple(values[i])
-            if dup[i]:
-                rows.append(i)
-                exact_first[i] = firsts[r]
-            else:
-                firsts.setdefault(r, int(lines[i]))
-        _report_dups(sink, rows, exact_first, "", kind, exact=True)
+        exact = _later_duplicates(raw_cols)
+        rows = sorted(exact)
+        _report_dups(sink, rows, {i: int(lines[j]) for i, j in exact.items()}, "", kind, True)
 
 
 def _report_dups(sink: _Sink, rows, first_of, keys: str, kind: TableKind, exact: bool) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import BinaryIO
 
@@ -163,11 +164,13 @@ class FastaIndex:
         """The index as ``samtools faidx`` writes it."""
         return "".join(e.fai_line() for e in self.entries)
 
+    @cached_property
+    def _by_name(self) -> dict[str, FaiEntry]:
+        return {e.name: e for e in self.entries}
+
     def entry(self, name: str) -> FaiEntry:
-        for e in self.entries:
-            if e.name == name:
-                return e
-        raise KeyError(name)
+        """The index entry of record ``name``; KeyError when there is none."""
+        return self._by_name[name]
 
     def bases(self, stream: BinaryIO, name: str, offset: int, length: int) -> str:
         """``length`` bases of record ``name`` from ``offset`` (0-based), as written (case kept)."""
@@ -193,6 +196,8 @@ def _describe_byte(byte: int) -> str:
         return "a space"
     if byte == 0x09:
         return "a tab"
+    if byte == 0x0D:
+        return "a carriage return that does not end the line"
     if 0x21 <= byte < 0x7F:
         return f"the character {chr(byte)!r}"
     return f"the byte 0x{byte:02x}"
@@ -341,17 +346,21 @@ class _FastaParser:
                 )
         elif len(body) < rec.line_bases:
             rec.ended_at = line
-        elif raw.endswith(b"\n") and len(raw) != rec.line_width:
-            if not rec.layout_reported and rec.name is not None:
-                rec.layout_reported = True
-                ending = "CRLF" if raw.endswith(b"\r\n") else "LF"
-                first = "CRLF" if rec.crlf else "LF"
-                self.error(
-                    line,
-                    rec.name,
-                    f"a line ending in {ending} after lines ending in {first}",
-                    "one kind of line ending within a record",
-                )
+        elif (
+            raw.endswith(b"\n")
+            and len(raw) != rec.line_width
+            and not rec.layout_reported
+            and rec.name is not None
+        ):
+            rec.layout_reported = True
+            ending = "CRLF" if raw.endswith(b"\r\n") else "LF"
+            first = "CRLF" if rec.crlf else "LF"
+            self.error(
+                line,
+                rec.name,
+                f"a line ending in {ending} after lines ending in {first}",
+                "one kind of line ending within a record",
+            )
         rec.length += len(body)
 
     def _header(self, raw: bytes, line: int) -> None:

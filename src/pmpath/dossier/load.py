@@ -142,6 +142,7 @@ class _Reader:
         # folders whose YAML could not be read: which of their files it names is unknown, so
         # the inventory does not call them unreferenced (the YAML's own finding says enough)
         self.unchecked_dirs: set[str] = set()
+        self.vcf_lines: dict[str, list[int]] = {}  # case.yaml -> line of each VCF variant
 
     def error(
         self,
@@ -706,9 +707,11 @@ def _load_patient(
             is not None
         ):
             files["variants_vcf"] = vcf_rel
-            from pmpath.dossier.vcf import read_variants
+            from pmpath.dossier.vcf import read_vcf_variants
 
-            variants += read_variants(reader.root / vcf_rel, vcf_rel, reader.findings)
+            records = read_vcf_variants(reader.root / vcf_rel, vcf_rel, reader.findings)
+            variants += [r.variant for r in records]
+            reader.vcf_lines[case_rel] = [r.line for r in records]
     if variants and case.therapy.target_variant >= len(variants):
         reader.error(
             case_rel,
@@ -966,6 +969,7 @@ def _check_reference(
 ) -> None:
     from pmpath.dossier.reference_check import ReferenceTarget, check_reference
 
+    vcf_lines = reader.vcf_lines
     targets = []
     for record, doc in patients:
         case_rel = record.files["case"]
@@ -982,9 +986,11 @@ def _check_reference(
                         ref_field=f"variants.{vi}.ref",
                     )
                 )
-            else:  # from the VCF: the record's own line is not kept, name the file and the locus
+            else:  # from the VCF, at the record's own line
+                lines = vcf_lines.get(case_rel, [])
+                line = lines[vi - inline] if vi - inline < len(lines) else None
                 src = record.files.get("variants_vcf", case_rel)
-                targets.append(ReferenceTarget.of_variant(v, src, None, f"{v.chrom}:{v.pos}"))
+                targets.append(ReferenceTarget.of_variant(v, src, line, "POS", ref_field="REF"))
         site = record.case.therapy.acts_on
         if site is not None:
             targets.append(

@@ -12,10 +12,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from pmpath.dossier.fasta import (
-    FastaIndex,
     FaiEntry,
+    FastaIndex,
     covering_span,
     read_fasta,
     records_on,
@@ -203,7 +204,7 @@ def _records_shown(index: FastaIndex, chrom: str) -> str:
 def _check_target(
     target: ReferenceTarget,
     index: FastaIndex,
-    stream,
+    stream: BinaryIO,
     fasta_rel: str,
     findings: list[Finding],
 ) -> None:

@@ -833,8 +833,8 @@ def _positions(a: np.ndarray, byte: int) -> np.ndarray:
     return np.concatenate(parts).astype(np.int64) if parts else np.empty(0, dtype=np.int64)
 
 
-def _line_structure(buf: bytes) -> tuple[np.ndarray, np.ndarray]:
-    """Start offsets of the physical lines, and whether each is blank.
+def _line_structure(buf: bytes) -> tuple[np.ndarray, np.ndarray, int]:
+    """Start offsets of the physical lines, whether each is blank, and the longest line's bytes.
 
     CRLF, LF and a lone CR each end a line, as in pyarrow's reader and in editors.
     """
@@ -853,10 +853,12 @@ def _line_structure(buf: bytes) -> tuple[np.ndarray, np.ndarray]:
             order = np.argsort(nexts, kind="stable")
             ends, nexts = ends[order], nexts[order]
     starts = np.concatenate([np.zeros(1, dtype=np.int64), nexts])
+    del nexts
     ends = np.concatenate([ends, np.full(1, n, dtype=np.int64)])
     if starts[-1] >= n:  # the file ends with a line break: no line after it
         starts, ends = starts[:-1], ends[:-1]
-    return starts, ends <= starts
+    lengths = ends - starts
+    return starts, lengths <= 0, int(lengths.max(initial=0))
 
 
 def _record_lines_by_csv(text: str, sep: str) -> np.ndarray | None:
@@ -900,13 +902,15 @@ def _record_lines(
     return out + 1
 
 
-def _line_breaks_in(array: pa.ChunkedArray | pa.Array) -> np.ndarray:
-    counts = [
-        pc.count_substring(array, "\n"),
-        pc.count_substring(array, "\r"),
-        pc.count_substring(array, "\r\n"),
-    ]
-    lf, cr, crlf = (np.asarray(c.to_numpy(zero_copy_only=False), dtype=np.int64) for c in counts)
+def _line_breaks_in(array: pa.ChunkedArray, has_cr: bool) -> np.ndarray:
+    """Line breaks (CRLF, LF or CR) in each cell."""
+    lf = np.asarray(pc.count_substring(array, "\n").to_numpy(zero_copy_only=False), dtype=np.int64)
+    if not has_cr:
+        return lf
+    cr, crlf = (
+        np.asarray(pc.count_substring(array, s).to_numpy(zero_copy_only=False), dtype=np.int64)
+        for s in ("\r", "\r\n")
+    )
     return lf + cr - crlf
 
 
@@ -1002,13 +1006,14 @@ def _quoted_line_breaks(
     ragged: list[tuple[int, int, int | None, str]],
     kept: np.ndarray | slice,
     n_records: int,
+    has_cr: bool,
 ) -> np.ndarray | None:
     """Line breaks inside each record's quoted cells (all but the first line of the record)."""
     if any(r[2] is None for r in ragged):
         return None
     extra = np.zeros(n_records, dtype=np.int64)
     if arrow.num_rows:
-        extra[kept] = sum(_line_breaks_in(c) for c in arrow.columns)
+        extra[kept] = sum(_line_breaks_in(c, has_cr) for c in arrow.columns)
     for _, _, number, text in ragged:
         extra[number - 1] = len(_BREAKS.findall(text))  # type: ignore[operator]
     return extra
@@ -1212,7 +1217,7 @@ def read_table(raw: bytes, rel_path: str, findings: list[Finding]) -> Table | No
         return None
     sep = "\t" if suffix in _TSV_SUFFIXES else ","
 
-    starts, blank = _line_structure(body)
+    starts, blank, longest = _line_structure(body)
     nonblank = np.flatnonzero(~blank)
     if len(nonblank) == 0:
         return Table(rel_path, pd.DataFrame(), np.empty(0, dtype=np.int64), header_line=None)
@@ -1249,7 +1254,11 @@ def read_table(raw: bytes, rel_path: str, findings: list[Finding]) -> Table | No
         mask = np.ones(n_records, dtype=bool)
         mask[ragged_index] = False
         kept = mask
-    extra = _quoted_line_breaks(arrow, ragged, kept, n_records) if quoted else None
+    # Each record starts on a non-blank line and ends on one; with as many non-blank lines as
+    # records, no record spans lines and there is no need to look into the cells.
+    spanning = quoted and int((~blank).sum()) != n_records
+    has_cr = body.find(b"\r") >= 0
+    extra = _quoted_line_breaks(arrow, ragged, kept, n_records, has_cr) if spanning else None
     record_lines = _csv_record_lines(
         body, sep, starts, blank, extra, n_records, len(ragged_index) == len(ragged)
     )
@@ -1287,7 +1296,6 @@ def read_table(raw: bytes, rel_path: str, findings: list[Finding]) -> Table | No
     columns = [c.slice(1) for c in arrow.columns]
     suspect = _suspect_bytes(body)
     # A cell is no longer than its line unless a quoted cell holds line breaks.
-    longest = int(np.diff(starts, append=len(body)).max())
     check_length = longest > MAX_CELL_LENGTH or (extra is not None and bool(extra.any()))
     header = [c.slice(0, 1) for c in arrow.columns]
     _cell_checks(rel_path, header, names, lines[:1], "column name", suspect, check_length, findings)

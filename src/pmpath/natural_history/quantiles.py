@@ -109,9 +109,7 @@ def age_quantiles(
     cuts = cuts[(cuts > 0) & (cuts < ages.size)]
     starts = np.concatenate([[0], cuts])
     ends = np.concatenate([cuts, [ages.size]])
-    rows = [
-        np.quantile(values[a:b], probabilities) for a, b in zip(starts, ends, strict=True)
-    ]
+    rows = [np.quantile(values[a:b], probabilities) for a, b in zip(starts, ends, strict=True)]
     return AgeQuantiles(
         age=np.array([np.median(ages[a:b]) for a, b in zip(starts, ends, strict=True)]),
         age_start=ages[starts],

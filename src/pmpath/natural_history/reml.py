@@ -60,7 +60,9 @@ def subject_codes(groups: np.ndarray) -> np.ndarray:
 
         codes, _ = pd.factorize(groups.reshape(-1), sort=True)
         if codes.size and codes.min() < 0:
-            raise ValueError("groups: found a missing subject label, expected one label per observation")
+            raise ValueError(
+                "groups: found a missing subject label, expected one label per observation"
+            )
     return np.asarray(codes, dtype=np.intp).reshape(-1)
 
 

@@ -21,6 +21,7 @@ import numpy as np
 from scipy import stats
 from scipy.special import gammaln
 
+from pmpath.dossier.vocabulary import DAYS_PER_YEAR
 from pmpath.errors import AnalysisError
 
 Decision = Literal["met", "not_met", "insufficient"]
@@ -39,7 +40,6 @@ __all__ = [
     "uniform_max_spacing_sf",
 ]
 
-DAYS_PER_YEAR = 365.25
 _TOLERANCE_DAYS = 1e-9
 
 

@@ -181,6 +181,7 @@ class PlotView:
     title: str
     figure_json: Markup  # already safe inside <script>
     svg_href: str
+    caption: str = ""  # Chart.caption: what the chart leaves out (a sampled cohort, for instance)
 
 
 @dataclass
@@ -281,7 +282,13 @@ def _criterion_view(
             if fingerprint not in plotly_json:
                 plotly_json[fingerprint] = Markup(item.plotly_json())
             views.append(
-                PlotView(div_id, item.title, plotly_json[fingerprint], f"../plots/{name}.svg")
+                PlotView(
+                    div_id,
+                    item.title,
+                    plotly_json[fingerprint],
+                    f"../plots/{name}.svg",
+                    item.caption,
+                )
             )
         elif isinstance(item, TextBlock):
             views.append(item)

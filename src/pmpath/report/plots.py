@@ -28,6 +28,9 @@ ages in years; numbers may be ``null`` where unknown; "name" and "unit" are opti
                                              "lower": [...], "upper": [...], "name": str}}}
                  continuous: cohort spaghetti (light) with the mean curve and its band; "subject"
                  may be left out (points only), and either "observations" or "grid" may be absent.
+                 Optional: "quantiles" {"age", "lower", "median", "upper", "level"} (observed
+                 quantiles by age over all subjects, dotted) and "n_subjects", "n_subjects_shown"
+                 (the observations are a random sample of whole subjects: legend and caption say so).
                  rates: one forest plot of all count endpoints (events per person-year with CI).
                  survival: Kaplan-Meier step curve with its band; timeline is age in years.
     criterion 4  {"assays": [{"assay": s, "source": tier, "fraction": f,
@@ -292,7 +295,8 @@ class Chart:
 
     ``scope`` says what the chart describes: ``"patient"`` (drawn for one patient) or ``"cohort"``
     (the natural-history cohort: the same chart on the page of every patient compared with it, so
-    the report writes its SVG once).
+    the report writes its SVG once). ``caption`` is a sentence the page prints under the chart
+    (what a sampled chart leaves out, for instance); it is not drawn in the chart itself.
     """
 
     kind: ClassVar[str] = "chart"
@@ -306,6 +310,7 @@ class Chart:
     x_range: tuple[float, float] | None = None
     height: int = 420
     scope: Literal["patient", "cohort"] = "patient"
+    caption: str = ""
 
     @functools.cached_property
     def fingerprint(self) -> str:
@@ -1046,11 +1051,35 @@ def events_chart(data: Any, where: str) -> Chart:
     )
 
 
+def _count(data: Mapping[str, Any], key: str, where: str) -> int | None:
+    value = data.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
+        raise PlotDataError(f"{where}.{key}: found {value!r}, expected a whole number >= 0")
+    return int(value)
+
+
+def _sample_caption(shown: int | None, total: int | None, what: str, from_all: str) -> str:
+    """'200 of 100,000 subjects' trajectories shown, sampled at random; bands from all subjects.'"""
+    if shown is None or total is None or shown >= total:
+        return ""
+    return f"{shown:,} of {total:,} subjects' {what} shown, sampled at random; {from_all}."
+
+
 def natural_history_chart(endpoint: str, data: Any, where: str) -> Chart:
-    """The cohort's trajectories (light) with the fitted mean curve and its band."""
+    """The cohort's trajectories (light) with the fitted mean curve and its band.
+
+    Optional keys: ``quantiles`` {age, lower, median, upper, level} (observed quantiles by age over
+    every subject, drawn dotted) and ``n_subjects`` / ``n_subjects_shown`` (a cohort larger than a
+    chart can show sends a random sample of whole subjects; the legend and the caption say so).
+    """
     d = _mapping(data, where)
     cohort: list[Layer] = []
     fitted: list[Layer] = []
+    total = _count(d, "n_subjects", where)
+    shown = _count(d, "n_subjects_shown", where)
+    sampled = shown is not None and total is not None and shown < total
     if d.get("observations") is not None:
         obs = _mapping(d["observations"], f"{where}.observations")
         age = _floats(obs, "age", f"{where}.observations")
@@ -1070,20 +1099,36 @@ def natural_history_chart(endpoint: str, data: Any, where: str) -> Chart:
                     ys.append(v)
                 xs.append(None)
                 ys.append(None)
+            name = (
+                f"{len(by_subject):,} of {total:,} cohort subjects (random sample)"
+                if sampled
+                else f"cohort subjects (n={len(by_subject)})"
+            )
             cohort.append(
-                Line(
-                    xs,
-                    ys,
-                    name=f"cohort subjects (n={len(by_subject)})",
-                    color=GREY,
-                    width=0.8,
-                    opacity=0.6,
-                    marker_size=3,
-                )
+                Line(xs, ys, name=name, color=GREY, width=0.8, opacity=0.6, marker_size=3)
             )
         else:
             _same_length(f"{where}.observations", age=age, value=value)
-            cohort.append(Markers(age, value, name="cohort observations", color=GREY, size=4))
+            name = "cohort observations (random sample)" if sampled else "cohort observations"
+            cohort.append(Markers(age, value, name=name, color=GREY, size=4))
+    if d.get("quantiles") is not None:
+        w = f"{where}.quantiles"
+        q = _mapping(d["quantiles"], w)
+        q_age = _floats(q, "age", w)
+        q_lower, q_median, q_upper = (_floats(q, k, w) for k in ("lower", "median", "upper"))
+        _same_length(w, age=q_age, lower=q_lower, median=q_median, upper=q_upper)
+        level = q.get("level")
+        central = (
+            f"{(1 - level) / 2:.1%}-{1 - (1 - level) / 2:.1%}"
+            if isinstance(level, float) and 0 < level < 1
+            else "range"
+        )
+        everyone = "all subjects" if total is None else f"all {total:,} subjects"
+        cohort += [
+            Line(q_age, q_lower, name=f"observed {central} ({everyone})", color=DARK, dash="dot", width=1.2),
+            Line(q_age, q_upper, color=DARK, dash="dot", width=1.2),
+            Line(q_age, q_median, name=f"observed median ({everyone})", color=DARK, dash="dash", width=1.2),
+        ]  # fmt: skip
     if d.get("grid") is not None:
         grid = _mapping(d["grid"], f"{where}.grid")
         g_age = _floats(grid, "age", f"{where}.grid")
@@ -1109,6 +1154,7 @@ def natural_history_chart(endpoint: str, data: Any, where: str) -> Chart:
         y_label=_axis_label(label, _label(d.get("unit"), "")),
         layers=tuple(layers),
         scope="cohort",
+        caption=_sample_caption(shown, total, "trajectories", "bands from all subjects"),
     )
 
 
@@ -1252,11 +1298,13 @@ def rates_chart(data: Any, where: str) -> Chart:
     """Forest plot of the cohort's event rates per person-year, one row per count endpoint.
 
     Each endpoint may add ``"subjects": {"rate_per_year": [...]}``: every subject's own rate,
-    drawn as light points on its row.
+    drawn as light points on its row, and ``n_subjects`` / ``n_subjects_shown`` when those are a
+    random sample of the cohort (the caption says so).
     """
     d = _mapping(data, where)
     rows = []
     subject_rates: list[list[Number]] = []
+    captions: list[str] = []
     for endpoint, item in d.items():
         w = f"{where}.{endpoint}"
         item = _mapping(item, w)
@@ -1276,6 +1324,14 @@ def rates_chart(data: Any, where: str) -> Chart:
             if subjects is not None
             else []
         )
+        caption = _sample_caption(
+            _count(item, "n_subjects_shown", w),
+            _count(item, "n_subjects", w),
+            "own rates",
+            "the cohort rate and its interval are from all subjects",
+        )
+        if caption:
+            captions.append(f"{rows[-1][0]}: {caption}")
     if not rows:
         raise PlotDataError(f"{where}: no endpoints")
     layers, ticks = _forest(
@@ -1303,6 +1359,7 @@ def rates_chart(data: Any, where: str) -> Chart:
         x_range=(0.0, max(values, default=1.0) * 1.08 or 1.0),
         height=max(260, 140 + 34 * len(rows)),
         scope="cohort",
+        caption=" ".join(captions),
     )
 
 
@@ -1367,9 +1424,11 @@ def _alignment(data: Any, where: str, notes: list[str]) -> list[Graphic]:
 def _endpoints(data: Any, where: str, notes: list[str]) -> list[Graphic]:
     """``{"endpoints": {id: {"kind": ..., ...}}}``, the shape criterion 3's adapter writes.
 
-    continuous: observations {subject, age, value} and ``trajectory`` {age, mean, lower, upper} (the
-    grid); count: ``rate_per_year``, ``rate_ci`` [lower, upper] and optionally ``subjects``
-    {rate_per_year}; time_to_event: ``km`` {age, survival, lower, upper}.
+    continuous: observations {subject, age, value}, ``trajectory`` {age, mean, lower, upper} (the
+    grid) and optionally ``quantiles``, ``n_subjects``, ``n_subjects_shown`` (see
+    :func:`natural_history_chart`); count: ``rate_per_year``, ``rate_ci`` [lower, upper] and optionally
+    ``subjects`` {rate_per_year}, ``n_subjects``, ``n_subjects_shown``; time_to_event: ``km`` {age,
+    survival, lower, upper}.
     """
     out: list[Graphic] = []
     rates: dict[str, Any] = {}
@@ -1414,6 +1473,8 @@ def _endpoints(data: Any, where: str, notes: list[str]) -> list[Graphic]:
                 "lower": lower,
                 "upper": upper,
                 "subjects": value.get("subjects"),
+                "n_subjects": value.get("n_subjects"),
+                "n_subjects_shown": value.get("n_subjects_shown"),
             }
         else:
             notes.append(

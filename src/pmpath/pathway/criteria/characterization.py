@@ -39,6 +39,7 @@ from pmpath.natural_history import (
     GrowthCurve,
     RateFit,
     SurvivalFit,
+    age_quantiles,
     characterize,
     fit_event_rate,
     fit_longitudinal,
@@ -107,7 +108,7 @@ def _endpoint_rows(frame: pd.DataFrame) -> dict[str, np.ndarray]:
     """Endpoint id -> positions of its rows, in table order: one pass over the table, not one per endpoint."""
     if frame.empty or "endpoint" not in frame.columns:
         return {}
-    groups = frame.groupby(frame["endpoint"].astype(str), sort=False, observed=True).indices
+    groups = frame.groupby("endpoint", sort=False, observed=True).indices
     return {str(k): np.asarray(v) for k, v in groups.items()}
 
 
@@ -326,6 +327,63 @@ def _describe(fit: Fit, endpoint: Endpoint) -> str:
 # ---------------------------------------------------------------------- plots
 
 
+def _sample_subjects(sizes: pd.Series, max_points: int) -> tuple[list[str], bool]:
+    """Whole subjects to draw, at random (seeded) once there are more than a chart can show.
+
+    ``sizes`` is the number of rows per subject, indexed by subject and sorted. Subjects are taken
+    in one seeded random order until :data:`MAX_PLOT_SUBJECTS` are kept, skipping a subject that
+    would take the chart past ``max_points``. Returns the kept subjects in sorted order and whether
+    any was left out.
+    """
+    subjects = sizes.index.to_numpy()
+    if len(subjects) <= MAX_PLOT_SUBJECTS and int(sizes.sum()) <= max_points:
+        return [str(x) for x in subjects], False
+    keep: list[str] = []
+    total = 0
+    counts = dict(zip(subjects, sizes.to_numpy(), strict=True))
+    for s in np.random.default_rng(PLOT_SEED).permutation(subjects):
+        if total + counts[s] > max_points and keep:
+            continue
+        keep.append(str(s))
+        total += int(counts[s])
+        if len(keep) == MAX_PLOT_SUBJECTS:
+            break
+    return sorted(keep), True
+
+
+def _quantile_numbers(table: pd.DataFrame) -> dict[str, Any] | None:
+    tail = (1 - BAND_LEVEL) / 2
+    q = age_quantiles(
+        table["age"].to_numpy(dtype=float),
+        table["value"].to_numpy(dtype=float),
+        (tail, 0.5, 1 - tail),
+    )
+    if q is None:
+        return None
+    return {
+        "age": _nums(q.age),
+        "lower": _nums(q.values[:, 0]),
+        "median": _nums(q.values[:, 1]),
+        "upper": _nums(q.values[:, 2]),
+        "level": BAND_LEVEL,
+        "n_observations": [int(n) for n in q.n_observations],
+    }
+
+
+def _thinned_km(fit: SurvivalFit) -> dict[str, list[float | None]]:
+    """The Kaplan-Meier curve for the chart: every step, or the step function read at MAX_KM_POINTS ages."""
+    age = np.asarray(fit.timeline, dtype=float)
+    columns = {"survival": fit.survival, "lower": fit.ci_lower, "upper": fit.ci_upper}
+    if len(age) > MAX_KM_POINTS:
+        grid = np.linspace(age[0], age[-1], MAX_KM_POINTS)
+        at = (
+            np.searchsorted(age, grid, side="right") - 1
+        )  # right-continuous: the last step at or before
+        age = grid
+        columns = {k: np.asarray(v, dtype=float)[at] for k, v in columns.items()}
+    return {"age": _nums(age), **{k: _nums(v) for k, v in columns.items()}}
+
+
 def _plot(fit: Fit, endpoint: Endpoint, table: pd.DataFrame) -> dict[str, Any]:
     base = {
         "name": endpoint.name,
@@ -334,16 +392,13 @@ def _plot(fit: Fit, endpoint: Endpoint, table: pd.DataFrame) -> dict[str, Any]:
         "direction": endpoint.direction.value,
     }
     if isinstance(fit, GrowthCurve):
-        subjects = np.sort(table["subject"].astype(str).unique())
-        sizes = table["subject"].astype(str).value_counts()
-        keep: list[str] = []
-        total = 0
-        for s in np.random.default_rng(0).permutation(subjects):
-            if total + sizes[s] > MAX_PLOT_POINTS and keep:
-                continue
-            keep.append(s)
-            total += int(sizes[s])
-        shown = table[table["subject"].astype(str).isin(set(keep))].sort_values(["subject", "age"])
+        subject = table["subject"].astype(str)
+        sizes = subject.value_counts().sort_index()
+        keep, sampled = _sample_subjects(sizes, MAX_PLOT_POINTS)
+        shown = table.assign(subject=subject)
+        if sampled:
+            shown = shown[subject.isin(set(keep))]
+        shown = shown.sort_values(["subject", "age"])
         grid = np.linspace(fit.age_range[0], fit.age_range[1], GRID_POINTS)
         band = fit.band(grid, BAND_LEVEL)
         return {
@@ -351,11 +406,13 @@ def _plot(fit: Fit, endpoint: Endpoint, table: pd.DataFrame) -> dict[str, Any]:
             "kind": "continuous",
             "scale": fit.scale,
             "observations": {
-                "subject": shown["subject"].astype(str).tolist(),
+                "subject": shown["subject"].tolist(),
                 "age": _nums(shown["age"]),
                 "value": _nums(shown["value"]),
             },
             "n_observations": len(table),
+            "n_subjects": len(sizes),
+            "n_subjects_shown": len(keep),
             "downsampled": len(shown) < len(table),
             "trajectory": {
                 "age": _nums(band.age),
@@ -364,6 +421,7 @@ def _plot(fit: Fit, endpoint: Endpoint, table: pd.DataFrame) -> dict[str, Any]:
                 "upper": _nums(band.upper),
                 "level": BAND_LEVEL,
             },
+            "quantiles": _quantile_numbers(table),
         }
     if isinstance(fit, RateFit):
         per = (
@@ -374,27 +432,27 @@ def _plot(fit: Fit, endpoint: Endpoint, table: pd.DataFrame) -> dict[str, Any]:
             .groupby("subject", sort=True)[["count", "person_years"]]
             .sum()
         )
+        keep, _ = _sample_subjects(pd.Series(1, index=per.index), MAX_PLOT_SUBJECTS)
+        shown = per.loc[keep]
         return {
             **base,
             "kind": "count",
             "subjects": {
-                "subject": per.index.tolist(),
-                "events": [int(v) for v in per["count"]],
-                "person_years": _nums(per["person_years"]),
-                "rate_per_year": _nums(per["count"] / per["person_years"]),
+                "subject": shown.index.tolist(),
+                "events": [int(v) for v in shown["count"]],
+                "person_years": _nums(shown["person_years"]),
+                "rate_per_year": _nums(shown["count"] / shown["person_years"]),
             },
+            "n_subjects": len(per),
+            "n_subjects_shown": len(shown),
             "rate_per_year": _num(fit.rate_per_year),
             "rate_ci": [_num(fit.rate_ci[0]), _num(fit.rate_ci[1])],
         }
     return {
         **base,
         "kind": "time_to_event",
-        "km": {
-            "age": _nums(fit.timeline),
-            "survival": _nums(fit.survival),
-            "lower": _nums(fit.ci_lower),
-            "upper": _nums(fit.ci_upper),
-        },
+        "km": _thinned_km(fit),
+        "n_subjects": fit.n_subjects,
         "median": _num(fit.median),
         "median_ci": [_num(fit.median_ci[0]), _num(fit.median_ci[1])],
     }
@@ -483,7 +541,7 @@ def evaluate(ctx: AssessmentContext, patient: PatientRecord) -> Verdict:
             numbers["primary"] = entry
         else:
             supportive[endpoint.id] = entry
-        plots["endpoints"][endpoint.id] = _plot(fit, endpoint, _endpoint_table(tables, endpoint))
+        plots["endpoints"][endpoint.id] = results.plots[endpoint.id]
     numbers["supportive"] = supportive
     numbers["failed_fits"] = dict(results.errors)
     for endpoint_id, message in results.errors.items():
@@ -496,9 +554,8 @@ def evaluate(ctx: AssessmentContext, patient: PatientRecord) -> Verdict:
         "age_at_first_dose": diagnosis.age_at_first_dose_years,
         "genotype_class": diagnosis.genotype_class,
     }
-    primary_table = _endpoint_table(tables, primary)
-    if not primary_table.empty:
-        lo, hi = _age_range(primary, primary_table)
+    if primary.id in results.age_ranges:
+        lo, hi = results.age_ranges[primary.id]
         inside = lo <= diagnosis.age_at_first_dose_years <= hi
         patient_numbers["cohort_age_range"] = [lo, hi]
         patient_numbers["age_within_cohort_range"] = inside
@@ -543,7 +600,7 @@ def evaluate(ctx: AssessmentContext, patient: PatientRecord) -> Verdict:
             status = Status.insufficient
             summary = f"{primary.name}: cohort {cohort.id!r} could not be judged: {'; '.join(ch.reasons)}."
     elif primary.id in results.errors:
-        shortfall = _raw_shortfall(primary, primary_table, plan)
+        shortfall = results.shortfalls[primary.id]
         if shortfall:
             status = Status.not_met
             summary = f"{primary.name} is not characterized by cohort {cohort.id!r}: {'; '.join(shortfall)}; the model could not be fitted."

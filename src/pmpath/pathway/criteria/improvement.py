@@ -24,8 +24,9 @@ import numpy as np
 import pandas as pd
 
 from pmpath.dossier import PatientRecord
-from pmpath.dossier.load import COHORT_FILE, DAYS_PER_YEAR
+from pmpath.dossier.load import COHORT_FILE
 from pmpath.dossier.model import Endpoint, EndpointKind, ImprovementPlan
+from pmpath.dossier.vocabulary import DAYS_PER_YEAR
 from pmpath.errors import AnalysisError
 from pmpath.outcomes import (
     EventPeriods,
