@@ -55,7 +55,7 @@ def mutate(root: Path, rel: str, mutation: tuple) -> None:
     if kind == "bytes":
         path.write_bytes(raw + mutation[1])
         return
-    lines = raw.decode("utf-8").split("\n")
+    lines = raw.decode("utf-8", errors="surrogateescape").split("\n")
     n = len(lines)
     if kind == "delete":
         del lines[mutation[1] % n]
@@ -75,7 +75,7 @@ def mutate(root: Path, rel: str, mutation: tuple) -> None:
         if ":" in lines[i]:
             key = lines[i].split(":", 1)[0]
             lines[i] = f"{key}: {mutation[2]!r}".replace("\n", " ")
-    path.write_bytes("\n".join(lines).encode("utf-8"))
+    path.write_bytes("\n".join(lines).encode("utf-8", errors="surrogateescape"))
 
 
 @settings(

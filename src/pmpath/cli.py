@@ -238,24 +238,29 @@ def _run_assessment(dossier_dir: Path, out_dir: Path, steps: _Steps, strict: boo
 
     from pmpath.pathway import assess_dossier
     from pmpath.report import write_report
+    from pmpath.report.output import claim_report_destination
 
-    dossier = _load(dossier_dir, strict, steps)
-    n = len(dossier.patients)
-    with Progress(console=err, transient=True, disable=steps.quiet or not steps.terminal) as bar:
-        task = bar.add_task("assessing", total=n)
-        done = [0]
+    # a refused or locked --out fails at once, before the long work
+    with claim_report_destination(out_dir, dossier_dir):
+        dossier = _load(dossier_dir, strict, steps)
+        n = len(dossier.patients)
+        with Progress(
+            console=err, transient=True, disable=steps.quiet or not steps.terminal
+        ) as bar:
+            task = bar.add_task("assessing", total=n)
+            done = [0]
 
-        def step(patient_id: str) -> None:
-            done[0] += 1
-            bar.update(task, advance=1, description=f"assessing {patient_id}")
-            if not steps.terminal and (
-                steps.verbose or (n >= 50 and done[0] % max(n // 10, 1) == 0)
-            ):
-                steps.note(f"assessed {done[0]} of {n} patients")
+            def step(patient_id: str) -> None:
+                done[0] += 1
+                bar.update(task, advance=1, description=f"assessing {patient_id}")
+                if not steps.terminal and (
+                    steps.verbose or (n >= 50 and done[0] % max(n // 10, 1) == 0)
+                ):
+                    steps.note(f"assessed {done[0]} of {n} patients")
 
-        assessment = assess_dossier(dossier, progress=step)
-    steps.detail(f"writing the report to {out_dir}")
-    write_report(assessment, dossier, out_dir)
+            assessment = assess_dossier(dossier, progress=step)
+        steps.detail(f"writing the report to {out_dir}")
+        write_report(assessment, dossier, out_dir)
     return dossier, assessment
 
 

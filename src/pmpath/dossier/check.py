@@ -49,13 +49,16 @@ class CheckedTable:
     """A typed table: our column names, numbers as floats, dates as days from first dose."""
 
     path: str
-    frame: pd.DataFrame
+    frame: dict[str, np.ndarray]  # our column name -> values (numbers as float, text as str)
     lines: np.ndarray
     ignored_columns: list[str] = field(default_factory=list)
     display: dict[str, str] = field(default_factory=dict)  # our column name -> the file's
 
     def line(self, i: int) -> int:
         return int(self.lines[i])
+
+    def __len__(self) -> int:
+        return len(self.lines)
 
 
 class _Sink:
@@ -116,9 +119,9 @@ def suggest(name: str, known: list[str]) -> str:
 _SMALL = 4096  # below this many rows, plain Python over the column beats pandas' overhead
 
 
-def _strings(frame: pd.DataFrame, column: str) -> np.ndarray:
+def _strings(frame: dict[str, np.ndarray], column: str) -> np.ndarray:
     """A column as an object array of stripped strings ('' for empty cells)."""
-    values = frame[column].to_numpy(dtype=object, na_value="")
+    values = frame[column]
     return np.array(
         [v.strip() if isinstance(v, str) else str(v).strip() for v in values], dtype=object
     )
@@ -364,12 +367,13 @@ def check_table(
     if not ok_structure:
         return None
 
-    frame = raw.rename(columns=ours_of)[[ours_of[c] for c in raw.columns if c in ours_of]]
-    n = len(frame)
+    raw_cols = {theirs: raw[theirs].to_numpy(dtype=object, na_value="") for theirs in raw.columns}
+    frame = {ours_of[c]: raw_cols[c] for c in raw.columns if c in ours_of}
+    n = len(table.row_lines)
     out: dict[str, object] = {}
     valid = np.ones(n, dtype=bool)
     for col in kind.columns:
-        if col.name not in frame.columns:
+        if col.name not in frame:
             continue
         text = _strings(frame, col.name)
         if col.type in ("number", "integer", "age"):
@@ -408,8 +412,8 @@ def check_table(
             out[col.name] = text
     for date_name, study_name in kind.date_pairs:
         n_days = np.full(n, np.nan)
-        have_date = date_name in frame.columns
-        have_study = study_name in frame.columns
+        have_date = date_name in frame
+        have_study = study_name in frame
         d_days = s_days = None
         if have_date:
             d_text = _strings(frame, date_name)
@@ -452,9 +456,9 @@ def check_table(
         if have_study:
             out[study_name] = s_text
 
-    typed = pd.DataFrame(out, index=pd.RangeIndex(n))
+    typed = {k: np.asarray(v) if not isinstance(v, np.ndarray) else v for k, v in out.items()}
     lines = np.asarray(table.row_lines, dtype=np.int64)
-    _duplicates(sink, frame, typed, kind, lines)
+    _duplicates(sink, list(raw_cols.values()), typed, kind, lines)
     return CheckedTable(table.path, typed, lines, ignored, display)
 
 
@@ -477,15 +481,18 @@ def _later_duplicates(columns: list[np.ndarray], candidates: np.ndarray | None =
 
 
 def _duplicates(
-    sink: _Sink, raw: pd.DataFrame, typed: pd.DataFrame, kind: TableKind, lines: np.ndarray
+    sink: _Sink,
+    raw_cols: list[np.ndarray],
+    typed: dict[str, np.ndarray],
+    kind: TableKind,
+    lines: np.ndarray,
 ) -> None:
     """Exact duplicate rows, then repeated keys, each a finding on the later row."""
-    if len(raw) < 2:
+    if len(lines) < 2 or not raw_cols:
         return
-    raw_cols = [raw[c].to_numpy(dtype=object, na_value="") for c in raw.columns]
-    keys = [k for k in (*kind.keys, *kind.key_extra) if k in typed.columns]
-    if keys and all(k in typed.columns for k in kind.keys):
-        key_cols = [typed[k].to_numpy() for k in keys]
+    keys = [k for k in (*kind.keys, *kind.key_extra) if k in typed]
+    if keys and all(k in typed for k in kind.keys):
+        key_cols = [typed[k] for k in keys]
         by_key = _later_duplicates(key_cols)
         if not by_key:
             return

@@ -355,17 +355,21 @@ def _check_windows(
 ) -> None:
     """Windows of one group (subject and endpoint, or endpoint) must not overlap."""
     frame = checked.frame
-    order = frame.sort_values([*group, start, end], kind="stable").index.to_numpy()
-    s = frame[start].to_numpy()[order]
-    e = frame[end].to_numpy()[order]
-    same = np.ones(len(order), dtype=bool)
-    for g in group:
-        v = frame[g].to_numpy()[order]
+    n = len(checked)
+    if n < 2:
+        return
+    codes = [pd.factorize(frame[g])[0] for g in group]
+    order = np.lexsort([frame[end], frame[start], *reversed(codes)])
+    s = frame[start][order]
+    e = frame[end][order]
+    same = np.ones(n, dtype=bool)
+    for c in codes:
+        v = c[order]
         same[1:] &= v[1:] == v[:-1]
     same[0] = False
     prev_end = np.concatenate([[np.nan], e[:-1]])
     overlap = same & (s < prev_end)
-    mask = np.zeros(len(frame), dtype=bool)
+    mask = np.zeros(n, dtype=bool)
     partner = {}
     for j in np.flatnonzero(overlap):
         mask[order[j]] = True
@@ -432,7 +436,7 @@ def _load_cohorts(reader: _Reader, platform: Platform) -> dict[str, CohortTables
                 for c in ("subject", "genotype_class", "age_at_onset", "sex")
                 if c in subjects.frame
             ]
-            subject_frame = subjects.frame[keep].copy()
+            subject_frame = pd.DataFrame({c: subjects.frame[c] for c in keep})
             if len(subject_frame) == 0:
                 reader.error(
                     rel,
@@ -472,7 +476,7 @@ def _load_cohorts(reader: _Reader, platform: Platform) -> dict[str, CohortTables
             }[type(data)]
             endpoints = frame["endpoint"]
             factor_of: dict[str, float] = {}
-            first_row = pd.Series(np.arange(len(frame))).groupby(endpoints.to_numpy()).first()
+            first_row = _first_rows(endpoints)
             field_name = ".".join(map(str, (*dloc, "units")))
             for endpoint_id, i in first_row.items():
                 unit: str | None = None
@@ -504,10 +508,10 @@ def _load_cohorts(reader: _Reader, platform: Platform) -> dict[str, CohortTables
                     (rel, checked.line(int(i)), checked.display.get("endpoint", "endpoint")),
                     unit_where,
                 )
-            factors = endpoints.map(factor_of).to_numpy(dtype=float)
+            factors = _mapped(endpoints, factor_of)
             if subjects_ok:
-                unknown = ~frame["subject"].isin(known_subjects).to_numpy()
-                subj = frame["subject"].to_numpy()
+                subj = frame["subject"]
+                unknown = ~pd.Series(subj).isin(known_subjects).to_numpy()
                 _rows(
                     reader,
                     checked,
@@ -522,11 +526,11 @@ def _load_cohorts(reader: _Reader, platform: Platform) -> dict[str, CohortTables
                         "subject": frame["subject"],
                         "age": frame["age"],
                         "endpoint": endpoints,
-                        "value": frame["value"].to_numpy() * factors,
+                        "value": frame["value"] * factors,
                     }
                 )
             elif data.kind == "events":
-                a0, a1 = frame["age_start"].to_numpy(), frame["age_end"].to_numpy()
+                a0, a1 = frame["age_start"], frame["age_end"]
                 _rows(
                     reader,
                     checked,
@@ -584,6 +588,31 @@ def _load_cohorts(reader: _Reader, platform: Platform) -> dict[str, CohortTables
 
 
 # --------------------------------------------------------------------------- patients
+
+
+def _first_rows(values: np.ndarray) -> dict:
+    """Each distinct value -> the index of its first row."""
+    if len(values) >= 4096:
+        first = ~pd.Series(values).duplicated().to_numpy()
+        return dict(zip(values[first], np.flatnonzero(first), strict=True))
+    out: dict = {}
+    for i, v in enumerate(values):
+        out.setdefault(v, i)
+    return out
+
+
+def _mapped(values: np.ndarray, mapping: dict) -> np.ndarray:
+    if len(values) >= 4096:
+        return pd.Series(values).map(mapping).to_numpy(dtype=float)
+    return np.array([mapping.get(v, np.nan) for v in values], dtype=float)
+
+
+def _groups(*columns: np.ndarray) -> dict[tuple, np.ndarray]:
+    """Rows of a (small, patient-level) table grouped by the values of ``columns``."""
+    out: dict[tuple, list[int]] = {}
+    for i, key in enumerate(zip(*columns, strict=True)):
+        out.setdefault(key, []).append(i)
+    return {k: np.asarray(v) for k, v in out.items()}
 
 
 def _empty(*cols: str) -> pd.DataFrame:
@@ -725,18 +754,15 @@ def _load_patient(
     birth = first - dt.timedelta(days=case.diagnosis.age_at_first_dose_years * DAYS_PER_YEAR)
     dates = DateFrame(first, cutoff, birth - dt.timedelta(days=BIRTH_MARGIN_DAYS))
 
-    measurements = _empty("day", "endpoint", "value")
+    measurements = None
     t = _case_table(reader, case, doc, pdir, "measurements", dates)
     if t is not None:
         files["measurements"] = t.path
         f = t.frame
-        factors = np.full(len(f), np.nan)
-        if len(f):
-            groups = pd.Series(np.arange(len(f))).groupby(
-                [f["endpoint"].to_numpy(), f["unit"].to_numpy()]
-            )
-            for (endpoint_id, unit), idx in groups:
-                i0 = int(idx.iloc[0])
+        factors = np.full(len(t), np.nan)
+        if len(t):
+            for (endpoint_id, unit), idx in _groups(f["endpoint"], f["unit"]).items():
+                i0 = int(idx[0])
                 n = len(idx)
                 note = f" on {n} rows from this line on" if n > 1 else ""
                 factor = _endpoint_factor(
@@ -749,21 +775,19 @@ def _load_patient(
                     (t.path, t.line(i0), "unit"),
                     note,
                 )
-                factors[idx.to_numpy()] = factor
+                factors[idx] = factor
         data = {"day": f["day"], "endpoint": f["endpoint"], "value": f["value"] * factors}
         for extra in ("time", "sample_id"):
             if extra in f:
                 data[extra] = f[extra]
         measurements = pd.DataFrame(data)
 
-    events = _empty("start_day", "end_day", "endpoint", "count")
+    events = None
     t = _case_table(reader, case, doc, pdir, "events", dates)
     if t is not None:
         files["events"] = t.path
         f = t.frame
-        for endpoint_id, i in (
-            pd.Series(np.arange(len(f))).groupby(f["endpoint"].to_numpy()).first().items()
-        ):
+        for endpoint_id, i in _first_rows(f["endpoint"]).items():
             _endpoint_factor(
                 reader,
                 platform,
@@ -772,10 +796,10 @@ def _load_patient(
                 EndpointKind.count,
                 (t.path, t.line(int(i)), "endpoint"),
             )
-        start, end = f["start_day"].to_numpy(), f["end_day"].to_numpy()
+        start, end = f["start_day"], f["end_day"]
         start_text = f["start"] if "start" in f else f["start_study_day"]
         end_text = f["end"] if "end" in f else f["end_study_day"]
-        st, en = start_text.to_numpy(), end_text.to_numpy()
+        st, en = start_text, end_text
         _rows(
             reader,
             t,
@@ -785,7 +809,7 @@ def _load_patient(
             "a period that ends on or after its start",
         )
         # whole days, end inclusive: a period covers [start, end + 1)
-        windows = CheckedTable(t.path, f.assign(end_excl=end + 1), t.lines, display=t.display)
+        windows = CheckedTable(t.path, {**f, "end_excl": end + 1}, t.lines, display=t.display)
         _check_windows(
             reader,
             windows,
@@ -799,14 +823,12 @@ def _load_patient(
             {"start_day": start, "end_day": end + 1, "endpoint": f["endpoint"], "count": f["count"]}
         )
 
-    engagement = _empty(
-        "assay", "source", "edited", "total", "minimum_fraction", "replicate", "tissue"
-    )
+    engagement = None
     t = _case_table(reader, case, doc, pdir, "engagement", dates)
     if t is not None:
         files["engagement"] = t.path
         f = t.frame
-        edited, total = f["edited"].to_numpy(), f["total"].to_numpy()
+        edited, total = f["edited"], f["total"]
         _rows(
             reader,
             t,
@@ -815,10 +837,10 @@ def _load_patient(
             lambda i: f"{edited[i]:g} edited of {total[i]:g}",
             "edited <= total",
         )
-        sources = f.groupby("assay")["source"].agg(lambda s: sorted(set(s)))
-        for assay, srcs in sources.items():
+        by_assay = _groups(f["assay"])
+        for (assay,), rows in by_assay.items():
+            srcs = sorted(set(f["source"][rows]))
             if len(srcs) > 1:
-                rows = np.flatnonzero((f["assay"] == assay).to_numpy())
                 reader.error(
                     t.path,
                     t.line(int(rows[0])),
@@ -826,10 +848,9 @@ def _load_patient(
                     f"assay {assay!r} with sources {', '.join(srcs)} (lines {', '.join(str(t.line(int(r))) for r in rows[:6])})",
                     "one source per assay (name assays from different sources differently)",
                 )
-        fractions = f.groupby("assay")["minimum_fraction"].agg(lambda s: sorted(set(s.dropna())))
-        for assay, values in fractions.items():
+        for (assay,), rows in by_assay.items():
+            values = sorted({v for v in f["minimum_fraction"][rows] if np.isfinite(v)})
             if len(values) > 1:
-                rows = np.flatnonzero((f["assay"] == assay).to_numpy())
                 reader.error(
                     t.path,
                     t.line(int(rows[0])),
@@ -844,12 +865,14 @@ def _load_patient(
                 "edited": edited,
                 "total": total,
                 "minimum_fraction": f["minimum_fraction"],
-                "replicate": f["replicate"].replace("", "1") if "replicate" in f else "1",
+                "replicate": np.where(f["replicate"] == "", "1", f["replicate"]).astype(object)
+                if "replicate" in f
+                else "1",
                 "tissue": f.get("tissue", ""),
             }
         )
 
-    concomitant = _empty("day", "kind", "description")
+    concomitant = None
     t = _case_table(reader, case, doc, pdir, "concomitant", dates)
     if t is not None:
         files["concomitant"] = t.path
@@ -857,7 +880,7 @@ def _load_patient(
             {"day": t.frame["day"], "kind": t.frame["kind"], "description": t.frame["description"]}
         )
 
-    adverse = _empty("day", "term", "serious", "relatedness", "grade")
+    adverse = None
     t = _case_table(reader, case, doc, pdir, "adverse_events", dates)
     if t is not None:
         files["adverse_events"] = t.path
@@ -868,10 +891,22 @@ def _load_patient(
                 "term": f["term"],
                 "serious": f["serious"],
                 "relatedness": f["relatedness"],
-                "grade": f["grade"] if "grade" in f else np.full(len(f), np.nan),
+                "grade": f["grade"] if "grade" in f else np.full(len(t), np.nan),
             }
         )
 
+    if measurements is None:
+        measurements = _empty("day", "endpoint", "value")
+    if events is None:
+        events = _empty("start_day", "end_day", "endpoint", "count")
+    if engagement is None:
+        engagement = _empty(
+            "assay", "source", "edited", "total", "minimum_fraction", "replicate", "tissue"
+        )
+    if concomitant is None:
+        concomitant = _empty("day", "kind", "description")
+    if adverse is None:
+        adverse = _empty("day", "term", "serious", "relatedness", "grade")
     record = PatientRecord(
         case, pdir, variants, measurements, events, engagement, concomitant, adverse, files
     )

@@ -815,6 +815,9 @@ class Table:
     header_line: int | None = 1
     row_kind: Literal["line", "row"] = "line"
 
+    def __post_init__(self) -> None:
+        self.row_lines = np.asarray(self.row_lines, dtype=np.int64)  # also when given a list
+
     def line(self, i: int) -> int:
         return int(self.row_lines[i])
 
