@@ -317,21 +317,21 @@ def check_table(
     rename = dict(rename or {})
     display = {ours: theirs for theirs, ours in rename.items()}
     sink = _Sink(findings, table, display)
-    raw = table.frame
-    ignored = [c for c in ignore_columns if c in raw.columns]
+    raw = table.columns
+    ignored = [c for c in ignore_columns if c in raw]
     for c in ignore_columns:
-        if c not in raw.columns:
+        if c not in raw:
             findings.append(
                 Finding(
                     table.path,
                     1,
                     c,
                     "a column listed in ignore_columns that the file does not have",
-                    f"one of the file's columns: {', '.join(map(str, raw.columns))}",
+                    f"one of the file's columns: {', '.join(map(str, raw))}",
                     Severity.warning,
                 )
             )
-    ours_of = {c: rename.get(c, c) for c in raw.columns if c not in ignored}
+    ours_of = {c: rename.get(c, c) for c in raw if c not in ignored}
     known = list(kind.names)
     ok_structure = True
     for theirs, ours in ours_of.items():
@@ -359,7 +359,7 @@ def check_table(
                 table.path,
                 1,
                 ", ".join(display.get(m, m) for m in missing),
-                f"columns {', '.join(map(str, raw.columns)) or '(none)'}",
+                f"columns {', '.join(map(str, raw)) or '(none)'}",
                 f"the required column(s) {', '.join(display.get(m, m) for m in missing)}",
             )
         )
@@ -367,8 +367,8 @@ def check_table(
     if not ok_structure:
         return None
 
-    raw_cols = {theirs: raw[theirs].to_numpy(dtype=object, na_value="") for theirs in raw.columns}
-    frame = {ours_of[c]: raw_cols[c] for c in raw.columns if c in ours_of}
+    raw_cols = raw
+    frame = {ours_of[c]: raw_cols[c] for c in raw if c in ours_of}
     n = len(table.row_lines)
     out: dict[str, object] = {}
     valid = np.ones(n, dtype=bool)

@@ -797,11 +797,12 @@ def _string_dtype() -> pd.StringDtype:
 _STRING = _string_dtype()
 
 
-@dataclass
 class Table:
-    """A data file read as text: its frame (every column text, empty cells ``""``) and where each
+    """A data file read as text: its columns (every cell text, empty cells ``""``) and where each
     row came from.
 
+    ``columns`` maps each column name to an object array of ``str``; ``frame`` is the same as a
+    pandas frame of text, built when first asked for (the loader works on the arrays).
     ``row_lines[i]`` is the 1-based physical line on which row ``i`` starts for CSV/TSV
     (``row_kind == "line"``: blank lines and a header after leading blank lines counted, CRLF
     counted once, a quoted cell spanning lines counted in full), and the 1-based row number for
@@ -809,14 +810,37 @@ class Table:
     for Parquet and for an empty file).
     """
 
-    path: str
-    frame: pd.DataFrame
-    row_lines: np.ndarray
-    header_line: int | None = 1
-    row_kind: Literal["line", "row"] = "line"
+    def __init__(
+        self,
+        path: str,
+        frame: pd.DataFrame | dict[str, np.ndarray],
+        row_lines: Any,
+        header_line: int | None = 1,
+        row_kind: Literal["line", "row"] = "line",
+    ) -> None:
+        self.path = path
+        self.row_lines = np.asarray(row_lines, dtype=np.int64)  # also when given a list
+        self.header_line = header_line
+        self.row_kind = row_kind
+        if isinstance(frame, pd.DataFrame):
+            self._frame: pd.DataFrame | None = frame
+            self.columns = {
+                str(c): frame[c].to_numpy(dtype=object, na_value="") for c in frame.columns
+            }
+        else:
+            self._frame = None
+            self.columns = dict(frame)
 
-    def __post_init__(self) -> None:
-        self.row_lines = np.asarray(self.row_lines, dtype=np.int64)  # also when given a list
+    @property
+    def frame(self) -> pd.DataFrame:
+        if self._frame is None:
+            self._frame = pd.DataFrame(
+                {name: pd.Series(col, dtype=_STRING) for name, col in self.columns.items()}
+            )
+        return self._frame
+
+    def __repr__(self) -> str:
+        return f"Table({self.path!r}, {len(self.row_lines)} rows, columns {list(self.columns)})"
 
     def line(self, i: int) -> int:
         return int(self.row_lines[i])
@@ -998,6 +1022,41 @@ def _read_arrow_csv(
     return table, ragged
 
 
+_SMALL_TABLE = (
+    1 << 16
+)  # bytes; below this an unquoted table is split in Python (pyarrow's set-up costs more)
+
+
+def _read_unquoted_small(
+    body: bytes, sep: str
+) -> tuple[pa.Table, list[tuple[int, int, int | None, str]]]:
+    """What :func:`_read_arrow_csv` returns, for a small table without quotes: split in Python.
+
+    Without quotes a record is one line and a field is the text between separators, so this is
+    exactly pyarrow's reading (records numbered from 1 among non-blank lines, the header first).
+    """
+    records: list[list[str]] = []
+    ragged: list[tuple[int, int, int | None, str]] = []
+    width = None
+    number = 0
+    for line in re.split(r"\r\n|\r|\n", body.decode("utf-8")):
+        if not line:
+            continue
+        number += 1
+        fields = line.split(sep)
+        if width is None:
+            width = len(fields)
+        if len(fields) != width:
+            ragged.append((width, len(fields), number, line))
+            continue
+        records.append(fields)
+    columns = list(zip(*records, strict=True)) if records else []
+    table = pa.table(
+        {f"f{i}": pa.array(col, type=pa.large_string()) for i, col in enumerate(columns)}
+    )
+    return table, ragged
+
+
 def _more_below(count: int, kind: str) -> str:
     if count == 0:
         return ""
@@ -1131,10 +1190,11 @@ def _suspect_bytes(data: bytes) -> bool:
     )
 
 
-def _frame(columns: list[pa.ChunkedArray], names: list[str]) -> pd.DataFrame:
-    return pd.DataFrame(
-        {name: pd.Series(col, dtype=_STRING) for name, col in zip(names, columns, strict=True)}
-    )
+def _frame(columns: list[pa.ChunkedArray], names: list[str]) -> dict[str, np.ndarray]:
+    return {
+        name: np.asarray(col.to_numpy(), dtype=object)
+        for name, col in zip(names, columns, strict=True)
+    }
 
 
 def _duplicate_columns(rel_path: str, names: list[str], line: int | None) -> list[Finding]:
@@ -1223,7 +1283,7 @@ def read_table(raw: bytes, rel_path: str, findings: list[Finding]) -> Table | No
     starts, blank, longest = _line_structure(body)
     nonblank = np.flatnonzero(~blank)
     if len(nonblank) == 0:
-        return Table(rel_path, pd.DataFrame(), np.empty(0, dtype=np.int64), header_line=None)
+        return Table(rel_path, {}, np.empty(0, dtype=np.int64), header_line=None)
     header_line = int(nonblank[0]) + 1
     first_line = _first_line(body, int(starts[nonblank[0]]))
     wrong_sep = _separator_finding(rel_path, header_line, first_line, suffix)
@@ -1236,7 +1296,10 @@ def read_table(raw: bytes, rel_path: str, findings: list[Finding]) -> Table | No
     if body[-1:] not in (b"\n", b"\r"):  # pyarrow needs a line end to take a lone header
         data = pa.py_buffer(body + b"\n")
     try:
-        arrow, ragged = _read_arrow_csv(data, sep, first_line.count(sep) + 1, quoted)
+        if not quoted and len(body) < _SMALL_TABLE:
+            arrow, ragged = _read_unquoted_small(body, sep)
+        else:
+            arrow, ragged = _read_arrow_csv(data, sep, first_line.count(sep) + 1, quoted)
     except (pa.ArrowException, ValueError) as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         findings.append(

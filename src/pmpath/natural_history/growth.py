@@ -426,8 +426,10 @@ def fit_longitudinal(
                 f"endpoint {endpoint!r}: scale 'log' needs values > 0, found {int(bad.sum())} value(s) <= 0 "
                 f"(smallest {table['value'].min():g}); use scale='identity' or remove them"
             )
-    labels = table["subject"].astype(str).to_numpy()
-    codes = subject_codes(labels)  # sorting the labels once: seconds for millions of rows
+    # Subjects as codes in the sorted order of their labels, computed once: sorting millions of
+    # labels as Python strings costs seconds and hundreds of megabytes, more than the fit.
+    labels = table["subject"].astype(str)
+    codes = subject_codes(labels)
     n_subjects = int(codes.max()) + 1
     n_obs = len(table)
     if n_subjects < 2 or n_obs < 3:
@@ -455,7 +457,7 @@ def fit_longitudinal(
         if engine == REML_ENGINE:
             return _reml_attempt(y, x[:, 1], codes, random_slope, age_variance)
         z = x if random_slope else x[:, :1]
-        return _statsmodels_attempt(y, x, labels, z, engine, age_variance)
+        return _statsmodels_attempt(y, x, labels.to_numpy(), z, engine, age_variance)
 
     notes: list[str] = []
     engines: tuple[str, ...] = (REML_ENGINE, *OPTIMIZERS)

@@ -63,8 +63,8 @@ def age_quantiles(
     """Quantiles of ``values`` in age bins holding about equally many observations.
 
     The number of bins is ``min(max_bins, n // min_per_bin)``; bin edges are quantiles of the ages,
-    so observations of one age always fall in one bin. Costs one sort of the ages, a fraction of a
-    second for millions of observations.
+    so observations of one age always fall in one bin. No sort of the ages: a fraction of a second
+    for millions of observations.
 
     Parameters
     ----------
@@ -101,20 +101,21 @@ def age_quantiles(
     bins = min(max_bins, ages.size // max(min_per_bin, 1))
     if bins < 3:
         return None
-    order = np.argsort(ages, kind="stable")
-    ages, values = ages[order], values[order]
     edges = np.quantile(ages, np.linspace(0.0, 1.0, bins + 1)[1:-1])
-    # a bin ends after the last observation at or below its edge: ties stay together
-    cuts = np.unique(np.searchsorted(ages, edges, side="right"))
-    cuts = cuts[(cuts > 0) & (cuts < ages.size)]
-    starts = np.concatenate([[0], cuts])
-    ends = np.concatenate([cuts, [ages.size]])
-    rows = [np.quantile(values[a:b], probabilities) for a, b in zip(starts, ends, strict=True)]
+    # bin k holds the ages in (edges[k - 1], edges[k]]: ties stay together, and a bin between
+    # equal edges stays empty and is left out
+    index = np.searchsorted(edges, ages, side="left").astype(np.int16)
+    order = np.argsort(index, kind="stable")  # a radix sort of small integers, not a sort of ages
+    ages, values = ages[order], values[order]
+    counts = np.bincount(index, minlength=bins)
+    ends = np.cumsum(counts)[counts > 0]
+    starts = ends - counts[counts > 0]
+    spans = list(zip(starts, ends, strict=True))
     return AgeQuantiles(
-        age=np.array([np.median(ages[a:b]) for a, b in zip(starts, ends, strict=True)]),
-        age_start=ages[starts],
-        age_end=ages[ends - 1],
+        age=np.array([np.median(ages[a:b]) for a, b in spans]),
+        age_start=np.array([ages[a:b].min() for a, b in spans]),
+        age_end=np.array([ages[a:b].max() for a, b in spans]),
         probabilities=tuple(float(p) for p in probabilities),
-        values=np.vstack(rows),
+        values=np.vstack([np.quantile(values[a:b], probabilities) for a, b in spans]),
         n_observations=(ends - starts).astype(int),
     )

@@ -46,24 +46,28 @@ _SLSQP = {"ftol": 1e-14, "maxiter": 500}
 _ESCAPE_STEPS = tuple(10.0**k for k in range(-4, 5))
 
 
-def subject_codes(groups: np.ndarray) -> np.ndarray:
+def subject_codes(groups: object) -> np.ndarray:
     """Each observation's subject as a code 0 .. m - 1, in the sorted order of the labels.
 
-    Computed once per fit: sorting millions of string labels costs seconds, more than the fit.
-    Integer labels are sorted as numbers, anything else as text.
+    ``groups`` is an array or a pandas Series of labels: integers are sorted as numbers, anything
+    else as text. Computed once per fit: sorting millions of string labels costs seconds, more
+    than the fit. Codes 0 .. m - 1 that already name every subject are returned as they are.
     """
-    groups = np.asarray(groups)
-    if groups.dtype.kind in "iub":
-        _, codes = np.unique(groups, return_inverse=True)
-    else:
-        import pandas as pd
+    import pandas as pd
 
-        codes, _ = pd.factorize(groups.reshape(-1), sort=True)
-        if codes.size and codes.min() < 0:
-            raise ValueError(
-                "groups: found a missing subject label, expected one label per observation"
-            )
-    return np.asarray(codes, dtype=np.intp).reshape(-1)
+    values = groups if isinstance(groups, pd.Series | pd.Index) else np.asarray(groups).reshape(-1)
+    if values.dtype.kind in "iub":
+        ints = np.asarray(values).astype(np.intp, copy=False)
+        if ints.size and ints.min() == 0 and np.all(np.bincount(ints) > 0):
+            return ints
+        _, codes = np.unique(ints, return_inverse=True)
+        return np.asarray(codes, dtype=np.intp).reshape(-1)
+    codes, _ = pd.factorize(values, sort=True)
+    if codes.size and codes.min() < 0:
+        raise ValueError(
+            "groups: found a missing subject label, expected one label per observation"
+        )
+    return np.asarray(codes, dtype=np.intp)
 
 
 @dataclass(frozen=True)

@@ -104,20 +104,10 @@ def _kind_table(tables: CohortTables, kind: EndpointKind) -> pd.DataFrame:
     }[kind]
 
 
-def _endpoint_rows(frame: pd.DataFrame) -> dict[str, np.ndarray]:
-    """Endpoint id -> positions of its rows, in table order: one pass over the table, not one per endpoint."""
+def _endpoint_table(frame: pd.DataFrame, endpoint: Endpoint) -> pd.DataFrame:
     if frame.empty or "endpoint" not in frame.columns:
-        return {}
-    groups = frame.groupby("endpoint", sort=False, observed=True).indices
-    return {str(k): np.asarray(v) for k, v in groups.items()}
-
-
-def _endpoint_table(
-    frame: pd.DataFrame, rows: dict[str, np.ndarray], endpoint: Endpoint
-) -> pd.DataFrame:
-    if endpoint.id not in rows:
         return frame.iloc[0:0]
-    return frame.take(rows[endpoint.id]).reset_index(drop=True)
+    return frame[frame["endpoint"] == endpoint.id].reset_index(drop=True)
 
 
 def _fit(endpoint: Endpoint, table: pd.DataFrame) -> Fit:
@@ -138,25 +128,30 @@ def _cohort_results(ctx: AssessmentContext, cohort_id: str) -> CohortFits:
             )
         plan = ctx.dossier.platform.analysis_plan.natural_history
         out = CohortFits()
-        rows: dict[EndpointKind, dict[str, np.ndarray]] = {}
         for endpoint in ctx.dossier.platform.endpoints:
-            frame = _kind_table(tables, endpoint.kind)
-            if endpoint.kind not in rows:
-                rows[endpoint.kind] = _endpoint_rows(frame)
-            table = _endpoint_table(frame, rows[endpoint.kind], endpoint)
-            if table.empty:
-                continue
-            out.age_ranges[endpoint.id] = _age_range(endpoint, table)
-            try:
-                fit = _fit(endpoint, table)
-            except AnalysisError as exc:  # includes ConvergenceError
-                out.errors[endpoint.id] = str(exc)
-                out.shortfalls[endpoint.id] = _raw_shortfall(endpoint, table, plan)
-                continue
-            out.fits[endpoint.id] = fit
-            out.plots[endpoint.id] = _plot(fit, endpoint, table)
+            # one endpoint's rows at a time: a large cohort's tables are not all copied at once
+            _add_endpoint(
+                out, endpoint, _endpoint_table(_kind_table(tables, endpoint.kind), endpoint), plan
+            )
         ctx.cache[key] = out
     return ctx.cache[key]
+
+
+def _add_endpoint(
+    out: CohortFits, endpoint: Endpoint, table: pd.DataFrame, plan: NaturalHistoryPlan
+) -> None:
+    """Fit one endpoint's rows of the cohort and keep what the verdicts need from them."""
+    if table.empty:
+        return
+    out.age_ranges[endpoint.id] = _age_range(endpoint, table)
+    try:
+        fit = _fit(endpoint, table)
+    except AnalysisError as exc:  # includes ConvergenceError
+        out.errors[endpoint.id] = str(exc)
+        out.shortfalls[endpoint.id] = _raw_shortfall(endpoint, table, plan)
+        return
+    out.fits[endpoint.id] = fit
+    out.plots[endpoint.id] = _plot(fit, endpoint, table)
 
 
 def cohort_fits(ctx: AssessmentContext, cohort_id: str) -> dict[str, Fit]:
@@ -395,10 +390,8 @@ def _plot(fit: Fit, endpoint: Endpoint, table: pd.DataFrame) -> dict[str, Any]:
         subject = table["subject"].astype(str)
         sizes = subject.value_counts().sort_index()
         keep, sampled = _sample_subjects(sizes, MAX_PLOT_POINTS)
-        shown = table.assign(subject=subject)
-        if sampled:
-            shown = shown[subject.isin(set(keep))]
-        shown = shown.sort_values(["subject", "age"])
+        shown = table[subject.isin(set(keep))] if sampled else table
+        shown = shown.assign(subject=subject[shown.index]).sort_values(["subject", "age"])
         grid = np.linspace(fit.age_range[0], fit.age_range[1], GRID_POINTS)
         band = fit.band(grid, BAND_LEVEL)
         return {
