@@ -290,3 +290,65 @@ def test_primary_fit_failing_on_too_few_subjects_is_not_met(tmp_path):
     assert verdict.status == Status.not_met
     assert "subjects 1 (required >= 20)" in verdict.summary
     assert "score" in verdict.numbers["failed_fits"]
+
+
+def test_large_cohort_plots_a_seeded_sample_of_subjects_beside_quantiles_of_all(tmp_path):
+    """A cohort larger than a chart can show: 200 whole subjects at random (the same on every run),
+    the model and the observed quantiles from every subject, and captions that say so."""
+    from pmpath.report.plots import criterion_graphics
+
+    _, verdict = assess(write_dossier(tmp_path / "a", n_subjects=600))
+    assert verdict.numbers["primary"]["n_subjects"] == 600  # the fit uses every subject
+    score = verdict.plots["endpoints"]["score"]
+    assert (score["n_subjects"], score["n_subjects_shown"]) == (600, 200)
+    subjects = score["observations"]["subject"]
+    assert len(set(subjects)) == 200 and len(subjects) == 200 * 6  # whole subjects
+    assert subjects == sorted(subjects)
+    assert sum(score["quantiles"]["n_observations"]) == 600 * 6
+    crises = verdict.plots["endpoints"]["crises"]
+    assert (crises["n_subjects"], crises["n_subjects_shown"]) == (600, 200)
+    assert len(crises["subjects"]["rate_per_year"]) == 200
+    _, again = assess(write_dossier(tmp_path / "b", n_subjects=600))
+    assert again.plots["endpoints"]["score"]["observations"] == score["observations"]
+
+    charts = {c.name: c for c in criterion_graphics(verdict).charts}
+    assert charts["natural-history-score"].caption == (
+        "200 of 600 subjects' trajectories shown, sampled at random; bands from all subjects."
+    )
+    assert "200 of 600 subjects' own rates shown" in charts["natural-history-rates"].caption
+    layers = {layer.name for layer in charts["natural-history-score"].layers}
+    assert "200 of 600 cohort subjects (random sample)" in layers
+    assert "observed 2.5%-97.5% (all 600 subjects)" in layers
+
+
+def test_small_cohort_plots_every_subject(default_assessment):
+    from pmpath.report.plots import criterion_graphics
+
+    _, verdict = default_assessment
+    score = verdict.plots["endpoints"]["score"]
+    assert (score["n_subjects"], score["n_subjects_shown"]) == (40, 40)
+    charts = {c.name: c for c in criterion_graphics(verdict).charts}
+    assert charts["natural-history-score"].caption == ""
+
+
+def test_long_kaplan_meier_curve_is_read_at_a_thousand_ages():
+    from lifelines import KaplanMeierFitter
+
+    from pmpath.natural_history import fit_survival
+    from pmpath.pathway.criteria.characterization import MAX_KM_POINTS, _thinned_km
+
+    rng = np.random.default_rng(5)
+    table = pd.DataFrame(
+        {
+            "subject": np.arange(5000),
+            "age": rng.exponential(8.0, 5000).round(4),
+            "event": rng.integers(0, 2, 5000),
+        }
+    )
+    fit = fit_survival(table, "death")
+    assert len(fit.timeline) > MAX_KM_POINTS
+    km = _thinned_km(fit)
+    assert len(km["age"]) == MAX_KM_POINTS
+    reference = KaplanMeierFitter().fit(table["age"], table["event"])
+    expected = reference.survival_function_at_times(km["age"]).to_numpy()
+    np.testing.assert_allclose(km["survival"], expected, rtol=1e-12)

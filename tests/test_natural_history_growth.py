@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from scipy import stats
 
 from pmpath.errors import AnalysisError, ConvergenceError
-from pmpath.natural_history import GrowthCurve, fit_longitudinal, growth
+from pmpath.natural_history import GrowthCurve, fit_longitudinal, growth, reml
 from pmpath.natural_history.reml import (
     RemlFit,
     SubjectMoments,
@@ -463,3 +463,81 @@ def test_reml_fit_reports_lme4_criterion_and_rejects_degenerate_input():
         fit_reml(np.ones(6), np.arange(6.0), np.repeat([1, 2], 3))
     with pytest.raises(AnalysisError, match="at least 3"):
         fit_reml(np.arange(2.0), np.arange(2.0), np.array([1, 2]))
+
+
+def test_scaled_gradient_is_the_newton_decrement_of_the_criterion():
+    # With one parameter (random intercept only) the scaled gradient is |g| / sqrt(H), and near the
+    # minimum the criterion is quadratic: deviance(theta) - deviance(minimum) = (g^2 / H) / 2.
+    data = sleepstudy()
+    t, y = data["age"].to_numpy(dtype=float), data["value"].to_numpy(dtype=float)
+    fit = fit_reml(t, y, data["subject"].to_numpy(), random_slope=False)
+    moments = SubjectMoments.from_data(t, y, data["subject"].to_numpy())
+    theta_hat = np.sqrt(fit.random_effects_cov[0, 0] / fit.residual_variance)
+    low, _ = profiled_deviance(np.array([theta_hat]), moments, random_slope=False)
+    theta = np.array([theta_hat * 1.02])
+    value, gradient = profiled_deviance(theta, moments, random_slope=False)
+    scaled = reml._scaled_gradient(theta, gradient, moments, random_slope=False)
+    assert scaled**2 / 2 == pytest.approx(value - low, rel=0.05)
+    assert reml._scaled_gradient(np.array([theta_hat]), np.zeros(1), moments, False) == 0.0
+
+
+def test_large_cohort_converges_on_the_scaled_gradient_without_statsmodels(monkeypatch):
+    # 10,000 subjects x 28 visits: the criterion is of order 10^6 and the last digits of its raw
+    # gradient are rounding noise above the 1e-3 tolerance, although no step can lower it; judged on
+    # the raw gradient alone the fit was "not converged" and went to statsmodels, which took minutes.
+    rng = np.random.default_rng(11)
+    m, k = 10_000, 28
+    entry = rng.uniform(0.0, 12.0, (m, 1))
+    ages = entry + np.sort(rng.uniform(0.0, 6.0, (m, k)), axis=1)
+    u0, u1 = rng.normal(0.0, 50.0, (m, 1)), rng.normal(0.0, 5.0, (m, 1))
+    value = 350.0 + u0 + (-12.0 + u1) * (ages - 5.0) + rng.normal(0.0, 20.0, (m, k))
+    table = pd.DataFrame(
+        {
+            "subject": np.repeat([f"S{i:05d}" for i in range(m)], k),
+            "age": ages.ravel(),
+            "value": value.ravel(),
+        }
+    )
+
+    def no_statsmodels(*args, **kwargs):
+        raise AssertionError("statsmodels' fallback ran")
+
+    monkeypatch.setattr(growth, "_statsmodels_attempt", no_statsmodels)
+    curve = fit_longitudinal(table, "dose", age_center=5)
+    assert curve.converged and curve.optimizer == growth.REML_ENGINE
+    assert curve.random_structure == "intercept_and_slope"
+    lo, hi = curve.slope_ci(0.999)
+    assert lo < -12.0 < hi  # the simulated truth
+    assert curve.random_effects_sd == pytest.approx((50.0, 5.0), rel=0.05)
+    assert curve.residual_sd == pytest.approx(20.0, rel=0.01)
+    raw = fit_reml(ages.ravel() - 5, value.ravel(), table["subject"].to_numpy())
+    assert raw.converged
+    if raw.gradient >= 1e-3:  # the case this test is about: converged on the scaled gradient
+        assert raw.scaled_gradient < 1e-3
+
+
+def test_statsmodels_fallback_is_not_tried_for_a_cohort_too_large_for_it(monkeypatch):
+    def unconverged(t, y, groups, *, random_slope=True):
+        fit = fit_reml(t, y, groups, random_slope=random_slope)
+        return dataclasses.replace(fit, converged=False, gradient=1.0)
+
+    def no_statsmodels(*args, **kwargs):
+        raise AssertionError("statsmodels' fallback ran")
+
+    monkeypatch.setattr(growth, "fit_reml", unconverged)
+    monkeypatch.setattr(growth, "_statsmodels_attempt", no_statsmodels)
+    monkeypatch.setattr(growth, "FALLBACK_MAX_SUBJECTS", 10)  # sleepstudy has 18 subjects
+    with pytest.raises(ConvergenceError, match="statsmodels' fallback not tried for 18 subjects"):
+        fit_longitudinal(sleepstudy(), "reaction", age_center=0)
+
+
+def test_subject_codes_follow_the_sorted_labels():
+    labels = np.array(["b", "a", "c", "a", "b"], dtype=object)
+    _, expected = np.unique(labels.astype(str), return_inverse=True)
+    np.testing.assert_array_equal(reml.subject_codes(labels), expected)
+    np.testing.assert_array_equal(reml.subject_codes(pd.Series(labels, dtype="str")), expected)
+    np.testing.assert_array_equal(reml.subject_codes(np.array([10, 2, 2, 7])), [2, 0, 0, 1])
+    codes = np.array([1, 0, 2, 1])  # already codes 0 .. m - 1: returned as they are
+    np.testing.assert_array_equal(reml.subject_codes(codes), codes)
+    with pytest.raises(ValueError, match="missing subject label"):
+        reml.subject_codes(np.array(["a", None, "b"], dtype=object))

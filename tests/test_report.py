@@ -687,3 +687,39 @@ def test_static_chart_stays_on_its_canvas(
     tolerance = 0.5 / 72  # inches: half a point
     assert drawn.x0 >= -tolerance and drawn.y0 >= -tolerance
     assert drawn.x1 <= width / 72 + tolerance and drawn.y1 <= height / 72 + tolerance
+
+
+def test_sampled_cohort_chart_says_so_in_its_caption(tmp_path: Path) -> None:
+    """A natural-history chart of a sample of the cohort: the caption under it names the sample."""
+    continuous = {
+        "ammonia": {
+            "observations": {"age": [1.0, 2.0], "value": [40.0, 44.0], "subject": ["s1", "s1"]},
+            "grid": {"age": [1.0, 2.0], "mean": [41.0, 43.0], "lower": [30.0, 31.0], "upper": [50.0, 52.0]},
+            "quantiles": {"age": [1.2, 1.8], "lower": [31.0, 33.0], "median": [41.0, 43.0], "upper": [51.0, 53.0], "level": 0.95},
+            "n_subjects": 100000,
+            "n_subjects_shown": 1,
+        }
+    }  # fmt: skip
+    verdict = Verdict(
+        number=3,
+        name=CRITERION_NAMES[3],
+        status=Status.met,
+        summary="s",
+        method="m",
+        plots={"continuous": continuous},
+    )
+    assessment = _assessment()
+    patient = assessment.patients[1].model_copy(update={"criteria": [verdict]})
+    render_html(assessment.model_copy(update={"patients": [patient]}), None, tmp_path)
+    page = (tmp_path / "patients" / "P02.html").read_text(encoding="utf-8")
+    caption = re.search(r"<figcaption>(.*?)</figcaption>", page)
+    assert caption is not None
+    assert caption.group(1).startswith(
+        "Natural history: ammonia. 1 of 100,000 subjects&#39; trajectories shown, sampled at random; "
+        "bands from all subjects."
+    )
+    figure = json.loads(re.search(r"var f = (.*?);", page).group(1))
+    names = [trace.get("name") for trace in figure["data"]]
+    assert "1 of 100,000 cohort subjects (random sample)" in names
+    assert "observed 2.5%-97.5% (all 100,000 subjects)" in names
+    assert "observed median (all 100,000 subjects)" in names

@@ -467,8 +467,12 @@ def _later_duplicates(columns: list[np.ndarray], candidates: np.ndarray | None =
     n = len(columns[0]) if columns else 0
     idx = np.arange(n) if candidates is None else candidates
     if candidates is None and n >= _SMALL:
-        frame = pd.DataFrame({i: c for i, c in enumerate(columns)})
-        dup = frame.duplicated(keep=False).to_numpy()
+        # one small integer per distinct tuple, built column by column (no frame of strings)
+        key = np.zeros(n, dtype=np.int64)
+        for c in columns:
+            codes, uniques = pd.factorize(c, use_na_sentinel=False)
+            key = pd.factorize(key * (len(uniques) + 1) + codes, use_na_sentinel=False)[0]
+        dup = pd.Series(key).duplicated(keep=False).to_numpy()
         idx = np.flatnonzero(dup)
     first: dict[tuple, int] = {}
     later: dict[int, int] = {}

@@ -226,6 +226,7 @@ class _Reader:
         if raw is None:
             return None
         table = read_table(raw, rel, self.findings)
+        del raw  # a registry extract can be hundreds of megabytes: keep only the table
         if table is None:
             return None
         checked = check_table(

@@ -1190,11 +1190,28 @@ def _suspect_bytes(data: bytes) -> bool:
     )
 
 
+_RELEASE_FROM = 1 << 24  # bytes of table text from which arrow's freed memory is returned at once
+_ENCODE_FROM = 4096  # rows; from here on a column's distinct texts are made into str once each
+
+
+def _text_column(col: pa.ChunkedArray) -> np.ndarray:
+    """An object array of ``str``; a large column shares one str per distinct text.
+
+    A registry table of millions of rows repeats its subject ids, endpoints and many values:
+    one Python string per cell would take gigabytes, one per distinct text and a pointer per
+    cell takes a few hundred megabytes.
+    """
+    if len(col) < _ENCODE_FROM:
+        return np.asarray(col.to_numpy(), dtype=object)
+    encoded = pc.dictionary_encode(
+        col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+    )
+    texts = np.asarray(encoded.dictionary.to_numpy(zero_copy_only=False), dtype=object)
+    return texts[encoded.indices.to_numpy(zero_copy_only=False)]
+
+
 def _frame(columns: list[pa.ChunkedArray], names: list[str]) -> dict[str, np.ndarray]:
-    return {
-        name: np.asarray(col.to_numpy(), dtype=object)
-        for name, col in zip(names, columns, strict=True)
-    }
+    return {name: _text_column(col) for name, col in zip(names, columns, strict=True)}
 
 
 def _duplicate_columns(rel_path: str, names: list[str], line: int | None) -> list[Finding]:
@@ -1367,4 +1384,9 @@ def read_table(raw: bytes, rel_path: str, findings: list[Finding]) -> Table | No
     _cell_checks(rel_path, header, names, lines[:1], "column name", suspect, check_length, findings)
     row_lines = lines[1:]
     _cell_checks(rel_path, columns, names, row_lines, "row", suspect, check_length, findings)
-    return Table(rel_path, _frame(columns, names), row_lines, header_line=header_line)
+    table = Table(rel_path, _frame(columns, names), row_lines, header_line=header_line)
+    if len(body) >= _RELEASE_FROM:
+        # arrow's allocator keeps freed pages for reuse; a large table's would stay resident
+        del arrow, columns, header, data
+        pa.default_memory_pool().release_unused()
+    return table
