@@ -13,6 +13,7 @@ Findings go to stderr one per line, whatever the terminal width, and end with a 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import json
@@ -129,10 +130,8 @@ def _crash_log(exc: BaseException) -> Path:
         f"argv: {sys.argv!r}\n\n"
         + "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
     )
-    try:
+    with contextlib.suppress(OSError):
         path.write_text(text, encoding="utf-8")
-    except OSError:
-        pass
     return path
 
 
