@@ -172,3 +172,45 @@ def test_init_then_validate(tmp_path: Path) -> None:
     assert run("init", str(target), "--id", "MY-ABE", "--name", "Mine").exit_code == 0
     assert run("validate", str(target)).exit_code == 0
     assert runner.invoke(app, ["init", str(target)]).exit_code == 2
+
+
+def test_schema_writes_a_schema_per_table_kind(tmp_path: Path) -> None:
+    from pmpath.dossier.tables import ALL_TABLES
+
+    assert run("schema", "--out", str(tmp_path)).exit_code == 0
+    for kind in ALL_TABLES:
+        schema = json.loads((tmp_path / "tables" / f"{kind.name}.schema.json").read_text())
+        assert set(schema["items"]["properties"]) == set(kind.names)
+        assert set(schema["items"]["required"]) == set(kind.required)
+    case = json.loads((tmp_path / "case.schema.json").read_text())
+    assert case["properties"]["schema_version"]["const"] == 2
+
+
+def test_long_steps_report_progress_as_plain_lines_off_a_terminal(monkeypatch) -> None:
+    import pmpath.dossier.load as load
+
+    monkeypatch.setattr(load, "PROGRESS_FILE_BYTES", 1000)
+    result = runner.invoke(app, ["validate", str(example_path("abe-ucd"))])
+    assert result.exit_code == 0
+    progress = [ln for ln in result.stderr.splitlines() if ln.startswith("pmpath: reading ")]
+    assert any("natural_history/otc-nh/longitudinal.csv" in ln for ln in progress)
+    quiet = runner.invoke(app, ["validate", str(example_path("abe-ucd")), "--quiet"])
+    assert "pmpath: reading" not in quiet.stderr
+
+
+def test_validate_json_is_one_object_sorted_by_file_and_line(tmp_path: Path) -> None:
+    broken = tmp_path / "broken"
+    shutil.copytree(MINIMAL, broken)
+    (broken / "patients/P1/concomitant.csv").write_text(
+        "date,kind,description\n2026-02-30,diet,x\n20260301,diet,y\n"
+    )
+    (broken / "patients/P1/notes.txt").write_text("n")
+    result = runner.invoke(app, ["validate", str(broken), "--format", "json"])
+    assert result.exit_code == 2
+    data = json.loads(result.stdout)
+    assert data["valid"] is False
+    keys = [(f["file"], f["line"] or 0) for f in data["findings"]]
+    assert keys == sorted(keys)
+    assert {f["severity"] for f in data["findings"]} == {"error", "warning"}
+    for f in data["findings"]:
+        assert set(f) == {"file", "line", "column", "field", "found", "expected", "severity"}

@@ -352,6 +352,14 @@ CASES = [
         "",
     ),
     Case(
+        "study-day-beyond-the-calendar",
+        lambda d: edit(d / P1 / "measurements.csv", "-60,", "2912435,"),
+        f"{P1}/measurements.csv",
+        2,
+        "study_day",
+        "data cutoff",
+    ),
+    Case(
         "old-schema-version",
         lambda d: edit(d / "platform.yaml", "schema_version: 2", "schema_version: 1"),
         "platform.yaml",

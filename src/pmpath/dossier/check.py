@@ -246,6 +246,14 @@ def _dates(
     return days, ok | empty
 
 
+def _as_date(first_dose: dt.date, offset: float) -> str:
+    """`` (2026-03-01)``: the calendar date of a day offset, when there is one."""
+    try:
+        return f" ({first_dose + dt.timedelta(days=int(offset))})"
+    except (OverflowError, ValueError):
+        return ""
+
+
 def _study_days(
     sink: _Sink, text: np.ndarray, name: str, dates: DateFrame | None
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -272,7 +280,7 @@ def _study_days(
             late,
             name,
             lambda i: (
-                f"study day {shown[i]} ({dates.first_dose + dt.timedelta(days=int(days[i]))})"
+                f"study day {shown[i]}{_as_date(dates.first_dose, days[i])}"
             ),
             f"a day on or before the data cutoff {dates.cutoff}",
         )

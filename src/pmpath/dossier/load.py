@@ -54,6 +54,8 @@ CASE_FILE = "case.yaml"
 COMPANION_NAMES = frozenset({"readme.md", "readme.txt", "readme"})
 COMPANION_SUFFIXES = (".fai", ".gzi", ".tbi", ".csi")
 VCS_DIRS = frozenset({".git", ".hg", ".svn"})
+PROGRESS_FILE_BYTES = 20_000_000
+"""Files at least this large are announced on the progress channel before they are read."""
 BIRTH_MARGIN_DAYS = 31
 """Dates may precede first dose less the age at first dose by at most this (ages are rounded)."""
 
@@ -195,7 +197,7 @@ class _Reader:
                 )
                 return None
             size = full.stat().st_size
-            if self.progress is not None and size >= 20_000_000:
+            if self.progress is not None and size >= PROGRESS_FILE_BYTES:
                 self.progress(f"reading {rel} ({size / 1e6:.0f} MB)")
             raw = full.read_bytes()
         except OSError as exc:
@@ -752,8 +754,12 @@ def _load_patient(
         )
 
     first = case.first_dose
-    birth = first - dt.timedelta(days=case.diagnosis.age_at_first_dose_years * DAYS_PER_YEAR)
-    dates = DateFrame(first, cutoff, birth - dt.timedelta(days=BIRTH_MARGIN_DAYS))
+    try:
+        days_alive = case.diagnosis.age_at_first_dose_years * DAYS_PER_YEAR + BIRTH_MARGIN_DAYS
+        earliest: dt.date | None = first - dt.timedelta(days=days_alive)
+    except OverflowError:  # a first dose in the first centuries of the calendar
+        earliest = None
+    dates = DateFrame(first, cutoff, earliest)
 
     measurements = None
     t = _case_table(reader, case, doc, pdir, "measurements", dates)

@@ -158,7 +158,7 @@ class EditorSpec(Strict):
         lo, hi = self.editing_window
         if not 1 <= lo <= hi <= self.protospacer_length:
             raise ValueError(
-                f"editing_window {self.editing_window} must satisfy 1 <= start <= end <= protospacer_length"
+                f"found editing_window {list(self.editing_window)}, expected 1 <= start <= end <= protospacer_length ({self.protospacer_length})"
             )
         return self
 
@@ -278,16 +278,19 @@ class Platform(Strict):
         ):
             dupes = sorted({i for i in ids if ids.count(i) > 1})
             if dupes:
-                raise ValueError(f"{label}: duplicate ids {dupes}, expected each id once")
+                raise ValueError(f"found {label} ids {dupes} more than once, expected each id once")
         if sum(e.role == "primary" for e in self.endpoints) != 1:
-            raise ValueError("endpoints: expected exactly one endpoint with role: primary")
+            n = sum(e.role == "primary" for e in self.endpoints)
+            raise ValueError(
+                f"found {n} endpoints with role: primary, expected exactly one endpoint with role: primary"
+            )
         if (
             self.modality
             in (Modality.adenine_base_editor, Modality.cytosine_base_editor, Modality.nuclease)
             and self.editor is None
         ):
             raise ValueError(
-                f"editor: a {self.modality.value} platform must describe its editor (PAM, protospacer length, window)"
+                f"found no editor for a {self.modality.value} platform, expected editor: (PAM, protospacer length, window)"
             )
         return self
 
@@ -401,7 +404,8 @@ class Variant(Strict):
     gene: str = Field(pattern=r"^[A-Z0-9][A-Z0-9-]*$")
     chrom: str
     pos: int = Field(
-        ge=1, description="1-based position on the platform's genome build (VCF convention)."
+        ge=1,
+        strict=True, description="1-based position on the platform's genome build (VCF convention)."
     )
     ref: DnaSequence
     alt: DnaSequence
@@ -461,7 +465,7 @@ class SpliceSite(Strict):
     @model_validator(mode="after")
     def _order(self) -> SpliceSite:
         if self.end < self.start:
-            raise ValueError(f"end {self.end} is before start {self.start}")
+            raise ValueError(f"found end {self.end} before start {self.start}, expected end >= start")
         return self
 
 
@@ -501,7 +505,7 @@ class Outcome(Strict):
     @model_validator(mode="after")
     def _dated(self) -> Outcome:
         if self.status in ("died", "withdrew", "lost_to_follow_up") and self.date is None:
-            raise ValueError(f"status {self.status!r} needs a date")
+            raise ValueError(f"found status {self.status!r} without a date, expected outcome.date")
         return self
 
 

@@ -81,6 +81,8 @@ class CohortFits:
         Endpoint id -> fit, for endpoints with data whose fit succeeded.
     errors : dict
         Endpoint id -> why the fit failed, for endpoints with data whose fit failed.
+    numbers : dict
+        Endpoint id -> the verdict's numbers of the fit and its characterization, for every fitted endpoint.
     plots : dict
         Endpoint id -> the verdict's plot data (see the module docstring), for every fitted endpoint.
     age_ranges : dict
@@ -91,6 +93,7 @@ class CohortFits:
 
     fits: dict[str, Fit] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
+    numbers: dict[str, dict[str, Any]] = field(default_factory=dict)
     plots: dict[str, dict[str, Any]] = field(default_factory=dict)
     age_ranges: dict[str, tuple[float, float]] = field(default_factory=dict)
     shortfalls: dict[str, list[str]] = field(default_factory=dict)
@@ -151,6 +154,12 @@ def _add_endpoint(
         out.shortfalls[endpoint.id] = _raw_shortfall(endpoint, table, plan)
         return
     out.fits[endpoint.id] = fit
+    out.numbers[endpoint.id] = {
+        "name": endpoint.name,
+        "unit": endpoint.unit,
+        **fit_numbers(fit),
+        "characterization": _characterization_numbers(_characterize(fit, plan)),
+    }
     out.plots[endpoint.id] = _plot(fit, endpoint, table)
 
 
@@ -528,8 +537,7 @@ def evaluate(ctx: AssessmentContext, patient: PatientRecord) -> Verdict:
         fit = results.fits.get(endpoint.id)
         if fit is None:
             continue
-        entry = {"name": endpoint.name, "unit": endpoint.unit, **fit_numbers(fit)}
-        entry["characterization"] = _characterization_numbers(_characterize(fit, plan))
+        entry = dict(results.numbers[endpoint.id])  # the cohort's, the same for every patient
         if endpoint.id == primary.id:
             numbers["primary"] = entry
         else:
