@@ -32,6 +32,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -225,6 +226,42 @@ def _peak_bytes() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
 
 
+class _ResidentPeak:
+    """The largest resident set size seen while a step runs, sampled every 10 ms (Linux /proc).
+
+    ``getrusage`` gives the peak of the whole process; this gives the peak of one step, so the
+    memory assessing adds on top of the loaded dossier is seen even below the loader's own peak.
+    """
+
+    def __init__(self) -> None:
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    @staticmethod
+    def now() -> int:
+        try:
+            with open("/proc/self/statm") as f:
+                return int(f.read().split()[1]) * resource.getpagesize()
+        except OSError:
+            return 0
+
+    def _sample(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, self.now())
+            self._stop.wait(0.01)
+
+    def __enter__(self) -> _ResidentPeak:
+        self.peak = self.now()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, self.now())
+
+
 def measure(dossier: Path, out: Path, assess: bool) -> dict[str, float]:
     """Run in a fresh process: seconds and peak bytes after loading, then after assessing and reporting."""
     from pmpath.dossier import load_dossier
@@ -237,12 +274,15 @@ def measure(dossier: Path, out: Path, assess: bool) -> dict[str, float]:
     result["validate_s"] = time.perf_counter() - start
     result["validate_bytes"] = _peak_bytes()
     if assess:
-        start = time.perf_counter()
-        assessment = assess_dossier(loaded)
-        result["assess_s"] = time.perf_counter() - start
-        start = time.perf_counter()
-        write_report(assessment, loaded, out)
-        result["report_s"] = time.perf_counter() - start
+        result["loaded_bytes"] = _ResidentPeak.now()
+        with _ResidentPeak() as during:
+            start = time.perf_counter()
+            assessment = assess_dossier(loaded)
+            result["assess_s"] = time.perf_counter() - start
+            start = time.perf_counter()
+            write_report(assessment, loaded, out)
+            result["report_s"] = time.perf_counter() - start
+        result["assess_peak_bytes"] = during.peak
         result["peak_bytes"] = _peak_bytes()
         result["report_bytes"] = sum(f.stat().st_size for f in out.rglob("*") if f.is_file())
         result["assessment_json_bytes"] = (out / "assessment.json").stat().st_size
@@ -274,6 +314,11 @@ def _report(
     if "assess_s" in r:
         print(f"  assess_dossier              {r['assess_s']:8.1f} s")
         print(f"  write_report                {r['report_s']:8.1f} s   peak {peak / 1e9:5.2f} GB")
+        if r.get("assess_peak_bytes"):
+            print(
+                f"  resident after loading {r['loaded_bytes'] / 1e9:.2f} GB, at most "
+                f"{r['assess_peak_bytes'] / 1e9:.2f} GB while assessing and reporting"
+            )
         print(
             f"  report size                 {r['report_bytes'] / 1e6:8.1f} MB  "
             f"(assessment.json {r['assessment_json_bytes'] / 1e3:.0f} kB)"

@@ -214,3 +214,34 @@ def test_validate_json_is_one_object_sorted_by_file_and_line(tmp_path: Path) -> 
     assert {f["severity"] for f in data["findings"]} == {"error", "warning"}
     for f in data["findings"]:
         assert set(f) == {"file", "line", "column", "field", "found", "expected", "severity"}
+
+
+def test_hash_plan_show_hashes_to_the_printed_hash() -> None:
+    import hashlib
+
+    printed = subprocess.run(
+        [sys.executable, "-m", "pmpath", "hash-plan", str(example_path("abe-ucd"))],
+        capture_output=True,
+        check=True,
+    ).stdout.decode().strip()
+    shown = subprocess.run(
+        [sys.executable, "-m", "pmpath", "hash-plan", str(example_path("abe-ucd")), "--show"],
+        capture_output=True,
+        check=True,
+    ).stdout
+    assert hashlib.sha256(shown).hexdigest() == printed
+
+
+def test_verify_and_diff_on_the_command_line(example_reports, tmp_path: Path) -> None:
+    report = example_reports["abe-ucd"]
+    assert run("verify", str(report), str(example_path("abe-ucd"))).exit_code == 0
+    copy = tmp_path / "abe"
+    shutil.copytree(example_path("abe-ucd"), copy)
+    path = copy / "patients/P01/adverse_events.csv"
+    path.write_text(path.read_text().replace("Infusion related reaction", "Infusion reaction"))
+    result = runner.invoke(app, ["verify", str(report), str(copy)])
+    assert result.exit_code == 2 and "patients/P01/adverse_events.csv" in result.stdout
+    new = tmp_path / "new"
+    assert run("assess", str(copy), "--out", str(new), "-q").exit_code == 0
+    changed = run("diff", str(report), str(new), "--format", "json")
+    assert changed.exit_code == 0 and "patients/P01/adverse_events.csv" in changed.stdout

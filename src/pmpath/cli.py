@@ -503,6 +503,58 @@ def migrate(
         out.print(f"{out_dir}: {what}; next: `pmpath validate {out_dir}`", highlight=False)
 
 
+@app.command("hash-plan")
+@_guarded(fmt_param=None)
+def hash_plan(
+    dossier: Annotated[Path, typer.Argument(help="Dossier directory (with platform.yaml).")],
+    show: Annotated[
+        bool, typer.Option("--show", help="Print the canonical JSON that is hashed, byte for byte.")
+    ] = False,
+) -> None:
+    """Print the analysis-plan hash: SHA-256 of the RFC 8785 canonical JSON of the effective plan."""
+    from pmpath.dossier.load import load_platform
+    from pmpath.dossier.provenance import canonical_plan_json, plan_sha256
+
+    platform = load_platform(dossier)
+    if show:  # exact bytes, no newline, so `--show | sha256sum` gives the hash
+        sys.stdout.flush()
+        sys.stdout.buffer.write(canonical_plan_json(platform))
+        sys.stdout.flush()
+    else:
+        sys.stdout.write(plan_sha256(platform) + "\n")
+
+
+@app.command()
+@_guarded()
+def verify(
+    report: Annotated[Path, typer.Argument(help="Report directory written by `pmpath assess`.")],
+    dossier: Annotated[Path, typer.Argument(help="Dossier directory it should belong to.")],
+    strict: Strict = False,
+    fmt: FormatOpt = Format.text,
+) -> None:
+    """Check that a report belongs to a dossier (fingerprint, every input hash, plan hash, version)."""
+    from pmpath.report.verify import verify_report
+
+    result = verify_report(report, dossier, strict=strict)
+    sys.stdout.write(result.model_dump_json() + "\n" if fmt == Format.json else result.to_text())
+    if not result.ok:
+        raise typer.Exit(EXIT_INVALID)
+
+
+@app.command()
+@_guarded()
+def diff(
+    old: Annotated[Path, typer.Argument(help="Older assessment.json or report directory.")],
+    new: Annotated[Path, typer.Argument(help="Newer assessment.json or report directory.")],
+    fmt: FormatOpt = Format.text,
+) -> None:
+    """List what changed between two assessments: inputs, verdicts, roles, platform status and streak."""
+    from pmpath.report.diff import diff_assessments
+
+    d = diff_assessments(old, new)
+    sys.stdout.write(d.to_json() if fmt == Format.json else d.to_text())
+
+
 phenopacket_app = typer.Typer(
     help="Import and export a patient's diagnosis, phenotypes and variants as a GA4GH Phenopacket v2.",
     no_args_is_help=True,

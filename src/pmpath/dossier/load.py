@@ -12,7 +12,6 @@ study day 0) and ages in years from birth.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -35,6 +34,7 @@ from pmpath.dossier.model import (
     TimeToEventData,
     Variant,
 )
+from pmpath.dossier.provenance import plan_sha256
 from pmpath.dossier.source import (
     Table,
     YamlDocument,
@@ -287,11 +287,8 @@ def load_platform(path: str | Path) -> Platform:
 
 
 def plan_hash(platform: Platform) -> str:
-    """SHA-256 of the analysis plan in canonical JSON: changes when any threshold changes."""
-    payload = json.dumps(
-        platform.analysis_plan.model_dump(mode="json"), sort_keys=True, separators=(",", ":")
-    )
-    return sha256_bytes(payload.encode())
+    """The analysis-plan hash: :func:`pmpath.dossier.provenance.plan_sha256` (RFC 8785, SHA-256)."""
+    return plan_sha256(platform)
 
 
 # --------------------------------------------------------------------------- units and endpoints

@@ -8,21 +8,52 @@ example case matches the example reference, so the skeleton shows a coherent mec
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import random
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import jinja2
-import yaml
+import pandas as pd
 
-from pmpath import atomic
-from pmpath.dossier.load import COHORT_FILE, PATIENTS_DIR, PLATFORM_FILE
-from pmpath.dossier.model import Modality
+from pmpath.dossier.load import CASE_FILE, COHORT_FILE, PLATFORM_FILE
+from pmpath.dossier.model import (
+    AnalysisPlan,
+    Case,
+    Cohort,
+    ComponentUse,
+    Diagnosis,
+    Disease,
+    Dose,
+    EditorSpec,
+    Endpoint,
+    EngagementPlan,
+    EventData,
+    ImprovementPlan,
+    InvariantComponent,
+    LongitudinalData,
+    Modality,
+    NaturalHistoryPlan,
+    Outcome,
+    Phenotype,
+    Platform,
+    Provenance,
+    SubjectsTable,
+    Therapy,
+    VariableComponent,
+    Variant,
+)
+from pmpath.dossier.write import (
+    CohortSpec,
+    DossierSpec,
+    FastaRecord,
+    PatientSpec,
+    YamlNotes,
+    write_dossier,
+)
 from pmpath.errors import DossierError, Finding
+from pmpath.mechanism.sequence import reverse_complement
 
 PATIENT_ID = "EXAMPLE-01"
 DISEASE_ID = "example-disease"
@@ -36,7 +67,6 @@ FIRST_DOSE = dt.date(2025, 3, 3)
 DATA_CUTOFF = dt.date(2025, 12, 31)
 PLAN_FIXED_ON = dt.date(2024, 12, 2)
 _IDENTIFIER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-_COMPLEMENT = str.maketrans("ACGT", "TGCA")
 
 
 @dataclass(frozen=True)
@@ -177,10 +207,6 @@ _ASOS = {
 _DESIGNS = {**_EDITORS, **_ASOS}
 
 
-def _reverse_complement(seq: str) -> str:
-    return seq.translate(_COMPLEMENT)[::-1]
-
-
 def _target(design: _Design) -> tuple[str, str, str]:
     """(reference contig, targeting sequence, comment): a random contig edited so the design fits it."""
     rng = random.Random(20250303)  # a fixed seed: the same skeleton every time
@@ -203,170 +229,526 @@ def _target(design: _Design) -> tuple[str, str, str]:
         return "".join(seq), guide, comment
     patient = seq.copy()
     patient[v] = design.alt
-    aso = _reverse_complement("".join(patient[v - 9 : v + 11]))
+    aso = reverse_complement("".join(patient[v - 9 : v + 11]))
     comment = "ASO 5'->3', complementary to the patient's RNA around the variant"
     return "".join(seq), aso, comment
 
 
-def _yaml_string(text: str) -> str:
-    """A double-quoted YAML scalar that reads back as ``text``, whatever it holds."""
-    return (
-        yaml.safe_dump(text, default_style='"', allow_unicode=True, width=1_000_000)
-        .removesuffix("\n...\n")
-        .strip()
+# --------------------------------------------------------------------------- platform.yaml
+
+
+def _platform(modality: Modality, design: _Design, platform_id: str, name: str) -> Platform:
+    editor = None
+    if design.editor is not None:
+        e = design.editor
+        editor = EditorSpec(
+            pam=e["pam"],
+            protospacer_length=e["protospacer_length"],
+            editing_window=e["window"],
+            edit_from=e["edit_from"],
+            edit_to=e["edit_to"],
+        )
+    return Platform(
+        id=platform_id,
+        name=name,
+        synthetic=True,
+        modality=modality,
+        genome_build="GRCh38",
+        reference_fasta=REFERENCE_FASTA,
+        data_cutoff=DATA_CUTOFF,
+        required_consecutive=3,
+        invariant_components=[
+            InvariantComponent(name=n, description=desc, version="1.0")
+            for n, desc in design.components
+        ],
+        variable_component=VariableComponent(
+            kind=design.variable_kind, description=design.variable_description
+        ),
+        **({"editor": editor} if editor is not None else {}),
+        diseases=[
+            Disease(
+                id=DISEASE_ID,
+                name="Example disease (placeholder)",
+                gene=GENE,
+                inheritance=design.inheritance,
+                mondo=None,
+                omim=None,
+                fatal_in_childhood=False,
+                cohort=COHORT_ID,
+            )
+        ],
+        endpoints=[
+            Endpoint(
+                id="biomarker",
+                name="Plasma biomarker (placeholder)",
+                kind="continuous",
+                unit="umol/L",
+                direction="lower_is_better",
+                role="primary",
+                scale="log",
+            ),
+            Endpoint(
+                id="crises",
+                name="Metabolic crises (placeholder)",
+                kind="count",
+                unit="{crises}",
+                direction="lower_is_better",
+                role="supportive",
+            ),
+        ],
+        analysis_plan=AnalysisPlan(
+            fixed_on=PLAN_FIXED_ON,
+            natural_history=NaturalHistoryPlan(
+                min_subjects=20, min_person_years=40.0, max_slope_relative_se=0.5, min_events=20
+            ),
+            engagement=EngagementPlan(confidence=0.95),
+            improvement=ImprovementPlan(
+                alpha_one_sided=0.025,
+                prediction_level=0.95,
+                min_post_dose_visits=2,
+                max_rate_ratio=0.5,
+                max_gap_probability=0.05,
+            ),
+        ),
     )
 
 
-def _csv(header: list[str], rows: list[list[object]]) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows(rows)
-    return buffer.getvalue()
+def _one_of(values: list[str]) -> str:
+    return ", ".join(values[:-1]) + f" or {values[-1]}"
 
 
-def _cohort_tables(design: _Design) -> dict[str, str]:
+def _platform_notes(design: _Design) -> YamlNotes:
+    components = len(design.components)
+    inline: dict[tuple, str] = {
+        ("id",): "short identifier: letters, digits, '.', '_' or '-', at most 64 characters",
+        (
+            "synthetic",
+        ): "true marks invented data; set it to false only once every file holds real data",
+        ("modality",): _one_of([m.value for m in Modality]),
+        (
+            "genome_build",
+        ): "GRCh37, GRCh38 or T2T-CHM13: every position in the dossier is on this build",
+        (
+            "reference_fasta",
+        ): "FASTA around the targets, relative to this file (see reference/README.md)",
+        ("data_cutoff",): "last day of data: no date anywhere in the dossier may be later",
+        (
+            "required_consecutive",
+        ): "consecutive patients meeting all five criteria before the platform counts as established",
+        ("variable_component", "kind"): "guide_rna or aso",
+        ("diseases", 0, "gene"): "HGNC symbol of the causal gene",
+        (
+            "diseases",
+            0,
+            "inheritance",
+        ): "autosomal_recessive, autosomal_dominant, x_linked, x_linked_recessive or x_linked_dominant",
+        ("diseases", 0, "mondo"): "e.g. MONDO:0009861",
+        ("diseases", 0, "omim"): "e.g. OMIM:261600",
+        ("diseases", 0, "cohort"): "id of a cohort in natural_history/cohort.yaml",
+        (
+            "endpoints",
+            0,
+            "kind",
+        ): "continuous (progressive disease), count (events over time) or time_to_event",
+        (
+            "endpoints",
+            0,
+            "unit",
+        ): "a UCUM code pmpath knows; files may use any convertible unit and declare it",
+        ("endpoints", 0, "direction"): "or higher_is_better",
+        (
+            "endpoints",
+            0,
+            "scale",
+        ): "identity or log: the scale the natural-history model is fitted on",
+        (
+            "analysis_plan",
+            "natural_history",
+            "min_subjects",
+        ): "fewest cohort subjects for the natural history to count as characterized",
+        (
+            "analysis_plan",
+            "natural_history",
+            "min_person_years",
+        ): "fewest person-years of follow-up",
+        (
+            "analysis_plan",
+            "natural_history",
+            "max_slope_relative_se",
+        ): "largest acceptable SE/|slope| of the progression estimate",
+        (
+            "analysis_plan",
+            "natural_history",
+            "min_events",
+        ): "fewest events for a rate (count endpoint) model",
+        (
+            "analysis_plan",
+            "engagement",
+            "confidence",
+        ): "confidence level of the target-engagement bounds",
+        (
+            "analysis_plan",
+            "improvement",
+            "prediction_level",
+        ): "width of the natural-history prediction band",
+        (
+            "analysis_plan",
+            "improvement",
+            "max_rate_ratio",
+        ): "count endpoints: largest acceptable post/pre event-rate ratio",
+        (
+            "analysis_plan",
+            "improvement",
+            "max_gap_probability",
+        ): "count endpoints: largest acceptable chance of the event-free gap without treatment",
+    }
+    above: dict[tuple, str] = {
+        (
+            "invariant_components",
+        ): "\nWhat every patient's product shares. Each case.yaml lists the versions its product used, and a\nchange of version between patients is flagged.",
+        ("variable_component",): "\nWhat changes from patient to patient.",
+        (
+            "diseases",
+        ): "\nThe diseases the platform treats; each names the natural-history cohort patients are compared with.",
+        (
+            "endpoints",
+        ): "\nThe endpoints, with the UCUM unit every value is converted to. Exactly one has role: primary.",
+        (
+            "analysis_plan",
+        ): "\nThe analysis plan: thresholds fixed before the first patient is dosed. Values shown are the\ndefaults; a plan changed after the first dose is flagged in the report.",
+        (
+            "analysis_plan",
+            "improvement",
+            "min_post_dose_visits",
+        ): "min_fraction_beyond_band: share of post-dose visits that must lie beyond the band (default 2/3)",
+    }
+    below: dict[tuple, str] = {
+        (
+            "invariant_components",
+            i,
+            "version",
+        ): "sha256: 64 lowercase hex characters of the component's specification document (optional)"
+        for i in range(components)
+    }
+    if design.editor is not None:
+        above[("editor",)] = (
+            "\nHow the editor acts on DNA: the mechanism criterion checks that the guide's protospacer, PAM and\n"
+            "editing window reach the patient's variant in the reference sequence."
+        )
+        inline[("editor", "pam")] = "PAM in IUPAC letters, 3' of the protospacer"
+        inline[("editor", "editing_window")] = design.editor["window_comment"]
+        inline[("editor", "edit_from")] = (
+            "base converted, read on the protospacer strand (null when not a base editor)"
+        )
+    else:
+        below[("variable_component",)] = (
+            "\neditor: only for base editors, nucleases and prime editors (PAM, protospacer length, editing window)."
+        )
+    return YamlNotes(
+        header=(
+            "platform.yaml: the platform, that is what every patient's product shares, the diseases it treats,\n"
+            "the endpoints patients are judged on, and the analysis plan fixed before the first dose.\n"
+            "\n"
+            "PLACEHOLDER written by `pmpath init`: every value below is invented (synthetic: true).\n"
+            "Replace them with your platform's, then run `pmpath validate <this directory>`.\n"
+            "Every field is described in the JSON Schema that `pmpath schema` prints."
+        ),
+        above=above,
+        inline=inline,
+        below=below,
+    )
+
+
+# --------------------------------------------------------------------------- natural history
+
+
+def _cohort(design: _Design) -> CohortSpec:
     """Six invented subjects: progression of the biomarker with age, and crises per year of age."""
     rng = random.Random(20241202)
     subjects, longitudinal, events = [], [], []
     for i in range(1, 7):
         sid = f"NH-{i:02d}"
         onset = round(rng.uniform(0.3, 1.2), 2)
-        subjects.append([sid, design.genotype_class, onset, "female" if i % 2 else "male"])
+        subjects.append((sid, design.genotype_class, onset, "female" if i % 2 else "male"))
         for visit in range(4):
             age = round(onset + 0.5 * visit, 2)
             value = 500 * (1.15**age) * rng.lognormvariate(0, 0.08)
-            longitudinal.append([sid, age, "biomarker", round(value, 1)])
+            longitudinal.append((sid, age, "biomarker", round(value, 1)))
         for year in range(2):
             start = round(onset + year, 2)
-            events.append([sid, start, round(start + 1, 2), "crises", rng.randint(0, 4)])
-    return {
-        "natural_history/subjects.csv": _csv(
-            ["subject", "genotype_class", "age_at_onset", "sex"], subjects
+            events.append((sid, start, round(start + 1, 2), "crises", rng.randint(0, 4)))
+    cohort = Cohort(
+        id=COHORT_ID,
+        disease=DISEASE_ID,
+        provenance=Provenance(
+            source="pmpath init placeholder",
+            citation=None,
+            collection="synthetic",
+            description="Invented values showing the file layout; not evidence.",
         ),
-        "natural_history/longitudinal.csv": _csv(
-            ["subject", "age", "endpoint", "value"], longitudinal
+        subjects=SubjectsTable(
+            path="subjects.csv",
+            columns={c: c for c in ("subject", "genotype_class", "age_at_onset", "sex")},
         ),
-        "natural_history/events.csv": _csv(
-            ["subject", "age_start", "age_end", "endpoint", "count"], events
-        ),
-    }
+        data=[
+            LongitudinalData(
+                kind="longitudinal", path="longitudinal.csv", units={"biomarker": "umol/L"}
+            ),
+            EventData(kind="events", path="events.csv", units={"crises": "{crises}"}),
+        ],
+    )
+    return CohortSpec(
+        cohort,
+        pd.DataFrame(subjects, columns=["subject", "genotype_class", "age_at_onset", "sex"]),
+        [
+            pd.DataFrame(longitudinal, columns=["subject", "age", "endpoint", "value"]),
+            pd.DataFrame(events, columns=["subject", "age_start", "age_end", "endpoint", "count"]),
+        ],
+    )
 
 
-def _patient_tables(modality: Modality) -> dict[str, str]:
-    d = f"{PATIENTS_DIR}/{PATIENT_ID}"
+_COHORT_NOTES = YamlNotes(
+    header=(
+        "natural_history/cohort.yaml: the untreated cohorts patients are compared with.\n"
+        "\n"
+        "PLACEHOLDER written by `pmpath init`: the subjects and values in this directory are invented\n"
+        "(collection: synthetic). Replace them with registry, chart-review or published data.\n"
+        "Paths are relative to this directory."
+    ),
+    inline={
+        ("cohorts", 0, "disease"): "a disease id from platform.yaml",
+        ("cohorts", 0, "provenance", "source"): "registry, study or publication the data come from",
+        ("cohorts", 0, "provenance", "citation"): "e.g. a DOI or PMID",
+        (
+            "cohorts",
+            0,
+            "provenance",
+            "collection",
+        ): "prospective_registry, retrospective_chart_review, published_aggregate, trial_control_arm or synthetic",
+        ("cohorts", 0, "subjects", "columns"): "pmpath's column names -> the file's",
+        ("cohorts", 0, "data", 0, "units"): "unit of each endpoint's values in this file",
+    },
+    above={
+        (
+            "cohorts",
+            0,
+            "subjects",
+        ): "One row per subject: subject, genotype_class, age_at_onset (years), sex.",
+        ("cohorts", 0, "data", 0): "Long format, one row per subject x age (years) x endpoint.",
+        ("cohorts", 0, "data", 1): "Event counts over observed windows of age (years).",
+    },
+    below={
+        ("cohorts", 0, "data"): (
+            "Time to event (one row per subject x endpoint, age at event or censoring):\n"
+            "- kind: time_to_event\n"
+            "  path: survival.csv"
+        ),
+    },
+)
+
+
+# --------------------------------------------------------------------------- the patient
+
+
+def _case(design: _Design, targeting: str) -> Case:
+    return Case(
+        id=PATIENT_ID,
+        synthetic=True,
+        diagnosis=Diagnosis(
+            disease=DISEASE_ID,
+            basis="molecular",
+            sex="female",
+            age_at_first_dose_years=1.5,
+            genotype_class=design.genotype_class,
+        ),
+        phenotypes=[
+            Phenotype(id="HP:0001263", label="Global developmental delay", onset_age_years=0.75),
+            Phenotype(id="HP:0001250", label="Seizure", excluded=True),
+        ],
+        variants=[
+            Variant(
+                gene=GENE,
+                chrom=CONTIG,
+                pos=VARIANT_POS,
+                ref=design.ref,
+                alt=design.alt,
+                zygosity=design.zygosity,
+                acmg_class="pathogenic",
+                acmg_criteria=["PS3", "PM2_Supporting", "PP3"],
+                allele=None,
+                phase_evidence="none",
+            )
+        ],
+        therapy=Therapy(
+            product_id=f"{PATIENT_ID}-P1",
+            batch="LOT-0001",
+            components=[ComponentUse(name=n, version="1.0") for n, _ in design.components],
+            targeting_sequence=targeting,
+            target_variant=0,
+        ),
+        dosing=[Dose(date=FIRST_DOSE, dose=1.0, unit="mg/kg")],
+        outcome=Outcome(status="ongoing"),
+    )
+
+
+def _case_notes(targeting_comment: str) -> YamlNotes:
+    v = ("variants", 0)
+    return YamlNotes(
+        header=(
+            f"patients/{PATIENT_ID}/case.yaml: one patient's case. Add a folder per patient.\n"
+            "\n"
+            "PLACEHOLDER written by `pmpath init`: this patient is invented (synthetic: true).\n"
+            "Paths are relative to this directory. Dates are ISO (YYYY-MM-DD); in the CSVs a `study_day`\n"
+            "column (day 1 = first dose, no day 0) may replace `date`."
+        ),
+        inline={
+            ("diagnosis", "disease"): "a disease id from platform.yaml",
+            (
+                "diagnosis",
+                "basis",
+            ): "molecular (confirmed by the variants below) or clinical (by symptoms only)",
+            ("diagnosis", "sex"): "female or male",
+            (
+                "diagnosis",
+                "genotype_class",
+            ): "matches the cohort subjects' genotype_class, to compare like with like",
+            ("phenotypes",): "HPO terms; excluded: true records a feature looked for and absent",
+            (
+                "variants",
+            ): "the patient's variants on the platform's build; or list them in a VCF (below)",
+            (*v, "pos"): "1-based, VCF convention",
+            (*v, "zygosity"): "heterozygous, homozygous or hemizygous",
+            (
+                *v,
+                "acmg_class",
+            ): "pathogenic, likely_pathogenic, uncertain_significance, likely_benign or benign",
+            (*v, "acmg_criteria"): "the ACMG/AMP criteria met",
+            (*v, "allele"): "phase group 1 or 2: variants with different numbers are in trans",
+            (*v, "phase_evidence"): "parental_testing, long_read, read_backed or none",
+            (
+                "therapy",
+                "components",
+            ): "the platform's invariant components, with the versions this product used",
+            ("therapy", "targeting_sequence"): targeting_comment,
+            ("therapy", "target_variant"): "index in `variants` of the variant the therapy acts on",
+            ("engagement",): "target-engagement assays: edited of total reads or molecules",
+            ("measurements",): "endpoint values: date (or study_day), endpoint, value, unit",
+            ("events",): "event counts over periods: start, end (or *_study_day), endpoint, count",
+            (
+                "concomitant",
+            ): "dated changes that could also explain improvement (diet, medication, ...)",
+            ("adverse_events",): "onset (or onset_study_day), term, serious, relatedness, grade",
+            (
+                "outcome",
+                "status",
+            ): "ongoing, completed, died, withdrew or lost_to_follow_up (the last three need a date)",
+        },
+        above={
+            (*v, "zygosity"): 'hgvs_c: "NM_...:c.123G>A"\nhgvs_p: "NP_...:p.(Gly41Arg)"',
+        },
+        below={
+            (
+                "variants",
+            ): "variants_vcf: variants.vcf  (INFO GENE, ACMG, ACMG_CRITERIA; FORMAT GT, phased as 0|1 when known)",
+            (
+                *v,
+                "phase_evidence",
+            ): 'functional_evidence: "assay showing loss of function (for a VUS)"',
+            (
+                "therapy",
+                "target_variant",
+            ): "acts_on: {chrom: ..., start: ..., end: ..., description: ...}  (for an ASO acting on another site)",
+        },
+    )
+
+
+def _patient_tables(modality: Modality) -> dict[str, pd.DataFrame]:
     assay = "rt_pcr_isoforms" if modality in _ASOS else "amplicon_sequencing"
     return {
-        f"{d}/measurements.csv": _csv(
-            ["date", "endpoint", "value", "unit"],
-            [
-                ["2025-02-17", "biomarker", 980, "umol/L"],
-                ["2025-03-01", "biomarker", 1010, "umol/L"],
-                ["2025-05-05", "biomarker", 640, "umol/L"],
-                ["2025-08-04", "biomarker", 450, "umol/L"],
-                ["2025-11-03", "biomarker", 390, "umol/L"],
-            ],
-        ),
-        f"{d}/events.csv": _csv(
-            ["start", "end", "endpoint", "count"],
-            [["2024-03-03", "2025-03-02", "crises", 3], ["2025-03-03", "2025-12-31", "crises", 0]],
-        ),
-        f"{d}/engagement.csv": _csv(
-            [
-                "assay",
-                "source",
-                "edited",
-                "total",
-                "minimum_fraction",
-                "replicate",
-                "tissue",
-                "description",
-            ],
-            [
-                [
-                    assay,
-                    "patient_derived_cells",
-                    4120,
-                    10000,
-                    0.2,
-                    1,
-                    "fibroblasts",
+        "engagement": pd.DataFrame(
+            {
+                "assay": [assay, assay],
+                "source": ["patient_derived_cells"] * 2,
+                "replicate": [1, 2],
+                "tissue": ["fibroblasts"] * 2,
+                "edited": [4120, 3870],
+                "total": [10000, 10000],
+                "minimum_fraction": [0.2, 0.2],
+                "description": [
                     "placeholder: corrected of total reads at the target",
-                ],
-                [
-                    assay,
-                    "patient_derived_cells",
-                    3870,
-                    10000,
-                    0.2,
-                    2,
-                    "fibroblasts",
                     "placeholder: second replicate",
                 ],
-            ],
+            }
         ),
-        f"{d}/concomitant.csv": _csv(["date", "kind", "description"], []),
-        f"{d}/adverse_events.csv": _csv(["onset", "term", "serious", "relatedness", "grade"], []),
+        "measurements": pd.DataFrame(
+            {
+                "date": [
+                    dt.date(2025, 2, 17),
+                    dt.date(2025, 3, 1),
+                    dt.date(2025, 5, 5),
+                    dt.date(2025, 8, 4),
+                    dt.date(2025, 11, 3),
+                ],
+                "endpoint": ["biomarker"] * 5,
+                "value": [980, 1010, 640, 450, 390],
+                "unit": ["umol/L"] * 5,
+            }
+        ),
+        "events": pd.DataFrame(
+            {
+                "start": [dt.date(2024, 3, 3), dt.date(2025, 3, 3)],
+                "end": [dt.date(2025, 3, 2), dt.date(2025, 12, 31)],
+                "endpoint": ["crises", "crises"],
+                "count": [3, 0],
+            }
+        ),
+        "concomitant": pd.DataFrame(columns=["date", "kind", "description"]),
+        "adverse_events": pd.DataFrame(
+            columns=["onset", "term", "serious", "relatedness", "grade"]
+        ),
     }
 
 
-def _render(modality: Modality, platform_id: str, name: str) -> dict[str, str]:
-    """Relative path -> text of every file in the skeleton."""
-    design = _DESIGNS[modality]
-    contig, targeting, targeting_comment = _target(design)
+def _readmes(values: dict[str, object]) -> dict[str, str]:
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("pmpath.dossier", "templates"),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
-        autoescape=False,  # YAML and Markdown, not HTML
+        autoescape=False,  # Markdown, not HTML
     )
-    env.filters["yaml_str"] = _yaml_string
-    components = [
-        {"name": n, "description": desc, "version": "1.0"} for n, desc in design.components
-    ]
-    values = {
-        "platform_id": platform_id,
-        "name": name,
-        "modality": modality.value,
-        "data_cutoff": DATA_CUTOFF.isoformat(),
-        "plan_fixed_on": PLAN_FIXED_ON.isoformat(),
-        "first_dose": FIRST_DOSE.isoformat(),
-        "invariant_components": components,
-        "variable_kind": design.variable_kind,
-        "variable_description": design.variable_description,
-        "editor": design.editor,
-        "disease_id": DISEASE_ID,
-        "cohort_id": COHORT_ID,
-        "gene": GENE,
-        "inheritance": design.inheritance,
-        "genotype_class": design.genotype_class,
-        "patient_id": PATIENT_ID,
-        "variant": {
-            "chrom": CONTIG,
-            "pos": VARIANT_POS,
-            "ref": design.ref,
-            "alt": design.alt,
-            "zygosity": design.zygosity,
-        },
-        "targeting_sequence": targeting,
-        "targeting_comment": targeting_comment,
-        "contig": CONTIG,
-        "variant_pos": VARIANT_POS,
-    }
-    fasta = f">{CONTIG} synthetic placeholder sequence written by pmpath init\n" + "".join(
-        contig[i : i + 60] + "\n" for i in range(0, len(contig), 60)
-    )
-    files = {
+    return {
         "README.md": env.get_template("README.md.j2").render(values),
-        PLATFORM_FILE: env.get_template("platform.yaml.j2").render(values),
-        REFERENCE_FASTA: fasta,
         "reference/README.md": env.get_template("reference_README.md.j2").render(values),
-        COHORT_FILE: env.get_template("cohort.yaml.j2").render(values),
-        f"{PATIENTS_DIR}/{PATIENT_ID}/case.yaml": env.get_template("case.yaml.j2").render(values),
     }
-    files.update(_cohort_tables(design))
-    files.update(_patient_tables(modality))
-    return files
+
+
+def skeleton_spec(modality: Modality, platform_id: str, name: str) -> DossierSpec:
+    """The skeleton ``pmpath init`` writes, as a :class:`~pmpath.dossier.write.DossierSpec`."""
+    design = _DESIGNS[modality]
+    contig, targeting, targeting_comment = _target(design)
+    platform = _platform(modality, design, platform_id, name)
+    patient = PatientSpec(_case(design, targeting), _patient_tables(modality))
+    return DossierSpec(
+        platform=platform,
+        reference=[
+            FastaRecord(CONTIG, contig, "synthetic placeholder sequence written by pmpath init")
+        ],
+        cohorts=[_cohort(design)],
+        patients=[patient],
+        documents=_readmes(
+            {
+                "platform_id": platform_id,
+                "name": name,
+                "contig": CONTIG,
+                "variant_pos": VARIANT_POS,
+            }
+        ),
+        notes={
+            PLATFORM_FILE: _platform_notes(design),
+            COHORT_FILE: _COHORT_NOTES,
+            f"{patient.folder}/{CASE_FILE}": _case_notes(targeting_comment),
+        },
+    )
 
 
 def init_dossier(path: Path, *, platform_id: str, name: str, modality: str) -> list[Path]:
@@ -460,10 +842,4 @@ def init_dossier(path: Path, *, platform_id: str, name: str, modality: str) -> l
         )
     if findings:
         raise DossierError(findings)
-    files = _render(chosen, platform_id, name)
-    with atomic.directory(path) as tmp:
-        for rel, text in files.items():
-            target = tmp / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(text, encoding="utf-8")
-    return sorted(path / rel for rel in files)
+    return write_dossier(skeleton_spec(chosen, platform_id, name), path)

@@ -41,6 +41,9 @@ _LOWER_INTERCEPT = np.array([True])
 # SLSQP rather than L-BFGS-B: scipy's L-BFGS-B calls (threaded) BLAS on every iteration, which for
 # three parameters costs 5-50x more than evaluating the criterion itself.
 _SLSQP = {"ftol": 1e-14, "maxiter": 500}
+# Subjects per block of the criterion's evaluation: a block's arrays (some 20 of them) stay in the
+# processor's cache.
+_BLOCK = 8192
 # Step sizes (in relative variance, s^2 units) tried along a direction in which the covariance can
 # still descend when the optimizer has stopped on the boundary.
 _ESCAPE_STEPS = tuple(10.0**k for k in range(-4, 5))
@@ -153,57 +156,78 @@ def relative_factor(theta: np.ndarray, random_slope: bool = True) -> np.ndarray:
     return np.array([[theta[0], 0.0], [0.0, 0.0]])
 
 
+def _blocks(m: int) -> list[slice]:
+    """Subjects in blocks of :data:`_BLOCK`: one block (all subjects) for any cohort up to that size."""
+    return [slice(i, min(i + _BLOCK, m)) for i in range(0, m, _BLOCK)] or [slice(0, 0)]
+
+
 def _profile(theta: np.ndarray, mo: SubjectMoments, random_slope: bool) -> _Profile:
     # Every 2x2 product is written out element by element: one numpy operation over all subjects per
-    # element, several times faster than batched matmul on (m, 2, 2) stacks.
+    # element, several times faster than batched matmul on (m, 2, 2) stacks. The subjects are taken
+    # in blocks whose arrays stay in the processor's cache (twice as fast for 100,000 subjects); a
+    # cohort of at most _BLOCK subjects is one block, so its numbers do not depend on the blocking.
     if random_slope:
         a, b, c = (float(v) for v in theta)
     else:
         a, b, c = float(theta[0]), 0.0, 0.0
     d00, d01, d11, det_d = a * a, a * b, b * b + c * c, (a * c) ** 2
-    n, tm, tss = mo.n, mo.t_mean, mo.t_ss
-    s01 = n * tm
-    s11 = n * tm * tm + tss
-    det_s = n * tss
-    # |M_i| = |I + S_i D| = 1 + tr(L'S_iL) + |S_i||D|, with v'S_iv = n (v0 + v1 tm)^2 + v1^2 tss:
-    # a sum of non-negative terms.
-    det_m = 1.0 + n * (a + b * tm) ** 2 + b * b * tss + c * c * s11 + det_s * det_d
-    # K_i = (I + S_i D)^-1 S_i, expanded so that the large terms cancel algebraically, not numerically.
-    k00 = (n + d11 * det_s) / det_m
-    k01 = (s01 - d01 * det_s) / det_m
-    k11 = (s11 + d00 * det_s) / det_m
-    a00, a01, a11 = float(k00.sum()), float(k01.sum()), float(k11.sum())
+    blocks = _blocks(len(mo.n))
+    kept = []
+    a00 = a01 = a11 = xy0 = xy1 = log_det_m = 0.0
+    for block in blocks:
+        n, tm, tss = mo.n[block], mo.t_mean[block], mo.t_ss[block]
+        s01 = n * tm
+        s11 = n * tm * tm + tss
+        det_s = n * tss
+        # |M_i| = |I + S_i D| = 1 + tr(L'S_iL) + |S_i||D|, with v'S_iv = n (v0 + v1 tm)^2 + v1^2 tss:
+        # a sum of non-negative terms.
+        det_m = 1.0 + n * (a + b * tm) ** 2 + b * b * tss + c * c * s11 + det_s * det_d
+        # K_i = (I + S_i D)^-1 S_i, expanded so that the large terms cancel algebraically, not numerically.
+        k00 = (n + d11 * det_s) / det_m
+        k01 = (s01 - d01 * det_s) / det_m
+        k11 = (s11 + d00 * det_s) / det_m
+        c0, c1 = mo.coef[block, 0], mo.coef[block, 1]
+        a00 += float(k00.sum())
+        a01 += float(k01.sum())
+        a11 += float(k11.sum())
+        xy0 += float((k00 * c0 + k01 * c1).sum())
+        xy1 += float((k01 * c0 + k11 * c1).sum())
+        log_det_m += float(np.log(det_m).sum())
+        kept.append((k00, k01, k11))
     det_a = a00 * a11 - a01 * a01
     if not (det_a > 0 and a00 > 0):
         raise np.linalg.LinAlgError(f"X'V^-1X is not positive definite (determinant {det_a:g})")
     e00, e01, e11 = a11 / det_a, -a01 / det_a, a00 / det_a
-    c0, c1 = mo.coef[:, 0], mo.coef[:, 1]
-    xy0 = float((k00 * c0 + k01 * c1).sum())
-    xy1 = float((k01 * c0 + k11 * c1).sum())
     beta = np.array([e00 * xy0 + e01 * xy1, e01 * xy0 + e11 * xy1])
-    r0, r1 = c0 - beta[0], c1 - beta[1]
-    # h_i = Z_i'V_i^-1 (y_i - X_i beta) = K_i (c_i - beta)
-    h0 = k00 * r0 + k01 * r1
-    h1 = k01 * r0 + k11 * r1
-    r2 = float(mo.rss.sum() + (r0 * h0 + r1 * h1).sum())
+    # d deviance / dD (beta held at its optimum, which is exact at the profile):
+    # H = sum K_i - sum K_i A^-1 K_i - dof/r2 sum h_i h_i' with A = sum K_i; then d/dL = 2 H L.
+    quad = kak00 = kak01 = kak11 = hh00 = hh01 = hh11 = 0.0
+    for block, (k00, k01, k11) in zip(blocks, kept, strict=True):
+        c0, c1 = mo.coef[block, 0], mo.coef[block, 1]
+        r0, r1 = c0 - beta[0], c1 - beta[1]
+        # h_i = Z_i'V_i^-1 (y_i - X_i beta) = K_i (c_i - beta)
+        h0 = k00 * r0 + k01 * r1
+        h1 = k01 * r0 + k11 * r1
+        quad += float((r0 * h0 + r1 * h1).sum())
+        ke00 = k00 * e00 + k01 * e01
+        ke01 = k00 * e01 + k01 * e11
+        ke10 = k01 * e00 + k11 * e01
+        ke11 = k01 * e01 + k11 * e11
+        kak00 += float((ke00 * k00 + ke01 * k01).sum())
+        kak01 += float((ke00 * k01 + ke01 * k11).sum())
+        kak11 += float((ke10 * k01 + ke11 * k11).sum())
+        hh00 += float((h0 * h0).sum())
+        hh01 += float((h0 * h1).sum())
+        hh11 += float((h1 * h1).sum())
+    r2 = float(mo.rss.sum() + quad)
     dof = mo.n_observations - _P
     if not r2 > 0:
         raise FloatingPointError(f"penalized residual sum of squares is {r2:g}, expected > 0")
-    deviance = (
-        float(np.log(det_m).sum())
-        + float(np.log(det_a))
-        + dof * (1.0 + np.log(2.0 * np.pi * r2 / dof))
-    )
-    # d deviance / dD (beta held at its optimum, which is exact at the profile):
-    # H = sum K_i - sum K_i A^-1 K_i - dof/r2 sum h_i h_i' with A = sum K_i; then d/dL = 2 H L.
-    ke00 = k00 * e00 + k01 * e01
-    ke01 = k00 * e01 + k01 * e11
-    ke10 = k01 * e00 + k11 * e01
-    ke11 = k01 * e01 + k11 * e11
+    deviance = log_det_m + float(np.log(det_a)) + dof * (1.0 + np.log(2.0 * np.pi * r2 / dof))
     f = dof / r2
-    h_00 = a00 - float((ke00 * k00 + ke01 * k01).sum()) - f * float((h0 * h0).sum())
-    h_01 = a01 - float((ke00 * k01 + ke01 * k11).sum()) - f * float((h0 * h1).sum())
-    h_11 = a11 - float((ke10 * k01 + ke11 * k11).sum()) - f * float((h1 * h1).sum())
+    h_00 = a00 - kak00 - f * hh00
+    h_01 = a01 - kak01 - f * hh01
+    h_11 = a11 - kak11 - f * hh11
     g00 = 2.0 * (h_00 * a + h_01 * b)
     if random_slope:
         gradient = np.array([g00, 2.0 * (h_01 * a + h_11 * b), 2.0 * h_11 * c])

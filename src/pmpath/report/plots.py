@@ -1343,9 +1343,8 @@ def rates_chart(data: Any, where: str) -> Chart:
         px += rates
         py += [pos] * len(rates)
     if px:
-        layers.insert(
-            0, Markers(px, py, name="cohort subjects", color=GREY, symbol="circle-open", size=5)
-        )
+        name = "cohort subjects (random sample)" if captions else "cohort subjects"
+        layers.insert(0, Markers(px, py, name=name, color=GREY, symbol="circle-open", size=5))
     values = [v for r in rows for v in (r[2], r[3], r[4]) if v is not None] + [
         v for v in px if v is not None
     ]

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Install the Debian packages pmpath's tests and PDF output need: Chromium for the browser tests,
+# DejaVu fonts, poppler-utils (pdftotext), and the Pango/HarfBuzz/fontconfig libraries WeasyPrint loads.
+#
+# Idempotent: does nothing when every package is installed. Run by `make install` (and so by
+# `make test` and .ci/run). Without root it installs nothing: it names what is missing and how to
+# install it, and the tests that need it skip with that reason. PMPATH_SYSTEM_DEPS=skip skips it.
+set -euo pipefail
+
+PACKAGES=(
+    chromium
+    fonts-dejavu-core
+    poppler-utils
+    libpango-1.0-0
+    libpangoft2-1.0-0
+    libharfbuzz0b
+    libfontconfig1
+)
+
+if [[ "${PMPATH_SYSTEM_DEPS:-}" == "skip" ]]; then
+    echo "install-system-deps: PMPATH_SYSTEM_DEPS=skip, not checking system packages"
+    exit 0
+fi
+
+if ! command -v dpkg-query >/dev/null 2>&1; then
+    echo "install-system-deps: not a Debian-like system (no dpkg-query); install these yourself" \
+        "for the browser and PDF tests: ${PACKAGES[*]}" >&2
+    exit 0
+fi
+
+missing=()
+for package in "${PACKAGES[@]}"; do
+    status="$(dpkg-query -W -f='${Status}' "$package" 2>/dev/null || true)"
+    if [[ "$status" != "install ok installed" ]]; then
+        missing+=("$package")
+    fi
+done
+
+if [[ ${#missing[@]} -eq 0 ]]; then
+    exit 0
+fi
+
+if [[ "$(id -u)" -ne 0 ]]; then
+    echo "install-system-deps: missing Debian packages: ${missing[*]}" >&2
+    echo "install-system-deps: not root, so not installing them; the browser and PDF tests will skip." >&2
+    echo "install-system-deps: to install: sudo apt-get install --no-install-recommends ${missing[*]}" >&2
+    exit 0
+fi
+
+echo "install-system-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}"

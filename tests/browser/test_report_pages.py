@@ -1,0 +1,118 @@
+"""Every page of both example reports, read in Chromium as a reviewer reads it.
+
+Each check is its own test so that those the report meets stay hard failures while the report is
+reworked (issue 6): the checks today's report fails carry a non-strict ``xfail`` to be removed as
+the rework lands. Pages are visited once per viewport width and shared between the checks (see
+``conftest.read_page``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from .conftest import (
+    VIEWPORT_WIDTHS,
+    PageReading,
+    ReportPage,
+    expected_pages,
+    heading_problems,
+)
+
+pytestmark = pytest.mark.browser
+
+PAGES = expected_pages()
+REWORK = "issue 6 report rework"
+
+ReadPage = Callable[[ReportPage, int], PageReading]
+DESKTOP = VIEWPORT_WIDTHS[0]
+
+
+def by_page(pages: list[ReportPage] = PAGES) -> pytest.MarkDecorator:
+    return pytest.mark.parametrize("page", pages, ids=[p.id for p in pages])
+
+
+def test_every_html_page_of_the_reports_is_checked(rendered_reports: dict[str, Path]) -> None:
+    """The report writes exactly the overview and one page per patient, so none goes unchecked."""
+    for example, folder in rendered_reports.items():
+        written = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*.html"))
+        expected = sorted(p.path for p in PAGES if p.example == example)
+        assert written == expected, f"{folder}: found pages {written}, expected {expected}"
+
+
+@by_page()
+def test_no_console_errors(read_page: ReadPage, page: ReportPage) -> None:
+    reading = read_page(page, DESKTOP)
+    assert reading.console_errors == (), f"{page.id}: found console errors {reading.console_errors}, expected none"
+
+
+@by_page()
+def test_no_request_leaves_the_machine(read_page: ReadPage, page: ReportPage) -> None:
+    reading = read_page(page, DESKTOP)
+    assert reading.requests, f"{page.id}: found no request at all, expected at least the page itself"
+    assert reading.external_requests == (), (
+        f"{page.id}: found requests outside file: {reading.external_requests}, expected none"
+    )
+
+
+@by_page()
+def test_every_chart_is_drawn(read_page: ReadPage, page: ReportPage) -> None:
+    charts = read_page(page, DESKTOP).charts
+    assert charts.missing == (), (
+        f"{page.id}: {charts.rendered} charts drawn, but found not drawn: {list(charts.missing)}"
+    )
+
+
+@by_page([p for p in PAGES if p.path != "index.html"])
+def test_patient_pages_show_charts(read_page: ReadPage, page: ReportPage) -> None:
+    """A patient page without a single drawn chart means the charts broke, not that there are none."""
+    charts = read_page(page, DESKTOP).charts
+    assert charts.rendered > 0, f"{page.id}: found no drawn chart, expected the criteria's figures"
+
+
+@pytest.mark.xfail(strict=False, reason=REWORK)
+@pytest.mark.parametrize("width", VIEWPORT_WIDTHS, ids=[f"{w}px" for w in VIEWPORT_WIDTHS])
+@by_page()
+def test_no_horizontal_scrolling(read_page: ReadPage, page: ReportPage, width: int) -> None:
+    overflow = read_page(page, width).overflow
+    assert not overflow.overflows, (
+        f"{page.id} at {width} px: found a page {overflow.scroll_width} px wide, expected at most "
+        f"{overflow.inner_width} px (wide tables scroll in their own box); sticking out: "
+        f"{list(overflow.culprits)}"
+    )
+
+
+@pytest.mark.xfail(strict=False, reason=REWORK)
+@by_page()
+def test_text_contrast_is_at_least_4_5_to_1(read_page: ReadPage, axe_js: Path, page: ReportPage) -> None:
+    violations = read_page(page, DESKTOP).contrast
+    assert violations is not None, f"{page.id}: axe-core at {axe_js} did not run"
+    described = [f"{v.target}: {v.summary.splitlines()[-1].strip()}" for v in violations[:10]]
+    assert violations == (), f"{page.id}: found {len(violations)} contrast violations, expected none: {described}"
+
+
+@by_page()
+def test_the_page_declares_its_language(read_page: ReadPage, page: ReportPage) -> None:
+    lang = read_page(page, DESKTOP).lang
+    assert lang and lang.strip(), f"{page.id}: found <html lang={lang!r}>, expected a language such as 'en'"
+
+
+@pytest.mark.xfail(strict=False, reason=REWORK)
+@by_page()
+def test_headings_form_an_outline(read_page: ReadPage, page: ReportPage) -> None:
+    problems = heading_problems(read_page(page, DESKTOP).headings)
+    assert problems == [], f"{page.id}: {problems}"
+
+
+@pytest.mark.xfail(strict=False, reason=REWORK)
+@by_page()
+def test_charts_offer_no_cloud_upload_and_no_logo_link(read_page: ReadPage, page: ReportPage) -> None:
+    """plotly.js 4 offers to send a chart's data to a public service unless told not to."""
+    offending = {
+        chart: [t for t in titles if "cloud" in t.lower() or "chart studio" in t.lower() or t in ("logo", "showSendToCloud", "showEditInChartStudio")]
+        for chart, titles in read_page(page, DESKTOP).chart_buttons.items()
+    }
+    offending = {chart: found for chart, found in offending.items() if found}
+    assert offending == {}, f"{page.id}: charts offering upload or the plotly logo: {offending}"
