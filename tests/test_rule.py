@@ -83,3 +83,13 @@ def test_streak_is_the_run_of_successes_since_the_last_failure(rows, required) -
     for x in patients:
         if out.roles[x.id] == PatientRole.success:
             assert x.shares_invariant_components and all(s == M for s in x.statuses.values())
+
+
+def test_status_is_ordered_so_the_worst_verdict_is_max() -> None:
+    from pmpath.dossier.vocabulary import Status as S
+
+    assert S.met < S.insufficient < S.not_met
+    assert max([S.met, S.not_met, S.insufficient]) is S.not_met
+    assert max([S.met, S.insufficient]) is S.insufficient
+    assert [s.value for s in S] == ["met", "insufficient", "not_met"]
+    assert S("not_met") == "not_met"  # the JSON values stay the strings

@@ -103,7 +103,9 @@ def expected_pages() -> list[ReportPage]:
     pages = []
     for example in EXAMPLES:
         pages.append(ReportPage(example, "index.html"))
-        patients = sorted(p.name for p in (example_path(example) / "patients").iterdir() if p.is_dir())
+        patients = sorted(
+            p.name for p in (example_path(example) / "patients").iterdir() if p.is_dir()
+        )
         pages.extend(ReportPage(example, f"patients/{patient}.html") for patient in patients)
     return pages
 
@@ -119,8 +121,9 @@ class Overflow:
     inner_width
         ``window.innerWidth``, in CSS px.
     culprits
-        The outermost elements that stick out past the viewport's right edge, as
-        ``tag#id.class (right edge px)``; empty when the page does not overflow.
+        Where the page sticks out past the viewport's right edge: the outermost elements that do
+        (``tag#id.class inside parent (right edge px)``) and the wide tables, preformatted blocks
+        and images inside them, each with a count; empty when the page does not overflow.
     """
 
     scroll_width: int
@@ -279,20 +282,25 @@ def heading_problems(headings: tuple[Heading, ...] | list[Heading]) -> list[str]
 _OVERFLOW_JS = """() => {
   const inner = window.innerWidth;
   const scroll = document.documentElement.scrollWidth;
-  const culprits = [];
+  const right = el => Math.round(el.getBoundingClientRect().right + window.scrollX);
+  const describe = el => {
+    const cls = (typeof el.className === 'string' && el.className.trim())
+      ? '.' + el.className.trim().split(/\\s+/).join('.') : '';
+    return `${el.tagName.toLowerCase()}${el.id ? '#' + el.id : ''}${cls}`;
+  };
+  const counts = new Map();
+  const note = (text) => counts.set(text, (counts.get(text) || 0) + 1);
   if (scroll > inner) {
     for (const el of document.body.querySelectorAll('*')) {
-      const right = el.getBoundingClientRect().right + window.scrollX;
+      if (right(el) <= inner + 1) continue;
       const parent = el.parentElement;
-      const parentRight = parent ? parent.getBoundingClientRect().right + window.scrollX : 0;
-      if (right > inner + 1 && parentRight <= inner + 1) {
-        const cls = (typeof el.className === 'string' && el.className.trim())
-          ? '.' + el.className.trim().split(/\\s+/).join('.') : '';
-        culprits.push(`${el.tagName.toLowerCase()}${el.id ? '#' + el.id : ''}${cls} (right edge ${Math.round(right)} px)`);
-        if (culprits.length >= 10) break;
-      }
+      // Where the overflow starts (the parent still fits), and the wide content itself.
+      if (parent && right(parent) <= inner + 1) note(`${describe(el)} inside ${describe(parent)} (right edge ${right(el)} px)`);
+      else if (el.matches('table, pre, svg, img, canvas, .js-plotly-plot') && !el.parentElement.closest('table, pre, svg'))
+        note(`${describe(el)} ${Math.round(el.getBoundingClientRect().width)} px wide (right edge ${right(el)} px)`);
     }
   }
+  const culprits = [...counts].slice(0, 12).map(([text, n]) => n > 1 ? `${text} x${n}` : text);
   return {scroll_width: scroll, inner_width: inner, culprits};
 }"""
 
@@ -392,7 +400,9 @@ def axe_script() -> Path:
 
 
 @contextmanager
-def open_page(browser: Browser, url: str, width: int) -> Iterator[tuple[Page, list[str], list[str]]]:
+def open_page(
+    browser: Browser, url: str, width: int
+) -> Iterator[tuple[Page, list[str], list[str]]]:
     """Open ``url`` in a fresh browser context at ``width`` and watch what it does.
 
     Requests to anything but the local schemes are recorded and then aborted, so a test can never
@@ -418,7 +428,12 @@ def open_page(browser: Browser, url: str, width: int) -> Iterator[tuple[Page, li
     page = context.new_page()
     errors: list[str] = []
     requests: list[str] = []
-    page.on("console", lambda msg: errors.append(f"console.{msg.type}: {msg.text}") if msg.type == "error" else None)
+    page.on(
+        "console",
+        lambda msg: (
+            errors.append(f"console.{msg.type}: {msg.text}") if msg.type == "error" else None
+        ),
+    )
     page.on("pageerror", lambda exc: errors.append(f"uncaught: {exc}"))
     page.on("requestfailed", lambda req: errors.append(f"failed to load {req.url}: {req.failure}"))
     page.on("request", lambda req: requests.append(req.url))
@@ -483,7 +498,9 @@ def contrast_violations(page: Page, axe_js: Path) -> list[ContrastViolation]:
     # Evaluated through the DevTools protocol, which the page's Content-Security-Policy does not
     # govern (a <script> tag would be refused by script-src).
     opened_axe = page.evaluate(axe_js.read_text(encoding="utf-8") + "\n;typeof window.axe")
-    assert opened_axe == "object", f"{axe_js}: found window.axe of type {opened_axe}, expected axe-core"
+    assert opened_axe == "object", (
+        f"{axe_js}: found window.axe of type {opened_axe}, expected axe-core"
+    )
     return [ContrastViolation(**node) for node in page.evaluate(_AXE_CONTRAST_JS)]
 
 
@@ -550,7 +567,16 @@ def rendered_reports(shared_dir: Path) -> dict[str, Path]:
             root.mkdir(exist_ok=True)
             for example, out in reports.items():
                 result = subprocess.run(
-                    [sys.executable, "-m", "pmpath", "assess", str(example_path(example)), "--out", str(out), "--quiet"],
+                    [
+                        sys.executable,
+                        "-m",
+                        "pmpath",
+                        "assess",
+                        str(example_path(example)),
+                        "--out",
+                        str(out),
+                        "--quiet",
+                    ],
                     capture_output=True,
                     text=True,
                     check=False,
@@ -578,7 +604,9 @@ def browser() -> Iterator[Browser]:
             "`sudo scripts/install-system-deps.sh` (Debian package chromium)"
         )
     with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(executable), args=list(CHROMIUM_ARGS))
+        launched = playwright.chromium.launch(
+            executable_path=str(executable), args=list(CHROMIUM_ARGS)
+        )
         try:
             yield launched
         finally:
@@ -600,7 +628,9 @@ def _kept_for_people(page: ReportPage) -> bool:
     """The overview and the first patient page of each example are kept in :data:`SCREENS_DIR`."""
     if page.path == "index.html":
         return True
-    first = next(p for p in expected_pages() if p.example == page.example and p.path != "index.html")
+    first = next(
+        p for p in expected_pages() if p.example == page.example and p.path != "index.html"
+    )
     return page == first
 
 

@@ -279,9 +279,7 @@ def _study_days(
         sink.rows(
             late,
             name,
-            lambda i: (
-                f"study day {shown[i]}{_as_date(dates.first_dose, days[i])}"
-            ),
+            lambda i: f"study day {shown[i]}{_as_date(dates.first_dose, days[i])}",
             f"a day on or before the data cutoff {dates.cutoff}",
         )
         ok &= ~late

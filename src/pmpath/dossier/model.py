@@ -405,7 +405,8 @@ class Variant(Strict):
     chrom: str
     pos: int = Field(
         ge=1,
-        strict=True, description="1-based position on the platform's genome build (VCF convention)."
+        strict=True,
+        description="1-based position on the platform's genome build (VCF convention).",
     )
     ref: DnaSequence
     alt: DnaSequence
@@ -465,7 +466,9 @@ class SpliceSite(Strict):
     @model_validator(mode="after")
     def _order(self) -> SpliceSite:
         if self.end < self.start:
-            raise ValueError(f"found end {self.end} before start {self.start}, expected end >= start")
+            raise ValueError(
+                f"found end {self.end} before start {self.start}, expected end >= start"
+            )
         return self
 
 

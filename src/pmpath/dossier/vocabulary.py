@@ -51,3 +51,44 @@ class Zygosity(StrEnum):
     heterozygous = "heterozygous"
     homozygous = "homozygous"
     hemizygous = "hemizygous"
+
+
+class Status(StrEnum):
+    """A verdict or check outcome, ordered met < insufficient < not_met.
+
+    The order is by how much a result stands in the way: ``max(statuses)`` is the worst of several
+    verdicts. The values are the strings written to ``assessment.json``.
+    """
+
+    met = "met"
+    insufficient = "insufficient"
+    not_met = "not_met"
+
+    @property
+    def rank(self) -> int:
+        return _STATUS_RANK[self.value]
+
+    def __lt__(self, other: object) -> bool:
+        if not isinstance(other, Status):
+            return NotImplemented
+        return self.rank < other.rank
+
+    def __le__(self, other: object) -> bool:
+        if not isinstance(other, Status):
+            return NotImplemented
+        return self.rank <= other.rank
+
+    def __gt__(self, other: object) -> bool:
+        if not isinstance(other, Status):
+            return NotImplemented
+        return self.rank > other.rank
+
+    def __ge__(self, other: object) -> bool:
+        if not isinstance(other, Status):
+            return NotImplemented
+        return self.rank >= other.rank
+
+    __hash__ = StrEnum.__hash__
+
+
+_STATUS_RANK = {"met": 0, "insufficient": 1, "not_met": 2}

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from pmpath.dossier.vocabulary import Status
 
-class CheckStatus(StrEnum):
-    """Whether a check passed; ``insufficient`` when named extra evidence could settle it."""
-
-    met = "met"
-    not_met = "not_met"
-    insufficient = "insufficient"
+CheckStatus = Status
+"""Whether a check passed; ``insufficient`` when named extra evidence could settle it."""
 
 
 class MechanismClass(StrEnum):

@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-
-class Status(StrEnum):
-    met = "met"
-    not_met = "not_met"
-    insufficient = "insufficient"
+from pmpath.dossier.vocabulary import Status
 
 
 class Evidence(BaseModel):
