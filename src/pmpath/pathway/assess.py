@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping
 from pmpath import __version__
 from pmpath.dossier import Dossier, PatientRecord
 from pmpath.dossier.model import Platform, Therapy
+from pmpath.dossier.vocabulary import study_day
 from pmpath.pathway.assessment import (
     AdverseEvent,
     Assessment,
@@ -61,7 +62,7 @@ def _int_or_none(x: float) -> int | None:
 def _study_day(day: float) -> int | None:
     """Days from first dose -> CDISC study day (day 0 is study day 1; no study day 0)."""
     d = _int_or_none(day)
-    return None if d is None else (d + 1 if d >= 0 else d)
+    return None if d is None else study_day(d)
 
 
 def assess_dossier(
