@@ -3,8 +3,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# axe-core for the browser tests, pinned in tests/browser/package-lock.json, kept inside .venv.
+AXE := $(VENV)/node_modules/axe-core/axe.min.js
 
-.PHONY: demo test test-fast lint install lock benchmark examples clean
+.PHONY: demo test test-fast lint install system-deps lock benchmark examples clean
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -13,15 +15,29 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
-install: $(STAMP)
+# Debian packages (Chromium, fonts, poppler, WeasyPrint's libraries): a no-op when present; without
+# root it names what is missing and the tests that need it skip.
+system-deps:
+	@bash scripts/install-system-deps.sh
+
+$(AXE): tests/browser/package.json tests/browser/package-lock.json | $(STAMP)
+	@if command -v npm >/dev/null 2>&1; then \
+		cp tests/browser/package.json tests/browser/package-lock.json $(VENV)/ && \
+		npm ci --prefix $(VENV) --ignore-scripts --no-audit --no-fund --loglevel=error && \
+		touch $(AXE); \
+	else \
+		echo "npm not found: axe-core not installed, the browser contrast tests will skip"; \
+	fi
+
+install: system-deps $(STAMP) $(AXE)
 
 demo: $(STAMP)
 	$(BIN)/pmpath demo --out demo-output
 
-test: $(STAMP)
+test: install
 	$(BIN)/python -m pytest -n 2 tests
 
-test-fast: $(STAMP)
+test-fast: install
 	$(BIN)/python -m pytest -n 2 -m "not slow" tests
 
 lint: $(STAMP)

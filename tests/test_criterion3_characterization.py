@@ -1,4 +1,5 @@
-"""Criterion 3 end to end on small synthetic dossiers written to tmp_path and read by the real loader."""
+"""Criterion 3 end to end on small synthetic dossiers written to tmp_path (by the dossier writer, see
+conftest.py) and read by the real loader."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
 
 from pmpath.dossier import load_dossier
 from pmpath.natural_history import GrowthCurve, RateFit, SurvivalFit
@@ -43,6 +43,7 @@ ENDPOINTS = [
 
 
 def write_dossier(
+    small_dossier,
     root: Path,
     *,
     n_subjects: int = 40,
@@ -56,50 +57,21 @@ def write_dossier(
 ) -> Path:
     """A platform with one disease whose cohort has score (continuous), crises (count) and death (time-to-event) data."""
     rng = np.random.default_rng(42)
-    (root / "natural_history").mkdir(parents=True)
-    (root / "patients" / "p1").mkdir(parents=True)
-    (root / "ref.fa").write_text(">chr1\nACGTACGTACGTACGTACGT\n")
     endpoints = [dict(e) for e in ENDPOINTS]
     endpoints[0]["scale"] = primary_scale
-    platform = {
-        "id": "plat",
-        "name": "Test platform",
-        "synthetic": True,
-        "modality": "splice_switching_aso",
-        "genome_build": "GRCh38",
-        "reference_fasta": "ref.fa",
-        "data_cutoff": "2025-06-30",
-        "invariant_components": [
-            {"name": "backbone", "description": "2'-MOE phosphorothioate", "version": "1"}
-        ],
-        "variable_component": {"kind": "aso", "description": "patient-specific ASO"},
-        "diseases": [
-            {
-                "id": "dis",
-                "name": "Test disease",
-                "gene": "ABC1",
-                "inheritance": "autosomal_recessive",
-                "cohort": "nh",
-            }
-        ],
-        "endpoints": endpoints,
-        "analysis_plan": {
-            "fixed_on": "2024-01-01",
-            "natural_history": plan
-            or {
-                "min_subjects": 20,
-                "min_person_years": 40,
-                "max_slope_relative_se": 0.5,
-                "min_events": 10,
-            },
-        },
+    natural_history = plan or {
+        "min_subjects": 20,
+        "min_person_years": 40,
+        "max_slope_relative_se": 0.5,
+        "min_events": 10,
     }
-    (root / "platform.yaml").write_text(yaml.safe_dump(platform, sort_keys=False))
+    platform = small_dossier.platform(
+        endpoints,
+        data_cutoff="2025-06-30",
+        analysis_plan={"fixed_on": "2024-01-01", "natural_history": natural_history},
+    )
 
     subjects = [f"S{i:03d}" for i in range(n_subjects)]
-    pd.DataFrame({"subject": subjects, "genotype_class": ["null/null"] * n_subjects}).to_csv(
-        root / "natural_history" / "subjects.csv", index=False
-    )
     data = []
     if continuous:
         rows = []
@@ -113,8 +85,7 @@ def write_dossier(
         long = pd.DataFrame(rows, columns=["subject", "age", "endpoint", "value"])
         if first_value is not None:
             long.loc[0, "value"] = first_value
-        long.to_csv(root / "natural_history" / "scores.csv", index=False)
-        data.append({"kind": "longitudinal", "path": "scores.csv", "units": {"score": "{score}"}})
+        data.append(("longitudinal", "scores.csv", long))
     exposure = rng.uniform(1, 4, n_subjects)
     events = pd.DataFrame(
         {
@@ -125,8 +96,7 @@ def write_dossier(
             "count": rng.poisson(2.0 * exposure),
         }
     )
-    events.to_csv(root / "natural_history" / "crises.csv", index=False)
-    data.append({"kind": "events", "path": "crises.csv", "units": {"crises": "{crises}"}})
+    data.append(("events", "crises.csv", events))
     death = pd.DataFrame(
         {
             "subject": subjects,
@@ -135,46 +105,23 @@ def write_dossier(
             "endpoint": "death",
         }
     )
-    death.to_csv(root / "natural_history" / "death.csv", index=False)
-    data.append({"kind": "time_to_event", "path": "death.csv"})
-    cohort = {
-        "cohorts": [
-            {
-                "id": "nh",
-                "disease": "dis",
-                "provenance": {
-                    "source": "Invented registry",
-                    "citation": "Doe et al. 2020",
-                    "collection": "synthetic",
-                },
-                "subjects": {"path": "subjects.csv"},
-                "data": data,
-            }
-        ]
-    }
-    (root / "natural_history" / "cohort.yaml").write_text(yaml.safe_dump(cohort, sort_keys=False))
-    diagnosis = {
-        "disease": "dis",
-        "basis": "molecular",
-        "sex": "female",
-        "age_at_first_dose_years": age_at_first_dose,
-    }
-    if genotype_class is not None:
-        diagnosis["genotype_class"] = genotype_class
-    case = {
-        "id": "p1",
-        "synthetic": True,
-        "diagnosis": diagnosis,
-        "therapy": {
-            "product_id": "aso-1",
-            "batch": "b1",
-            "components": [{"name": "backbone", "version": "1"}],
-            "targeting_sequence": "ACGTACGTACGTACGTACGT",
+    data.append(("time_to_event", "death.csv", death))
+    cohort = small_dossier.cohort(
+        platform,
+        pd.DataFrame({"subject": subjects, "genotype_class": ["null/null"] * n_subjects}),
+        data,
+        provenance={
+            "source": "Invented registry",
+            "citation": "Doe et al. 2020",
+            "collection": "synthetic",
         },
-        "dosing": [{"date": "2025-01-15", "dose": 1.0, "unit": "mg/kg"}],
-    }
-    (root / "patients" / "p1" / "case.yaml").write_text(yaml.safe_dump(case, sort_keys=False))
-    return root
+    )
+    case = small_dossier.case(
+        first_dose="2025-01-15",
+        age_at_first_dose=age_at_first_dose,
+        genotype_class=genotype_class,
+    )
+    return small_dossier.write(root, platform, cohort, case)
 
 
 def assess(root: Path):
@@ -184,8 +131,8 @@ def assess(root: Path):
 
 
 @pytest.fixture(scope="module")
-def default_assessment(tmp_path_factory):
-    return assess(write_dossier(tmp_path_factory.mktemp("dossier")))
+def default_assessment(tmp_path_factory, small_dossier):
+    return assess(write_dossier(small_dossier, tmp_path_factory.mktemp("dossier")))
 
 
 def test_well_characterized_cohort_is_met(default_assessment):
@@ -241,14 +188,14 @@ def test_cohort_fits_are_cached_per_cohort(default_assessment):
         cohort_fits(ctx, "elsewhere")
 
 
-def test_too_few_subjects_is_not_met(tmp_path):
-    _, verdict = assess(write_dossier(tmp_path, n_subjects=8))
+def test_too_few_subjects_is_not_met(tmp_path, small_dossier):
+    _, verdict = assess(write_dossier(small_dossier, tmp_path, n_subjects=8))
     assert verdict.status == Status.not_met
     assert "subjects 8 (required >= 20)" in verdict.summary
 
 
-def test_flat_natural_history_is_not_met_on_precision(tmp_path):
-    _, verdict = assess(write_dossier(tmp_path, slope=0.0))
+def test_flat_natural_history_is_not_met_on_precision(tmp_path, small_dossier):
+    _, verdict = assess(write_dossier(small_dossier, tmp_path, slope=0.0))
     assert verdict.status == Status.not_met
     failed = [
         c["name"]
@@ -258,25 +205,29 @@ def test_flat_natural_history_is_not_met_on_precision(tmp_path):
     assert failed == ["slope_relative_se"]
 
 
-def test_no_data_for_the_primary_endpoint_is_insufficient(tmp_path):
-    _, verdict = assess(write_dossier(tmp_path, continuous=False))
+def test_no_data_for_the_primary_endpoint_is_insufficient(tmp_path, small_dossier):
+    _, verdict = assess(write_dossier(small_dossier, tmp_path, continuous=False))
     assert verdict.status == Status.insufficient
     assert "no data for the primary endpoint 'score'" in verdict.summary
     assert "crises" in verdict.numbers["supportive"]  # still reported
 
 
-def test_primary_fit_failing_on_adequate_data_is_insufficient(tmp_path):
+def test_primary_fit_failing_on_adequate_data_is_insufficient(tmp_path, small_dossier):
     # log scale with a value of 0: the model cannot run, although the cohort is large enough
-    ctx, verdict = assess(write_dossier(tmp_path, primary_scale="log", first_value=0.0))
+    ctx, verdict = assess(
+        write_dossier(small_dossier, tmp_path, primary_scale="log", first_value=0.0)
+    )
     assert verdict.status == Status.insufficient
     assert "values > 0" in verdict.summary
     assert "score" in verdict.numbers["failed_fits"]
     assert "score" not in cohort_fits(ctx, "nh")
 
 
-def test_patient_outside_the_cohort_is_flagged(tmp_path):
+def test_patient_outside_the_cohort_is_flagged(tmp_path, small_dossier):
     _, verdict = assess(
-        write_dossier(tmp_path, age_at_first_dose=30.0, genotype_class="null/missense")
+        write_dossier(
+            small_dossier, tmp_path, age_at_first_dose=30.0, genotype_class="null/missense"
+        )
     )
     assert verdict.numbers["patient"]["age_within_cohort_range"] is False
     assert verdict.numbers["patient"]["cohort_subjects_same_genotype_class"] == 0
@@ -284,20 +235,22 @@ def test_patient_outside_the_cohort_is_flagged(tmp_path):
     assert any("genotype class" in f for f in verdict.flags)
 
 
-def test_primary_fit_failing_on_too_few_subjects_is_not_met(tmp_path):
+def test_primary_fit_failing_on_too_few_subjects_is_not_met(tmp_path, small_dossier):
     # one subject: the mixed model cannot run, and the data alone already fall short of the plan
-    _, verdict = assess(write_dossier(tmp_path, n_subjects=1))
+    _, verdict = assess(write_dossier(small_dossier, tmp_path, n_subjects=1))
     assert verdict.status == Status.not_met
     assert "subjects 1 (required >= 20)" in verdict.summary
     assert "score" in verdict.numbers["failed_fits"]
 
 
-def test_large_cohort_plots_a_seeded_sample_of_subjects_beside_quantiles_of_all(tmp_path):
+def test_large_cohort_plots_a_seeded_sample_of_subjects_beside_quantiles_of_all(
+    tmp_path, small_dossier
+):
     """A cohort larger than a chart can show: 200 whole subjects at random (the same on every run),
     the model and the observed quantiles from every subject, and captions that say so."""
     from pmpath.report.plots import criterion_graphics
 
-    _, verdict = assess(write_dossier(tmp_path / "a", n_subjects=600))
+    _, verdict = assess(write_dossier(small_dossier, tmp_path / "a", n_subjects=600))
     assert verdict.numbers["primary"]["n_subjects"] == 600  # the fit uses every subject
     score = verdict.plots["endpoints"]["score"]
     assert (score["n_subjects"], score["n_subjects_shown"]) == (600, 200)
@@ -308,7 +261,7 @@ def test_large_cohort_plots_a_seeded_sample_of_subjects_beside_quantiles_of_all(
     crises = verdict.plots["endpoints"]["crises"]
     assert (crises["n_subjects"], crises["n_subjects_shown"]) == (600, 200)
     assert len(crises["subjects"]["rate_per_year"]) == 200
-    _, again = assess(write_dossier(tmp_path / "b", n_subjects=600))
+    _, again = assess(write_dossier(small_dossier, tmp_path / "b", n_subjects=600))
     assert again.plots["endpoints"]["score"]["observations"] == score["observations"]
 
     charts = {c.name: c for c in criterion_graphics(verdict).charts}

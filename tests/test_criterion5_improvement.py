@@ -1,4 +1,5 @@
-"""Criterion 5 end to end: small synthetic dossiers written to tmp_path, read by the real loader,
+"""Criterion 5 end to end: small synthetic dossiers written to tmp_path (by the dossier writer, see
+conftest.py), read by the real loader,
 natural history fitted by criterion 3's `cohort_fits`, and judged by the improvement adapter.
 
 The cohort and the patient are simulated from known models, so whether the patient truly improved
@@ -14,9 +15,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
 
 from pmpath.dossier import load_dossier
+from pmpath.dossier.vocabulary import DAYS_PER_YEAR, offset_of_study_day
 from pmpath.pathway.context import AssessmentContext
 from pmpath.pathway.criteria.improvement import evaluate
 from pmpath.pathway.verdict import Status
@@ -29,6 +30,7 @@ POST_DAYS = [90, 180, 270, 365, 450]
 
 
 def write_dossier(
+    small_dossier,
     root: Path,
     *,
     benefit: float = 15.0,
@@ -38,9 +40,6 @@ def write_dossier(
     rate_ratio: float = 1.0,
 ) -> Path:
     rng = np.random.default_rng(7)
-    (root / "natural_history").mkdir(parents=True)
-    (root / "patients" / "p1").mkdir(parents=True)
-    (root / "ref.fa").write_text(">chr1\nACGTACGTACGTACGTACGT\n")
     endpoints = [
         {
             "id": "score",
@@ -59,38 +58,11 @@ def write_dossier(
     ]
     for e in endpoints:
         e["role"] = "primary" if e["id"] == primary else "supportive"
-    platform = {
-        "id": "plat",
-        "name": "Test platform",
-        "synthetic": True,
-        "modality": "splice_switching_aso",
-        "genome_build": "GRCh38",
-        "reference_fasta": "ref.fa",
-        "data_cutoff": "2026-12-31",
-        "invariant_components": [
-            {"name": "backbone", "description": "2'-MOE phosphorothioate", "version": "1"}
-        ],
-        "variable_component": {"kind": "aso", "description": "patient-specific ASO"},
-        "diseases": [
-            {
-                "id": "dis",
-                "name": "Test disease",
-                "gene": "ABC1",
-                "inheritance": "autosomal_recessive",
-                "cohort": "nh",
-            }
-        ],
-        "endpoints": endpoints,
-        "analysis_plan": {"fixed_on": "2024-01-01"},
-    }
-    (root / "platform.yaml").write_text(yaml.safe_dump(platform, sort_keys=False))
+    platform = small_dossier.platform(endpoints, data_cutoff="2026-12-31")
 
     # cohort: score = 60 - 6 (age - 8) with subject SDs 6 (level) and 2 (slope), noise SD 3;
     # crises at 24 a year with gamma-distributed subject rates (dispersion 0.3)
     subjects = [f"S{i:03d}" for i in range(40)]
-    pd.DataFrame({"subject": subjects}).to_csv(
-        root / "natural_history" / "subjects.csv", index=False
-    )
     rows, windows = [], []
     for s in subjects:
         start = rng.uniform(4, 10)
@@ -103,80 +75,51 @@ def write_dossier(
         windows.append(
             (s, round(start, 3), round(start + 2, 3), "crises", int(rng.poisson(rate * 2)))
         )
-    pd.DataFrame(rows, columns=["subject", "age", "endpoint", "value"]).to_csv(
-        root / "natural_history" / "scores.csv", index=False
-    )
-    pd.DataFrame(windows, columns=["subject", "age_start", "age_end", "endpoint", "count"]).to_csv(
-        root / "natural_history" / "crises.csv", index=False
-    )
-    cohort = {
-        "cohorts": [
-            {
-                "id": "nh",
-                "disease": "dis",
-                "provenance": {"source": "simulation", "collection": "synthetic"},
-                "subjects": {"path": "subjects.csv"},
-                "data": [
-                    {"kind": "longitudinal", "path": "scores.csv", "units": {"score": "{score}"}},
-                    {"kind": "events", "path": "crises.csv", "units": {"crises": "{crises}"}},
-                ],
-            }
-        ]
-    }
-    (root / "natural_history" / "cohort.yaml").write_text(yaml.safe_dump(cohort, sort_keys=False))
+    cohort = small_dossier.cohort(
+        platform,
+        pd.DataFrame({"subject": subjects}),
+        [
+            ("longitudinal", "scores.csv", pd.DataFrame(rows, columns=["subject", "age", "endpoint", "value"])),
+            ("events", "crises.csv", pd.DataFrame(windows, columns=["subject", "age_start", "age_end", "endpoint", "count"])),
+        ],
+        provenance={"source": "simulation", "collection": "synthetic"},
+    )  # fmt: skip
 
     # the patient: their own untreated course, plus the benefit after the first dose
-    def day(study_day: int) -> int:
-        return study_day - 1 if study_day > 0 else study_day
-
     measurements = []
     for sd in PRE_DAYS + post_days:
-        age = AGE_AT_DOSE + day(sd) / 365.25
+        age = AGE_AT_DOSE + offset_of_study_day(sd) / DAYS_PER_YEAR
         value = 57 - 5.5 * (age - 8) + rng.normal(0, 3) + (benefit if sd > 0 else 0.0)
         measurements.append((sd, "score", round(value, 2), "{score}"))
-    pd.DataFrame(measurements, columns=["study_day", "endpoint", "value", "unit"]).to_csv(
-        root / "patients" / "p1" / "measurements.csv", index=False
-    )
     # events: the year before in one period, then monthly periods for a year
     events = [(-365, -1, "crises", int(rng.poisson(26)))]
     for m in range(12):
         events.append(
             (1 + 30 * m, 30 * (m + 1), "crises", int(rng.poisson(26 * rate_ratio * 30 / 365.25)))
         )
-    pd.DataFrame(events, columns=["start_study_day", "end_study_day", "endpoint", "count"]).to_csv(
-        root / "patients" / "p1" / "events.csv", index=False
-    )
-    pd.DataFrame(
-        [
-            (-1000, "medication", "started carnitine long before the first measurement"),
-            (100, "diet", "protein liberalized"),
-        ],
-        columns=["study_day", "kind", "description"],
-    ).to_csv(root / "patients" / "p1" / "concomitant.csv", index=False)
-    case = {
-        "id": "p1",
-        "synthetic": True,
-        "diagnosis": {
-            "disease": "dis",
-            "basis": "molecular",
-            "sex": "female",
-            "age_at_first_dose_years": AGE_AT_DOSE,
-        },
-        "therapy": {
-            "product_id": "ASO-1",
-            "batch": "B1",
-            "components": [{"name": "backbone", "version": "1"}],
-            "targeting_sequence": "ACGTACGTACGTACGTACGT",
-        },
-        "dosing": [{"date": FIRST_DOSE, "dose": 1.0, "unit": "mg/kg"}],
-        "measurements": "measurements.csv",
-        "events": "events.csv",
-        "concomitant": "concomitant.csv",
+    tables = {
+        "measurements": pd.DataFrame(
+            measurements, columns=["study_day", "endpoint", "value", "unit"]
+        ),
+        "events": pd.DataFrame(
+            events, columns=["start_study_day", "end_study_day", "endpoint", "count"]
+        ),
+        "concomitant": pd.DataFrame(
+            [
+                (-1000, "medication", "started carnitine long before the first measurement"),
+                (100, "diet", "protein liberalized"),
+            ],
+            columns=["study_day", "kind", "description"],
+        ),
     }
-    if outcome is not None:
-        case["outcome"] = outcome
-    (root / "patients" / "p1" / "case.yaml").write_text(yaml.safe_dump(case, sort_keys=False))
-    return root
+    case = small_dossier.case(
+        first_dose=FIRST_DOSE,
+        age_at_first_dose=AGE_AT_DOSE,
+        outcome=outcome,
+        product_id="ASO-1",
+        batch="B1",
+    )
+    return small_dossier.write(root, platform, cohort, case, tables)
 
 
 def verdict_for(root: Path):
@@ -184,8 +127,8 @@ def verdict_for(root: Path):
     return evaluate(AssessmentContext(dossier), dossier.patients[0])
 
 
-def test_clear_benefit_is_met_with_concomitant_change_named(tmp_path):
-    v = verdict_for(write_dossier(tmp_path))
+def test_clear_benefit_is_met_with_concomitant_change_named(tmp_path, small_dossier):
+    v = verdict_for(write_dossier(small_dossier, tmp_path))
     assert v.number == 5 and v.name == "Clinical improvement"
     assert v.status == Status.met, v.summary
     primary = v.numbers["primary"]
@@ -214,33 +157,33 @@ def test_clear_benefit_is_met_with_concomitant_change_named(tmp_path):
     assert any(c.name == "trajectory" for c in graphics.charts)
 
 
-def test_untreated_course_is_not_met(tmp_path):
-    v = verdict_for(write_dossier(tmp_path, benefit=0.0))
+def test_untreated_course_is_not_met(tmp_path, small_dossier):
+    v = verdict_for(write_dossier(small_dossier, tmp_path, benefit=0.0))
     assert v.status == Status.not_met, v.summary
 
 
-def test_too_few_post_dose_visits_is_insufficient(tmp_path):
-    v = verdict_for(write_dossier(tmp_path, post_days=[90]))
+def test_too_few_post_dose_visits_is_insufficient(tmp_path, small_dossier):
+    v = verdict_for(write_dossier(small_dossier, tmp_path, post_days=[90]))
     assert v.status == Status.insufficient
     assert "1 post-treatment visit" in v.summary
 
 
-def test_withdrawal_before_assessment_is_not_met(tmp_path):
+def test_withdrawal_before_assessment_is_not_met(tmp_path, small_dossier):
     outcome = {"status": "withdrew", "date": "2025-05-01", "reason": "family moved"}
-    v = verdict_for(write_dossier(tmp_path, post_days=[90], outcome=outcome))
+    v = verdict_for(write_dossier(small_dossier, tmp_path, post_days=[90], outcome=outcome))
     assert v.status == Status.not_met
     assert "withdrew" in v.summary and "family moved" in v.summary
 
 
-def test_death_is_not_met_even_with_improvement(tmp_path):
+def test_death_is_not_met_even_with_improvement(tmp_path, small_dossier):
     outcome = {"status": "died", "date": "2026-06-01", "reason": "respiratory failure"}
-    v = verdict_for(write_dossier(tmp_path, outcome=outcome))
+    v = verdict_for(write_dossier(small_dossier, tmp_path, outcome=outcome))
     assert v.numbers["primary"]["status"] == "met"
     assert v.status == Status.not_met and "died" in v.summary
 
 
-def test_flaring_primary_endpoint(tmp_path):
-    v = verdict_for(write_dossier(tmp_path, primary="crises", rate_ratio=0.05))
+def test_flaring_primary_endpoint(tmp_path, small_dossier):
+    v = verdict_for(write_dossier(small_dossier, tmp_path, primary="crises", rate_ratio=0.05))
     assert v.status == Status.met, v.summary
     primary = v.numbers["primary"]
     assert primary["rate_ratio"]["upper"] < 1 and primary["gap_probability"] <= 0.05
@@ -250,6 +193,6 @@ def test_flaring_primary_endpoint(tmp_path):
     assert "patients/p1/events.csv" in {e.path for e in v.evidence}
 
 
-def test_flaring_primary_without_change_is_not_met(tmp_path):
-    v = verdict_for(write_dossier(tmp_path, primary="crises", rate_ratio=1.0))
+def test_flaring_primary_without_change_is_not_met(tmp_path, small_dossier):
+    v = verdict_for(write_dossier(small_dossier, tmp_path, primary="crises", rate_ratio=1.0))
     assert v.status == Status.not_met, v.summary

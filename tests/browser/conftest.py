@@ -16,6 +16,7 @@ kept in ``/tmp/pmpath-screens/`` (``PMPATH_SCREENS_DIR``) for people to look at.
 from __future__ import annotations
 
 import fcntl
+import itertools
 import os
 import pickle
 import re
@@ -23,7 +24,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -60,6 +61,9 @@ PLOTLY_SELECTOR = ".plotly-div, .js-plotly-plot, .plotly-graph-div"
 
 #: How long a page may take to draw its charts before the census counts what is there.
 CHART_TIMEOUT_MS = 15_000
+
+#: How much of a page the phone-width screenshots keep, in CSS px from the top.
+PHONE_SCREENSHOT_HEIGHT = 8000
 
 SCREENS_DIR = Path(os.environ.get("PMPATH_SCREENS_DIR", "/tmp/pmpath-screens"))
 
@@ -267,7 +271,7 @@ def heading_problems(headings: tuple[Heading, ...] | list[Heading]) -> list[str]
         problems.append(f"found {len(h1)} h1 headings, expected exactly 1")
     if headings and headings[0].level != 1:
         problems.append(f"first heading is h{headings[0].level} {headings[0].text!r}, expected h1")
-    for before, after in zip(headings, headings[1:], strict=False):
+    for before, after in itertools.pairwise(headings):
         if after.level > before.level + 1:
             problems.append(
                 f"h{after.level} {after.text!r} follows h{before.level} {before.text!r}: "
@@ -449,10 +453,8 @@ def _wait_for_charts(page: Page) -> None:
     """Wait until every plotly chart is drawn and images have settled (or the timeout passes)."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-    try:
+    with suppress(PlaywrightTimeout):  # the census then reports which charts were not drawn
         page.wait_for_function(_CHARTS_DRAWN_JS, arg=PLOTLY_SELECTOR, timeout=CHART_TIMEOUT_MS)
-    except PlaywrightTimeout:
-        pass  # the census reports which charts were not drawn
     page.evaluate(_IMAGES_SETTLED_JS)
     page.evaluate("() => document.fonts.ready.then(() => true)")
 
@@ -504,7 +506,9 @@ def contrast_violations(page: Page, axe_js: Path) -> list[ContrastViolation]:
     return [ContrastViolation(**node) for node in page.evaluate(_AXE_CONTRAST_JS)]
 
 
-def take_screenshot(page: Page, directory: Path, name: str, *, keep: bool = False) -> Path:
+def take_screenshot(
+    page: Page, directory: Path, name: str, *, keep: bool = False, max_height: int | None = None
+) -> Path:
     """Save a full-page PNG of ``page`` as ``directory/name.png``.
 
     Parameters
@@ -517,6 +521,9 @@ def take_screenshot(page: Page, directory: Path, name: str, *, keep: bool = Fals
         File name without ``.png``.
     keep
         Also copy it into :data:`SCREENS_DIR`, for people to look at after the run.
+    max_height
+        Keep only the top this many CSS px (the whole width, so overflow still shows): a phone
+        screenshot of a patient page is 30,000 px tall and slow to encode.
 
     Returns
     -------
@@ -525,7 +532,13 @@ def take_screenshot(page: Page, directory: Path, name: str, *, keep: bool = Fals
     """
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
+    clip = None
+    if max_height is not None:
+        width, height = page.evaluate(
+            "() => [document.documentElement.scrollWidth, document.documentElement.scrollHeight]"
+        )
+        clip = {"x": 0, "y": 0, "width": width, "height": min(height, max_height)}
+    page.screenshot(path=str(path), full_page=True, clip=clip)
     if keep:
         SCREENS_DIR.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, SCREENS_DIR / path.name)
@@ -565,27 +578,24 @@ def rendered_reports(shared_dir: Path) -> dict[str, Path]:
     with _exclusive(shared_dir / "reports.lock"):
         if not (shared_dir / "reports.done").exists():
             root.mkdir(exist_ok=True)
-            for example, out in reports.items():
-                result = subprocess.run(
-                    [
-                        sys.executable,
-                        "-m",
-                        "pmpath",
-                        "assess",
-                        str(example_path(example)),
-                        "--out",
-                        str(out),
-                        "--quiet",
-                    ],
-                    capture_output=True,
+            # Both at once: each is mostly one core's work.
+            assess = [sys.executable, "-m", "pmpath", "assess"]
+            runs = {
+                example: subprocess.Popen(
+                    [*assess, str(example_path(example)), "--out", str(out), "--quiet"],
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.PIPE,
                     text=True,
-                    check=False,
                 )
-                if result.returncode != 0:
-                    pytest.fail(
-                        f"pmpath assess {example} exited {result.returncode}, expected 0:\n"
-                        f"{result.stderr[-4000:]}"
-                    )
+                for example, out in reports.items()
+            }
+            failed = {}
+            for example, run in runs.items():
+                _, stderr = run.communicate()
+                if run.returncode != 0:
+                    failed[example] = f"exited {run.returncode}, expected 0:\n{stderr[-4000:]}"
+            if failed:
+                pytest.fail("\n".join(f"pmpath assess {ex} {why}" for ex, why in failed.items()))
             (shared_dir / "reports.done").touch()
     return reports
 
@@ -656,7 +666,8 @@ def visit(browser: Browser, file: Path, page: ReportPage, width: int, screens: P
         )
         if _kept_for_people(page):
             name = f"{page.example}-{page.path.removesuffix('.html').replace('/', '-')}-{width}"
-            take_screenshot(opened, screens, name, keep=True)
+            tall = None if width == VIEWPORT_WIDTHS[0] else PHONE_SCREENSHOT_HEIGHT
+            take_screenshot(opened, screens, name, keep=True, max_height=tall)
         if width == VIEWPORT_WIDTHS[0] and axe.is_file():
             # After the other readings: axe-core runs in the page, which must not count as its own.
             reading = replace(reading, contrast=tuple(contrast_violations(opened, axe)))

@@ -48,29 +48,32 @@ def test_every_html_page_of_the_reports_is_checked(rendered_reports: dict[str, P
 
 @by_page()
 def test_no_console_errors(read_page: ReadPage, page: ReportPage) -> None:
-    reading = read_page(page, DESKTOP)
-    assert reading.console_errors == (), (
-        f"{page.id}: found console errors {reading.console_errors}, expected none"
-    )
+    for width in VIEWPORT_WIDTHS:
+        errors = read_page(page, width).console_errors
+        assert errors == (), (
+            f"{page.id} at {width} px: found console errors {errors}, expected none"
+        )
 
 
 @by_page()
 def test_no_request_leaves_the_machine(read_page: ReadPage, page: ReportPage) -> None:
-    reading = read_page(page, DESKTOP)
-    assert reading.requests, (
-        f"{page.id}: found no request at all, expected at least the page itself"
-    )
-    assert reading.external_requests == (), (
-        f"{page.id}: found requests outside file: {reading.external_requests}, expected none"
-    )
+    for width in VIEWPORT_WIDTHS:
+        reading = read_page(page, width)
+        assert reading.requests, f"{page.id}: found no request at all, expected the page itself"
+        assert reading.external_requests == (), (
+            f"{page.id} at {width} px: found requests outside file: {reading.external_requests}, "
+            "expected none"
+        )
 
 
 @by_page()
 def test_every_chart_is_drawn(read_page: ReadPage, page: ReportPage) -> None:
-    charts = read_page(page, DESKTOP).charts
-    assert charts.missing == (), (
-        f"{page.id}: {charts.rendered} charts drawn, but found not drawn: {list(charts.missing)}"
-    )
+    for width in VIEWPORT_WIDTHS:
+        charts = read_page(page, width).charts
+        assert charts.missing == (), (
+            f"{page.id} at {width} px: {charts.rendered} charts drawn, found not drawn: "
+            f"{list(charts.missing)}, expected every chart"
+        )
 
 
 @by_page([p for p in PAGES if p.path != "index.html"])

@@ -11,10 +11,11 @@ from typing import Literal
 
 import pandas as pd
 
+from pmpath.dossier.vocabulary import Status
 from pmpath.engagement.interval import FractionInterval, _check_confidence, edited_fraction_interval
+from pmpath.errors import UsageError
 
 EvidenceSource = Literal["patient", "animal_model", "patient_derived_cells", "other_in_vitro"]
-EngagementStatus = Literal["met", "not_met", "insufficient"]
 
 #: Evidence tiers, strongest first: a tissue of the patient beats any model of it.
 EVIDENCE_TIERS: tuple[str, ...] = (
@@ -56,15 +57,15 @@ class AssayResult:
 
     def __post_init__(self) -> None:
         if self.source not in EVIDENCE_TIERS:
-            raise ValueError(
+            raise UsageError(
                 f"assay {self.assay!r}: found source {self.source!r}, expected one of {', '.join(EVIDENCE_TIERS)}"
             )
         if not 0 <= self.minimum_fraction <= 1:
-            raise ValueError(
+            raise UsageError(
                 f"assay {self.assay!r}: found minimum_fraction {self.minimum_fraction!r}, expected a fraction between 0 and 1"
             )
         if len(self.replicates) == 0:
-            raise ValueError(
+            raise UsageError(
                 f"assay {self.assay!r}: no replicates, expected at least one (edited, total) pair"
             )
 
@@ -82,7 +83,7 @@ class AssayEngagement:
     tissue: str
     minimum_fraction: float
     interval: FractionInterval
-    status: EngagementStatus
+    status: Status
 
     @property
     def edited_fraction(self) -> float:
@@ -103,7 +104,7 @@ class TierEngagement:
 
     tier: str
     assays: tuple[AssayEngagement, ...]
-    status: EngagementStatus | None
+    status: Status | None
 
 
 @dataclass(frozen=True)
@@ -112,7 +113,7 @@ class EngagementAssessment:
 
     Attributes
     ----------
-    status : {"met", "not_met", "insufficient"}
+    status : Status
     deciding_tier : str or None
         The highest tier with an assay; None when there is no assay.
     confidence : float
@@ -124,7 +125,7 @@ class EngagementAssessment:
         The decision rule, in words.
     """
 
-    status: EngagementStatus
+    status: Status
     deciding_tier: str | None
     confidence: float
     tiers: tuple[TierEngagement, ...]
@@ -188,23 +189,19 @@ class EngagementAssessment:
         )
 
 
-def _assay_status(lower: float, upper: float, minimum: float) -> EngagementStatus:
+def _assay_status(lower: float, upper: float, minimum: float) -> Status:
     if lower > minimum:
-        return "met"
+        return Status.met
     if upper < minimum:
-        return "not_met"
-    return "insufficient"
+        return Status.not_met
+    return Status.insufficient
 
 
-def _tier_status(assays: Sequence[AssayEngagement]) -> EngagementStatus | None:
+def _tier_status(assays: Sequence[AssayEngagement]) -> Status | None:
     if not assays:
         return None
-    statuses = {a.status for a in assays}
-    if "not_met" in statuses:
-        return "not_met"
-    if statuses == {"met"}:
-        return "met"
-    return "insufficient"
+    # not_met as soon as one assay falls short, met only when all are met: the worst one
+    return max(a.status for a in assays)
 
 
 def assess_engagement(
@@ -238,7 +235,7 @@ def assess_engagement(
     ...     AssayResult("biopsy", "patient", [(310, 1000)], minimum_fraction=0.2),
     ...     AssayResult("hep", "patient_derived_cells", [(450, 1000), (480, 1000)], 0.2),
     ... ])
-    >>> result.status, result.deciding_tier
+    >>> result.status.value, result.deciding_tier
     ('met', 'patient')
     """
     _check_confidence(confidence)
@@ -246,7 +243,7 @@ def assess_engagement(
     seen: set[str] = set()
     for a in assays:
         if a.assay in seen:
-            raise ValueError(
+            raise UsageError(
                 f"assay {a.assay!r} appears twice, expected each assay once with all its replicates"
             )
         seen.add(a.assay)
@@ -263,7 +260,7 @@ def assess_engagement(
     deciding = next((t for t in tiers if t.assays), None)
     if deciding is None:
         return EngagementAssessment(
-            "insufficient", None, confidence, tiers, "no engagement assay was reported"
+            Status.insufficient, None, confidence, tiers, "no engagement assay was reported"
         )
     status = deciding.status
     assert status is not None
@@ -273,10 +270,10 @@ def assess_engagement(
     def names(s: str) -> str:
         return ", ".join(a.assay for a in deciding.assays if a.status == s)
 
-    if status == "met":
+    if status == Status.met:
         what = "its assay" if n == 1 else f"all {n} of its assays"
         reason = f"{deciding.tier} evidence decides: {pct} lower bound above the minimum fraction in {what}"
-    elif status == "not_met":
+    elif status == Status.not_met:
         reason = f"{deciding.tier} evidence decides: {pct} upper bound below the minimum fraction in {names('not_met')}"
     else:
         reason = f"{deciding.tier} evidence decides: the {pct} interval contains the minimum fraction in {names('insufficient')}"

@@ -17,12 +17,14 @@ from typing import Literal
 import numpy as np
 from scipy import stats
 
+from pmpath.errors import UsageError
+
 IntervalMethod = Literal["clopper_pearson", "beta_binomial_design_effect"]
 
 
 def _check_confidence(confidence: float) -> None:
     if not 0 < confidence < 1:
-        raise ValueError(f"confidence must be between 0 and 1 (exclusive), found {confidence!r}")
+        raise UsageError(f"confidence must be between 0 and 1 (exclusive), found {confidence!r}")
 
 
 def clopper_pearson(k: float, n: float, confidence: float = 0.95) -> tuple[float, float]:
@@ -56,9 +58,9 @@ def clopper_pearson(k: float, n: float, confidence: float = 0.95) -> tuple[float
     """
     _check_confidence(confidence)
     if not (math.isfinite(n) and n > 0):
-        raise ValueError(f"n must be a positive number of reads, found {n!r}")
+        raise UsageError(f"n must be a positive number of reads, found {n!r}")
     if not (math.isfinite(k) and 0 <= k <= n):
-        raise ValueError(f"k must be between 0 and n={n!r}, found {k!r}")
+        raise UsageError(f"k must be between 0 and n={n!r}, found {k!r}")
     tail = (1 - confidence) / 2
     lower = 0.0 if k == 0 else float(stats.beta.ppf(tail, k, n - k + 1))
     upper = 1.0 if k == n else float(stats.beta.ppf(1 - tail, k + 1, n - k))
@@ -167,22 +169,22 @@ class FractionInterval:
 
 def _check_replicates(replicates: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
     if len(replicates) == 0:
-        raise ValueError("replicates is empty, expected at least one (edited, total) pair")
+        raise UsageError("replicates is empty, expected at least one (edited, total) pair")
     out = []
     for i, pair in enumerate(replicates):
         try:
             edited, total = pair
         except (TypeError, ValueError):
-            raise ValueError(
+            raise UsageError(
                 f"replicate {i}: found {pair!r}, expected an (edited, total) pair"
             ) from None
         if not (float(edited) == int(edited) and float(total) == int(total)):
-            raise ValueError(
+            raise UsageError(
                 f"replicate {i}: found ({edited!r}, {total!r}), expected whole read counts"
             )
         edited, total = int(edited), int(total)
         if total < 1 or not 0 <= edited <= total:
-            raise ValueError(
+            raise UsageError(
                 f"replicate {i}: found {edited} edited of {total}, expected total >= 1 and 0 <= edited <= total"
             )
         out.append((edited, total))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pmpath.errors import AnalysisError
+from pmpath.errors import AnalysisError, UsageError
 from pmpath.mechanism.reference import ReferenceSequence
 from pmpath.mechanism.sequence import check_dna
 
@@ -28,11 +28,11 @@ class SequenceVariant:
 
     def __post_init__(self) -> None:
         if self.pos < 1:
-            raise ValueError(f"variant pos: found {self.pos}, expected a 1-based position >= 1")
+            raise UsageError(f"variant pos: found {self.pos}, expected a 1-based position >= 1")
         object.__setattr__(self, "ref", check_dna(self.ref, "variant ref"))
         object.__setattr__(self, "alt", check_dna(self.alt, "variant alt"))
         if self.ref == self.alt:
-            raise ValueError(f"variant {self}: ref equals alt, expected a change")
+            raise UsageError(f"variant {self}: ref equals alt, expected a change")
 
     @property
     def end(self) -> int:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pmpath.errors import AnalysisError
+from pmpath.errors import AnalysisError, UsageError
 from pmpath.mechanism.allele import AlleleWindow, SequenceVariant, allele_window
 from pmpath.mechanism.reference import ReferenceSequence, chromosome_aliases
 from pmpath.mechanism.sequence import (
@@ -35,7 +35,7 @@ class TargetSite:
 
     def __post_init__(self) -> None:
         if not 1 <= self.start <= self.end:
-            raise ValueError(
+            raise UsageError(
                 f"target site {self.chrom}:{self.start}-{self.end}: expected 1 <= start <= end"
             )
 
@@ -191,7 +191,7 @@ def verify_aso(
     aso = check_dna(aso_sequence, "ASO sequence")
     target = reverse_complement(aso)
     if gene_strand not in (None, "+", "-"):
-        raise ValueError(f"gene_strand: found {gene_strand!r}, expected '+', '-' or None")
+        raise UsageError(f"gene_strand: found {gene_strand!r}, expected '+', '-' or None")
     flank = len(aso) + 10 if flank is None else flank
     left = right = flank
     if acts_on is not None:

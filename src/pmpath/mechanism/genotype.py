@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from itertools import combinations
 from typing import Any
 
+from pmpath.errors import UsageError
 from pmpath.mechanism.status import CheckStatus
 
 INHERITANCE = (
@@ -76,11 +77,11 @@ class AlleleCall:
             ("phase_evidence", self.phase_evidence, PHASE_EVIDENCE),
         ):
             if value not in allowed:
-                raise ValueError(
+                raise UsageError(
                     f"allele call {self.label or self.gene}: {name} {value!r}, expected one of {', '.join(allowed)}"
                 )
         if self.phase_group not in (None, 1, 2):
-            raise ValueError(
+            raise UsageError(
                 f"allele call {self.label or self.gene}: phase_group {self.phase_group!r}, expected 1, 2 or None"
             )
         object.__setattr__(self, "acmg_criteria", tuple(self.acmg_criteria))
@@ -409,13 +410,13 @@ def genotype_consistent(
         ``met``, ``not_met`` or ``insufficient`` with the rule row from :data:`GENOTYPE_RULES`.
     """
     if inheritance not in INHERITANCE:
-        raise ValueError(
+        raise UsageError(
             f"inheritance: found {inheritance!r}, expected one of {', '.join(INHERITANCE)}"
         )
     if sex not in ("male", "female"):
-        raise ValueError(f"sex: found {sex!r}, expected 'male' or 'female'")
+        raise UsageError(f"sex: found {sex!r}, expected 'male' or 'female'")
     if diagnosis_basis not in ("molecular", "clinical"):
-        raise ValueError(
+        raise UsageError(
             f"diagnosis_basis: found {diagnosis_basis!r}, expected 'molecular' or 'clinical'"
         )
     in_gene = [a for a in alleles if a.gene == disease_gene]

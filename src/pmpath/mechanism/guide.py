@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from pmpath.errors import UsageError
 from pmpath.mechanism.allele import AlleleWindow, SequenceVariant, allele_window
 from pmpath.mechanism.reference import ReferenceSequence
 from pmpath.mechanism.sequence import (
@@ -57,21 +58,21 @@ class Editor:
     def __post_init__(self) -> None:
         pam = self.pam.upper()
         if not pam or set(pam) - set(IUPAC):
-            raise ValueError(
+            raise UsageError(
                 f"editor pam: found {self.pam!r}, expected IUPAC letters such as 'NGG'"
             )
         object.__setattr__(self, "pam", pam)
         if self.protospacer_length < 1:
-            raise ValueError(
+            raise UsageError(
                 f"editor protospacer_length: found {self.protospacer_length}, expected >= 1"
             )
         lo, hi = self.editing_window
         if not 1 <= lo <= hi <= self.protospacer_length:
-            raise ValueError(
+            raise UsageError(
                 f"editor editing_window: found {self.editing_window}, expected 1 <= start <= end <= {self.protospacer_length}"
             )
         if (self.edit_from is None) != (self.edit_to is None):
-            raise ValueError(
+            raise UsageError(
                 f"editor: found edit_from={self.edit_from!r}, edit_to={self.edit_to!r}, expected both set (base editor) or both None (nuclease)"
             )
         bases = ("A", "C", "G", "T")
@@ -80,11 +81,11 @@ class Editor:
             or self.edit_to not in bases
             or self.edit_from == self.edit_to
         ):
-            raise ValueError(
+            raise UsageError(
                 f"editor: found {self.edit_from}>{self.edit_to}, expected two different bases among A, C, G, T"
             )
         if self.max_cut_distance < 0:
-            raise ValueError(
+            raise UsageError(
                 f"editor max_cut_distance: found {self.max_cut_distance}, expected >= 0"
             )
 
@@ -312,7 +313,7 @@ def verify_guide(
         )
     placements = scan_both_strands(window.patient, spacer, editor.pam)
     if not placements:
-        raise ValueError(
+        raise UsageError(
             f"spacer of {len(spacer)} nt does not fit in a {len(window.patient)}-base window, expected a larger flank"
         )
     first = length - len(spacer) + 1

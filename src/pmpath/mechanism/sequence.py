@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from pmpath.errors import UsageError
+
 Strand = Literal["+", "-"]
 
 IUPAC: dict[str, frozenset[str]] = {
@@ -40,7 +42,7 @@ def reverse_complement(sequence: str) -> str:
     """
     unknown = sorted(set(sequence.upper()) - set(IUPAC))
     if unknown:
-        raise ValueError(
+        raise UsageError(
             f"found {''.join(unknown)!r} in {sequence!r}, expected DNA letters in IUPAC code (ACGT and RYSWKMBDHVN)"
         )
     return sequence.translate(_COMPLEMENT)[::-1]
@@ -52,7 +54,7 @@ def iupac_mismatches(sequence: str, pattern: str) -> tuple[int, ...]:
     A base outside ACGT in ``sequence`` (an N in the reference) never matches.
     """
     if len(sequence) != len(pattern):
-        raise ValueError(
+        raise UsageError(
             f"found a sequence of {len(sequence)} bases and a pattern of {len(pattern)}, expected equal lengths"
         )
     return tuple(
@@ -67,7 +69,7 @@ def check_dna(sequence: str, what: str) -> str:
     upper = sequence.upper().replace("U", "T")
     bad = sorted(set(upper) - set("ACGT"))
     if not upper or bad:
-        raise ValueError(f"{what}: found {sequence!r}, expected a non-empty sequence of A, C, G, T")
+        raise UsageError(f"{what}: found {sequence!r}, expected a non-empty sequence of A, C, G, T")
     return upper
 
 

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtri  # scipy.stats.norm.ppf without its overhead
 
-from pmpath.errors import AnalysisError, ConvergenceError
+from pmpath.errors import AnalysisError, ConvergenceError, UsageError
 from pmpath.natural_history.reml import fit_reml, subject_codes
 from pmpath.natural_history.tables import numeric_table
 
@@ -238,7 +238,7 @@ class GrowthCurve:
         >>> band.to_frame().head()  # doctest: +SKIP
         """
         if not 0 < level < 1:
-            raise ValueError(f"level must be between 0 and 1, found {level}")
+            raise UsageError(f"level must be between 0 and 1, found {level}")
         a = np.atleast_1d(np.asarray(ages, dtype=float))
         x = self._design(a)
         mean = x @ self.fixed_effects
@@ -417,7 +417,7 @@ def fit_longitudinal(
     >>> curve.slope, curve.slope_ci()  # doctest: +SKIP
     """
     if scale not in SCALES:
-        raise ValueError(f"scale must be one of {SCALES}, found {scale!r}")
+        raise UsageError(f"scale must be one of {SCALES}, found {scale!r}")
     table = numeric_table(data, endpoint, ("age", "value"))
     if scale == "log":
         bad = table["value"] <= 0
@@ -444,7 +444,7 @@ def fit_longitudinal(
         )
     center = float(round(float(np.mean(ages)))) if age_center is None else float(age_center)
     if not np.isfinite(center):
-        raise ValueError(f"age_center must be a finite number, found {age_center!r}")
+        raise UsageError(f"age_center must be a finite number, found {age_center!r}")
 
     y = table["value"].to_numpy()
     if scale == "log":

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from pmpath.errors import UsageError
+
 # Quantiles matching the model's central 95% band, and the median.
 PROBABILITIES = (0.025, 0.5, 0.975)
 MAX_BINS = 20
@@ -46,7 +48,7 @@ class AgeQuantiles:
     def quantile(self, probability: float) -> np.ndarray:
         """The values of one of :attr:`probabilities` across the bins."""
         if probability not in self.probabilities:
-            raise ValueError(
+            raise UsageError(
                 f"probability: found {probability}, expected one of {self.probabilities}"
             )
         return self.values[:, self.probabilities.index(probability)]
@@ -89,11 +91,11 @@ def age_quantiles(
     (20, True)
     """
     if not all(0.0 <= p <= 1.0 for p in probabilities):
-        raise ValueError(f"probabilities: found {probabilities}, expected numbers in [0, 1]")
+        raise UsageError(f"probabilities: found {probabilities}, expected numbers in [0, 1]")
     ages = np.asarray(ages, dtype=float).reshape(-1)
     values = np.asarray(values, dtype=float).reshape(-1)
     if ages.shape != values.shape:
-        raise ValueError(
+        raise UsageError(
             f"ages and values: found {ages.size} and {values.size} entries, expected one value per age"
         )
     keep = np.isfinite(ages) & np.isfinite(values)

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from pmpath.errors import AnalysisError
+from pmpath.errors import AnalysisError, UsageError
 from pmpath.natural_history.tables import numeric_table
 
 
@@ -130,7 +130,7 @@ def fit_event_rate(data: pd.DataFrame, endpoint: str, level: float = 0.95) -> Ra
     >>> fit.rate_per_year, fit.rate_ci, fit.model  # doctest: +SKIP
     """
     if not 0 < level < 1:
-        raise ValueError(f"level must be between 0 and 1, found {level}")
+        raise UsageError(f"level must be between 0 and 1, found {level}")
     table = numeric_table(data, endpoint, ("age_start", "age_end", "count"))
     width = table["age_end"] - table["age_start"]
     if (width <= 0).any():

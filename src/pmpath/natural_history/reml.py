@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import optimize
 
-from pmpath.errors import AnalysisError, ConvergenceError
+from pmpath.errors import AnalysisError, ConvergenceError, UsageError
 
 # Number of fixed effects (intercept and slope).
 _P = 2
@@ -67,7 +67,7 @@ def subject_codes(groups: object) -> np.ndarray:
         return np.asarray(codes, dtype=np.intp).reshape(-1)
     codes, _ = pd.factorize(values, sort=True)
     if codes.size and codes.min() < 0:
-        raise ValueError(
+        raise UsageError(
             "groups: found a missing subject label, expected one label per observation"
         )
     return np.asarray(codes, dtype=np.intp)
@@ -108,7 +108,7 @@ class SubjectMoments:
         t = np.asarray(t, dtype=float)
         y = np.asarray(y, dtype=float)
         if not (t.shape == y.shape == np.shape(groups)) or t.ndim != 1:
-            raise ValueError(
+            raise UsageError(
                 f"t, y and groups must be 1-d and of one length, found shapes {t.shape}, {y.shape}, {np.shape(groups)}"
             )
         codes = subject_codes(groups)
@@ -627,7 +627,7 @@ def fit_reml(
     if not spread > 0:
         raise AnalysisError(f"every observation has t = {t[0]:g}, expected a spread to fit a slope")
     if not (t.shape == y.shape == groups.shape) or t.ndim != 1:
-        raise ValueError(
+        raise UsageError(
             f"t, y and groups must be 1-d and of one length, found shapes {t.shape}, {y.shape}, {groups.shape}"
         )
     codes = subject_codes(groups)

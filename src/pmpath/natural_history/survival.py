@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from pmpath.errors import AnalysisError
+from pmpath.errors import AnalysisError, UsageError
 from pmpath.natural_history.tables import numeric_table
 
 
@@ -99,7 +99,7 @@ def fit_survival(data: pd.DataFrame, endpoint: str, level: float = 0.95) -> Surv
     from lifelines.utils import median_survival_times
 
     if not 0 < level < 1:
-        raise ValueError(f"level must be between 0 and 1, found {level}")
+        raise UsageError(f"level must be between 0 and 1, found {level}")
     table = numeric_table(data, endpoint, ("age", "event"))
     if (table["age"] < 0).any():
         raise AnalysisError(

@@ -15,16 +15,13 @@ import itertools
 import math
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Literal
 
 import numpy as np
 from scipy import stats
 from scipy.special import gammaln
 
-from pmpath.dossier.vocabulary import DAYS_PER_YEAR
-from pmpath.errors import AnalysisError
-
-Decision = Literal["met", "not_met", "insufficient"]
+from pmpath.dossier.vocabulary import DAYS_PER_YEAR, Status
+from pmpath.errors import AnalysisError, UsageError
 
 __all__ = [
     "DAYS_PER_YEAR",
@@ -65,11 +62,11 @@ class UntreatedRate:
 
     def __post_init__(self) -> None:
         if not (math.isfinite(self.rate_per_year) and self.rate_per_year > 0):
-            raise ValueError(
+            raise UsageError(
                 f"UntreatedRate.rate_per_year: found {self.rate_per_year!r}, expected a positive rate per year"
             )
         if not (math.isfinite(self.dispersion) and self.dispersion >= 0):
-            raise ValueError(
+            raise UsageError(
                 f"UntreatedRate.dispersion: found {self.dispersion!r}, expected a dispersion >= 0 (0 = Poisson)"
             )
 
@@ -83,7 +80,7 @@ class UntreatedRate:
         never the patient's own raw rate.
         """
         if pre_events < 0 or pre_years < 0:
-            raise ValueError(
+            raise UsageError(
                 f"found pre_events={pre_events!r}, pre_years={pre_years!r}, expected non-negative numbers"
             )
         if self.dispersion == 0:
@@ -184,21 +181,21 @@ class EventPeriods:
         end = np.asarray(self.end_day, dtype=float).reshape(-1)
         count = np.asarray(self.count, dtype=float).reshape(-1)
         if not (start.size == end.size == count.size):
-            raise ValueError(
+            raise UsageError(
                 f"EventPeriods: found {start.size} starts, {end.size} ends and {count.size} counts, expected one of each per period"
             )
         for name, arr in (("start_day", start), ("end_day", end), ("count", count)):
             if not np.all(np.isfinite(arr)):
-                raise ValueError(
+                raise UsageError(
                     f"EventPeriods.{name}: found non-finite values, expected finite numbers"
                 )
         if np.any(count < 0) or np.any(count != np.round(count)):
-            raise ValueError(
+            raise UsageError(
                 f"EventPeriods.count: found {count[(count < 0) | (count != np.round(count))].tolist()}, expected whole numbers >= 0"
             )
         if np.any(end < start):
             i = int(np.flatnonzero(end < start)[0])
-            raise ValueError(
+            raise UsageError(
                 f"EventPeriods: period {i} ends on day {end[i]:g} before it starts on day {start[i]:g}, expected end >= start"
             )
         order = np.lexsort((end, start))
@@ -221,11 +218,11 @@ class EventPeriods:
         pre-treatment period ``[-pre_days, 0)`` with ``pre_events`` events."""
         times = np.sort(np.asarray(event_days, dtype=float).reshape(-1))
         if times.size and (times[0] < 0 or times[-1] > follow_up_days):
-            raise ValueError(
+            raise UsageError(
                 f"event_days: found times from {times[0]:g} to {times[-1]:g}, expected times within [0, {follow_up_days:g}]"
             )
         if pre_events and not pre_days > 0:
-            raise ValueError(
+            raise UsageError(
                 f"pre_events: found {pre_events} events with pre_days={pre_days!r}, expected a positive pre-treatment duration"
             )
         periods: list[tuple[float, float, int]] = (
@@ -270,7 +267,7 @@ def uniform_max_spacing_sf(n_points: int, x: float) -> float:
     suffer from the alternating sum's cancellation. The spacings include the two end pieces.
     """
     if n_points < 0:
-        raise ValueError(f"n_points: found {n_points}, expected a count >= 0")
+        raise UsageError(f"n_points: found {n_points}, expected a count >= 0")
     if x <= 0:
         return 1.0
     if x > 1:
@@ -310,7 +307,7 @@ def poisson_max_gap_sf(rate: float | np.ndarray, length: float, gap: float) -> f
     scalar = rates.ndim == 0
     rates = np.atleast_1d(rates)
     if length < 0 or gap < 0 or np.any(rates < 0):
-        raise ValueError(
+        raise UsageError(
             f"found rate={rate!r}, length={length!r}, gap={gap!r}, expected non-negative numbers"
         )
     if gap <= 0:
@@ -414,11 +411,11 @@ def rate_ratio_ci(
     the estimate is NaN and the interval ``(0, inf)``.
     """
     if pre_years <= 0 or post_years <= 0:
-        raise ValueError(
+        raise UsageError(
             f"found pre_years={pre_years!r}, post_years={post_years!r}, expected positive exposures"
         )
     if not 0 < confidence < 1:
-        raise ValueError(
+        raise UsageError(
             f"confidence: found {confidence!r}, expected a probability between 0 and 1"
         )
     y1, y2 = int(pre_events), int(post_events)
@@ -472,7 +469,7 @@ class EventRateComparison:
     would reach ``max_gap_probability``.
     """
 
-    decision: Decision
+    decision: Status
     reason: str
     pre_events: int
     pre_years: float
@@ -568,13 +565,13 @@ def compare_event_rates(
     counted as event-free, which only makes the gap test conservative.
     """
     if not 0 < confidence < 1:
-        raise ValueError(
+        raise UsageError(
             f"confidence: found {confidence!r}, expected a probability between 0 and 1"
         )
     if not max_rate_ratio > 0:
-        raise ValueError(f"max_rate_ratio: found {max_rate_ratio!r}, expected a positive ratio")
+        raise UsageError(f"max_rate_ratio: found {max_rate_ratio!r}, expected a positive ratio")
     if not 0 < max_gap_probability < 1:
-        raise ValueError(
+        raise UsageError(
             f"max_gap_probability: found {max_gap_probability!r}, expected a probability between 0 and 1"
         )
     flags: list[str] = []
@@ -650,10 +647,10 @@ def compare_event_rates(
 
     gap_text = f"longest event-free gap {gap:.0f} of {follow_up:.0f} days, probability {gap_p:.2g} untreated"
     if post_years <= 0:
-        decision: Decision = "insufficient"
+        decision = Status.insufficient
         reason = "no observation time after the first dose"
     elif follow_up < min_follow_up:
-        decision = "insufficient"
+        decision = Status.insufficient
         reason = (
             f"follow-up of {follow_up:.0f} days is too short: even no event at all would have probability "
             f"{posterior.no_event_probability(follow_up / DAYS_PER_YEAR):.2g} untreated, expected at most {max_gap_probability:g} "
@@ -680,10 +677,10 @@ def compare_event_rates(
             else ""
         )
         if failed:
-            decision = "not_met"
+            decision = Status.not_met
             reason = ratio_text + gap_text + ": " + "; ".join(failed)
         else:
-            decision = "met"
+            decision = Status.met
             reason = ratio_text + gap_text
 
     plot = EventPlot(

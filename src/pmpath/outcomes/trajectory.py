@@ -15,11 +15,11 @@ from typing import Literal
 import numpy as np
 from scipy.special import ndtr, ndtri  # scipy.stats.norm's, without its overhead
 
-from pmpath.errors import AnalysisError
+from pmpath.dossier.vocabulary import Status
+from pmpath.errors import AnalysisError, UsageError
 
 Scale = Literal["identity", "log"]
 Direction = Literal["higher_is_better", "lower_is_better"]
-Decision = Literal["met", "not_met", "insufficient"]
 
 __all__ = [
     "TrajectoryComparison",
@@ -69,36 +69,36 @@ class UntreatedModel:
         ):
             value = np.array(getattr(self, name), dtype=float)
             if value.shape != shape:
-                raise ValueError(
+                raise UsageError(
                     f"UntreatedModel.{name}: found shape {value.shape}, expected {shape}"
                 )
             if not np.all(np.isfinite(value)):
-                raise ValueError(
+                raise UsageError(
                     f"UntreatedModel.{name}: found non-finite entries {value.tolist()}, expected finite numbers"
                 )
             if value.ndim == 2:
                 if not np.allclose(value, value.T, rtol=1e-8, atol=1e-12):
-                    raise ValueError(
+                    raise UsageError(
                         f"UntreatedModel.{name}: found a non-symmetric matrix {value.tolist()}, expected a covariance matrix"
                     )
                 value = (value + value.T) / 2
                 smallest = np.linalg.eigvalsh(value).min()
                 if smallest < -1e-9 * max(1.0, np.abs(value).max()):
-                    raise ValueError(
+                    raise UsageError(
                         f"UntreatedModel.{name}: found smallest eigenvalue {smallest:g}, expected a positive semi-definite covariance matrix"
                     )
             value.setflags(write=False)
             object.__setattr__(self, name, value)
         if not (np.isfinite(self.residual_variance) and self.residual_variance > 0):
-            raise ValueError(
+            raise UsageError(
                 f"UntreatedModel.residual_variance: found {self.residual_variance!r}, expected a positive number"
             )
         if not np.isfinite(self.age_center):
-            raise ValueError(
+            raise UsageError(
                 f"UntreatedModel.age_center: found {self.age_center!r}, expected a finite age in years"
             )
         if self.scale not in ("identity", "log"):
-            raise ValueError(
+            raise UsageError(
                 f"UntreatedModel.scale: found {self.scale!r}, expected 'identity' or 'log'"
             )
         object.__setattr__(self, "residual_variance", float(self.residual_variance))
@@ -189,7 +189,7 @@ class TrajectoryComparison:
     same in the benefit direction divided by each visit's prediction SD.
     """
 
-    decision: Decision
+    decision: Status
     reason: str
     direction: Direction
     scale: Scale
@@ -226,7 +226,7 @@ class TrajectoryComparison:
 def _as_ages(values: object, name: str) -> np.ndarray:
     out = np.asarray(values, dtype=float).reshape(-1)
     if not np.all(np.isfinite(out)):
-        raise ValueError(
+        raise UsageError(
             f"{name}: found non-finite ages {out[~np.isfinite(out)].tolist()}, expected finite ages in years"
         )
     return out
@@ -234,7 +234,7 @@ def _as_ages(values: object, name: str) -> np.ndarray:
 
 def _check_level(level: float, name: str) -> None:
     if not 0 < level < 1:
-        raise ValueError(f"{name}: found {level!r}, expected a probability between 0 and 1")
+        raise UsageError(f"{name}: found {level!r}, expected a probability between 0 and 1")
 
 
 def _conditional_moments(
@@ -309,11 +309,11 @@ def predict_untreated(
     post_ages = _as_ages(post_ages, "post_ages")
     pre_values = np.asarray(pre_values, dtype=float).reshape(-1)
     if pre_values.shape != pre_ages.shape:
-        raise ValueError(
+        raise UsageError(
             f"pre_values: found {pre_values.size} values for {pre_ages.size} pre_ages, expected one value per age"
         )
     if not np.all(np.isfinite(pre_values)):
-        raise ValueError(
+        raise UsageError(
             f"pre_values: found non-finite values {pre_values[~np.isfinite(pre_values)].tolist()}, expected finite measurements"
         )
     pre_y = model.to_model_scale(pre_values, "pre_values")
@@ -353,7 +353,7 @@ def _sign(direction: str) -> float:
         return 1.0
     if direction == "lower_is_better":
         return -1.0
-    raise ValueError(
+    raise UsageError(
         f"direction: found {direction!r}, expected 'higher_is_better' or 'lower_is_better'"
     )
 
@@ -474,25 +474,25 @@ def compare_trajectory(
     sign = _sign(direction)
     _check_level(prediction_level, "prediction_level")
     if not 0 < alpha_one_sided < 0.5:
-        raise ValueError(
+        raise UsageError(
             f"alpha_one_sided: found {alpha_one_sided!r}, expected a level between 0 and 0.5"
         )
     if not 0 < min_fraction_beyond_band <= 1:
-        raise ValueError(
+        raise UsageError(
             f"min_fraction_beyond_band: found {min_fraction_beyond_band!r}, expected a fraction in (0, 1]"
         )
     if min_post_visits < 1:
-        raise ValueError(f"min_post_visits: found {min_post_visits!r}, expected at least 1")
+        raise UsageError(f"min_post_visits: found {min_post_visits!r}, expected at least 1")
     pre_ages = _as_ages(pre_ages, "pre_ages")
     post_ages = _as_ages(post_ages, "post_ages")
     post_values = np.asarray(post_values, dtype=float).reshape(-1)
     pre_values = np.asarray(pre_values, dtype=float).reshape(-1)
     if post_values.shape != post_ages.shape:
-        raise ValueError(
+        raise UsageError(
             f"post_values: found {post_values.size} values for {post_ages.size} post_ages, expected one value per age"
         )
     if not np.all(np.isfinite(post_values)):
-        raise ValueError(
+        raise UsageError(
             f"post_values: found non-finite values {post_values[~np.isfinite(post_values)].tolist()}, expected finite measurements"
         )
 
@@ -520,10 +520,10 @@ def compare_trajectory(
     rtm = bool(flags)
     notes = [prediction.note]
     if m < min_post_visits:
-        decision: Decision = "insufficient"
+        decision = Status.insufficient
         reason = f"{m} post-treatment visit(s), expected at least {min_post_visits}"
     elif p_value < alpha_one_sided and fraction >= min_fraction_beyond_band:
-        decision = "met"
+        decision = Status.met
         reason = (
             f"mean benefit {effect:.3g} (SE {se:.3g}) over the predicted untreated course, one-sided p = {p_value:.2g} < {alpha_one_sided:g}; "
             f"{int(beyond.sum())}/{m} visits beyond the {prediction_level:.0%} band (>= {min_fraction_beyond_band:.2g})"
@@ -537,7 +537,7 @@ def compare_trajectory(
                 f"{int(beyond.sum())}/{m} visits beyond the {prediction_level:.0%} band, expected a fraction >= {min_fraction_beyond_band:.2g}"
             )
         reason = f"mean benefit {effect:.3g} (SE {se:.3g}): " + "; ".join(failed)
-        decision = "not_met"
+        decision = Status.not_met
     return TrajectoryComparison(
         decision=decision,
         reason=reason,

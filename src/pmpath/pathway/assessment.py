@@ -6,7 +6,10 @@ import datetime as dt
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
+
+from pmpath.dossier.fingerprint import dossier_fingerprint
+from pmpath.dossier.provenance import software_versions
 
 from pmpath.pathway.verdict import Evidence, Status, Verdict
 
@@ -90,14 +93,63 @@ class IgnoredColumns(BaseModel):
     columns: list[str]
 
 
+ASSESSMENT_SCHEMA_VERSION = 1
+"""Version of ``assessment.json``'s layout: a change that breaks :func:`assessment_json_schema` bumps it."""
+
+
 class Assessment(BaseModel):
+    """The whole assessment of one dossier, as written to ``assessment.json``."""
+
+    schema_version: int = Field(
+        ASSESSMENT_SCHEMA_VERSION, description="Version of this layout (ASSESSMENT_SCHEMA_VERSION)."
+    )
     pmpath_version: str
+    dossier_fingerprint: str = Field(
+        "",
+        description="SHA-256 of the sorted '<sha256>  <path>' lines of every input "
+        "(pmpath.dossier.fingerprint.dossier_fingerprint); taken from ``inputs`` when not given.",
+    )
+    software: dict[str, str] = Field(
+        default_factory=software_versions,
+        description="Versions of the software that produced the numbers (pmpath, Python, numpy, ...).",
+    )
     platform: PlatformAssessment
     patients: list[PatientAssessment]
     inputs: list[Evidence]
     input_warnings: list[InputFinding] = Field(default_factory=list)
     ignored_columns: list[IgnoredColumns] = Field(default_factory=list)
 
+    @model_validator(mode="after")
+    def _fingerprint_from_inputs(self) -> Assessment:
+        if not self.dossier_fingerprint:
+            self.dossier_fingerprint = dossier_fingerprint({e.path: e.sha256 for e in self.inputs})
+        return self
+
     @property
     def statuses(self) -> dict[str, dict[int, Status]]:
         return {p.id: {c.number: c.status for c in p.criteria} for p in self.patients}
+
+
+def assessment_json_schema() -> dict[str, Any]:
+    """JSON Schema (draft 2020-12) of ``assessment.json``, as ``pmpath schema`` writes it.
+
+    Returns
+    -------
+    dict
+        :meth:`Assessment.model_json_schema` in serialization mode (every key written is required),
+        with ``$id`` naming :data:`ASSESSMENT_SCHEMA_VERSION`.
+
+    Examples
+    --------
+    >>> schema = assessment_json_schema()
+    >>> {"schema_version", "dossier_fingerprint", "platform", "patients"} <= set(schema["required"])
+    True
+    """
+    schema = Assessment.model_json_schema(mode="serialization")
+    # assessment.json writes every field, defaults included: every property is required
+    for obj in [schema, *schema.get("$defs", {}).values()]:
+        if "properties" in obj:
+            obj["required"] = sorted(obj["properties"])
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["$id"] = f"pmpath:assessment.schema.json#v{ASSESSMENT_SCHEMA_VERSION}"
+    return schema

@@ -29,7 +29,9 @@ class Verdict(BaseModel):
     evidence: list[Evidence] = Field(default_factory=list)
     flags: list[str] = Field(default_factory=list)
     plots: dict[str, Any] = Field(
-        default_factory=dict, description="Data for the report's plots (not part of the verdict)."
+        default_factory=dict,
+        exclude=True,  # in the HTML report, not in assessment.json
+        description="Data for the report's plots (not part of the verdict).",
     )
 
 

@@ -1,7 +1,9 @@
 """assessment.json: the machine-readable assessment, byte-identical for the same dossier.
 
 Keys are sorted, floats are written to 6 significant digits, NaN and infinities as null, dates as
-ISO strings; plot data stays out (it is in the HTML report).
+ISO strings; plot data stays out (it is in the HTML report). The top-level ``schema_version``
+(:data:`~pmpath.pathway.assessment.ASSESSMENT_SCHEMA_VERSION`) names the layout that
+:func:`assessment_json_schema` describes.
 """
 
 from __future__ import annotations
@@ -14,7 +16,19 @@ from typing import Any
 
 import numpy as np
 
-from pmpath.pathway.assessment import Assessment
+from pmpath.pathway.assessment import (
+    ASSESSMENT_SCHEMA_VERSION,
+    Assessment,
+    assessment_json_schema,
+)
+
+__all__ = [
+    "ASSESSMENT_SCHEMA_VERSION",
+    "assessment_dict",
+    "assessment_json_schema",
+    "canonical",
+    "dumps",
+]
 
 
 def canonical(value: Any) -> Any:
@@ -44,10 +58,8 @@ def canonical(value: Any) -> Any:
 
 
 def assessment_dict(assessment: Assessment) -> dict[str, Any]:
-    data = assessment.model_dump(
-        mode="python", exclude={"patients": {"__all__": {"criteria": {"__all__": {"plots"}}}}}
-    )
-    return canonical(data)
+    """The plain-JSON form of ``assessment`` (plot data excluded by the models themselves)."""
+    return canonical(assessment.model_dump(mode="python"))
 
 
 def dumps(assessment: Assessment) -> bytes:

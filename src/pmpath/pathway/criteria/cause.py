@@ -13,6 +13,7 @@ from pmpath.dossier.load import PLATFORM_FILE
 from pmpath.dossier.model import Variant
 from pmpath.mechanism import AlleleCall, genotype_consistent
 from pmpath.pathway.context import AssessmentContext
+from pmpath.pathway.flags import Flag, FlagSeverity
 from pmpath.pathway.verdict import CRITERION_NAMES, Status, Verdict
 
 NUMBER = 1
@@ -80,19 +81,33 @@ def evaluate(ctx: AssessmentContext, patient: PatientRecord) -> Verdict:
         disease.gene, disease.inheritance.value, diagnosis.sex, calls, diagnosis.basis
     )
 
-    flags: list[str] = []
+    flags: list[Flag] = []
+
+    def flag(kind: str, severity: FlagSeverity, message: str) -> None:
+        flags.append(Flag(kind=kind, severity=severity, message=message, criterion=NUMBER))
+
     for v, call in zip(patient.variants, calls, strict=True):
         if v.gene != disease.gene:
             continue
         if call.acmg_class == "uncertain_significance" and call.role == "pathogenic":
             basis = v.functional_evidence or "ACMG PS3"
-            flags.append(f"VUS counted as pathogenic on functional evidence: {call.name} ({basis})")
+            flag(
+                "vus_on_functional_evidence",
+                FlagSeverity.info,
+                f"VUS counted as pathogenic on functional evidence: {call.name} ({basis})",
+            )
         if call.acmg_class in ("pathogenic", "likely_pathogenic") and not v.acmg_criteria:
-            flags.append(
-                f"{call.name} is classified {call.acmg_class} without listing its ACMG criteria"
+            flag(
+                "acmg_criteria_missing",
+                FlagSeverity.warning,
+                f"{call.name} is classified {call.acmg_class} without listing its ACMG criteria",
             )
     if result.other_genes:
-        flags.append(f"variants in other genes, not weighed: {', '.join(result.other_genes)}")
+        flag(
+            "other_gene_variants",
+            FlagSeverity.info,
+            f"variants in other genes, not weighed: {', '.join(result.other_genes)}",
+        )
 
     ids = [x for x in (disease.mondo, disease.omim) if x]
     disease_text = f"{disease.name} ({', '.join(ids)})" if ids else disease.name

@@ -380,9 +380,8 @@ def _thinned_km(fit: SurvivalFit) -> dict[str, list[float | None]]:
     columns = {"survival": fit.survival, "lower": fit.ci_lower, "upper": fit.ci_upper}
     if len(age) > MAX_KM_POINTS:
         grid = np.linspace(age[0], age[-1], MAX_KM_POINTS)
-        at = (
-            np.searchsorted(age, grid, side="right") - 1
-        )  # right-continuous: the last step at or before
+        # right-continuous: the value of the last step at or before each grid age
+        at = np.searchsorted(age, grid, side="right") - 1
         age = grid
         columns = {k: np.asarray(v, dtype=float)[at] for k, v in columns.items()}
     return {"age": _nums(age), **{k: _nums(v) for k, v in columns.items()}}

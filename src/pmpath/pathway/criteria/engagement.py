@@ -19,6 +19,7 @@ from pmpath.engagement import (
 )
 from pmpath.errors import AnalysisError
 from pmpath.pathway.context import AssessmentContext
+from pmpath.pathway.flags import Flag, FlagSeverity
 from pmpath.pathway.verdict import CRITERION_NAMES, Status, Verdict
 
 NUMBER = 4
@@ -46,7 +47,7 @@ def assay_results(frame: pd.DataFrame, path: str | None = None) -> list[AssayRes
     """Group an engagement table (assay, source, edited, total, minimum_fraction, replicate, tissue)
     into one :class:`AssayResult` per assay, summing rows that share a replicate label.
 
-    Raises ValueError naming the file, assay and column when an assay's rows disagree on source,
+    Raises AnalysisError naming the file, assay and column when an assay's rows disagree on source,
     minimum fraction or tissue, or when counts are missing.
     """
     where = path or "engagement table"
@@ -63,12 +64,12 @@ def assay_results(frame: pd.DataFrame, path: str | None = None) -> list[AssayRes
             values = rows[column].unique()
             if len(values) > 1:
                 found = ", ".join(map(str, values))
-                raise ValueError(
+                raise AnalysisError(
                     f"{where}: assay {assay!r} has rows with {column} {found}, expected one {column} per assay"
                 )
         counts = rows[["edited", "total"]].astype(float)
         if counts.isna().any().any():
-            raise ValueError(
+            raise AnalysisError(
                 f"{where}: assay {assay!r} has a missing edited or total count, expected whole read counts"
             )
         per_sample = counts.groupby(rows["replicate"], sort=False).sum()
@@ -114,26 +115,38 @@ def _assay_row(a: AssayEngagement, deciding_tier: str | None) -> dict:
     }
 
 
-def _flags(result: EngagementAssessment, frame: pd.DataFrame) -> list[str]:
-    flags = []
+def _flags(result: EngagementAssessment, frame: pd.DataFrame) -> list[Flag]:
+    flags: list[Flag] = []
+
+    def flag(kind: str, severity: FlagSeverity, message: str) -> None:
+        flags.append(Flag(kind=kind, severity=severity, message=message, criterion=NUMBER))
+
     for a in result.assays:
         if a.interval.n_replicates == 1:
             rows = int((frame["assay"] == a.assay).sum())
             pooled = f" ({rows} rows share one replicate label and were pooled)" if rows > 1 else ""
-            flags.append(
+            flag(
+                "single_replicate",
+                FlagSeverity.info,
                 f"{a.assay}: one replicate sample{pooled}; between-sample variation not estimated, the interval reflects read sampling only"
             )
         elif a.interval.rho is None:
-            flags.append(f"{a.assay}: {a.interval.note}")
+            flag("interval_method", FlagSeverity.info, f"{a.assay}: {a.interval.note}")
     if result.deciding_tier is not None and result.deciding_tier != "patient":
-        flags.append(f"no patient assay: engagement is decided by {result.deciding_tier} evidence")
+        flag(
+            "no_patient_assay",
+            FlagSeverity.caveat,
+            f"no patient assay: engagement is decided by {result.deciding_tier} evidence",
+        )
     for tier in result.tiers:
         if (
             tier.tier != result.deciding_tier
             and tier.status is not None
             and tier.status != result.status
         ):
-            flags.append(
+            flag(
+                "tiers_disagree",
+                FlagSeverity.caveat,
                 f"{tier.tier} evidence is {tier.status} while the deciding {result.deciding_tier} evidence is {result.status}"
             )
     return flags
@@ -172,7 +185,7 @@ def evaluate(ctx: AssessmentContext, patient: PatientRecord) -> Verdict:
         )
     try:
         result = assess_engagement(assay_results(frame, path), confidence)
-    except (ValueError, AnalysisError) as exc:
+    except AnalysisError as exc:
         return Verdict(
             status=Status.insufficient,
             summary=f"engagement could not be assessed: {exc}",

@@ -346,7 +346,7 @@ def _continuous(
             min_fraction_beyond_band=plan.min_fraction_beyond_band,
             min_post_visits=plan.min_post_dose_visits,
         )
-    except (AnalysisError, ValueError) as exc:
+    except AnalysisError as exc:
         return EndpointResult(
             endpoint,
             Status.insufficient,
@@ -489,7 +489,7 @@ def _count(
             max_rate_ratio=plan.max_rate_ratio,
             max_gap_probability=plan.max_gap_probability,
         )
-    except (AnalysisError, ValueError) as exc:
+    except AnalysisError as exc:
         return EndpointResult(
             endpoint,
             Status.insufficient,

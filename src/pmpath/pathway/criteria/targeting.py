@@ -26,6 +26,7 @@ from pmpath.mechanism import (
 )
 from pmpath.pathway.context import AssessmentContext
 from pmpath.pathway.criteria.cause import variant_label
+from pmpath.pathway.flags import Flag, FlagSeverity
 from pmpath.pathway.verdict import CRITERION_NAMES, Status, Verdict
 
 NUMBER = 2
@@ -216,11 +217,17 @@ def evaluate(ctx: AssessmentContext, patient: PatientRecord) -> Verdict:
             f"therapy.target_variant is {therapy.target_variant} but the case declares {len(patient.variants)} variant(s)",
         )
     declared = patient.variants[therapy.target_variant]
-    flags: list[str] = []
+    flags: list[Flag] = []
+
+    def flag(kind: str, severity: FlagSeverity, message: str) -> None:
+        flags.append(Flag(kind=kind, severity=severity, message=message, criterion=NUMBER))
+
     disease = platform.disease(patient.case.diagnosis.disease)
     if disease is not None and declared.gene != disease.gene:
-        flags.append(
-            f"the targeted variant is in {declared.gene}, not in the disease's gene {disease.gene}"
+        flag(
+            "target_outside_disease_gene",
+            FlagSeverity.warning,
+            f"the targeted variant is in {declared.gene}, not in the disease's gene {disease.gene}",
         )
     label = variant_label(declared)
     try:
@@ -240,8 +247,10 @@ def evaluate(ctx: AssessmentContext, patient: PatientRecord) -> Verdict:
                 and result.hit is not None
                 and not result.covers_variant
             ):
-                flags.append(
-                    "the gapmer binds away from the variant, so it pairs with the reference allele too: it would knock down both alleles"
+                flag(
+                    "not_allele_specific",
+                    FlagSeverity.caveat,
+                    "the gapmer binds away from the variant, so it pairs with the reference allele too: it would knock down both alleles",
                 )
             if result.gene_strand is not None and result.strand_inferred:
                 assumptions.append(
@@ -255,7 +264,7 @@ def evaluate(ctx: AssessmentContext, patient: PatientRecord) -> Verdict:
                 assumptions.append(
                     f"a nuclease counts as acting on the variant when it cuts within {editor.max_cut_distance} bp of it (NHEJ indels cluster at the cut)"
                 )
-    except (AnalysisError, ValueError) as exc:
+    except AnalysisError as exc:
         return verdict(
             Status.insufficient, str(exc), numbers={"target_variant": label}, flags=flags
         )
@@ -265,7 +274,9 @@ def evaluate(ctx: AssessmentContext, patient: PatientRecord) -> Verdict:
     summary = f"{label}: {result.reason}"
     if modality == Modality.prime_editor:
         # the spacer is located like a nuclease's; the correction itself is written in the pegRNA's template
-        flags.extend(n for n in result.notes if not n.startswith("nuclease"))
+        for n in result.notes:
+            if not n.startswith("nuclease"):
+                flag("targeting_note", FlagSeverity.info, n)
         numbers["mechanism_class"] = None
         if isinstance(result, GuideVerification) and result.perfect_hits:
             status = Status.insufficient
@@ -274,7 +285,8 @@ def evaluate(ctx: AssessmentContext, patient: PatientRecord) -> Verdict:
                 "but whether the edit corrects it depends on the pegRNA's template, which the dossier does not carry"
             )
     else:
-        flags.extend(result.notes)
+        for n in result.notes:
+            flag("targeting_note", FlagSeverity.info, n)
     return verdict(
         status, summary, numbers=numbers, flags=flags, plots={"alignment": result.alignment_lines()}
     )
