@@ -80,7 +80,7 @@ def main() -> None:
             f"{n:>6,} patients: load {r['load']:6.1f} s, assess {r['assess']:6.1f} s, "
             f"render {r['render']:6.1f} s"
             + (f", pdf {r['pdf']:6.1f} s" if "pdf" in r else "")
-            + f"; per patient: "
+            + "; per patient: "
             + ", ".join(f"{k} {v:.0f} ms" for k, v in per.items())
             + f"; report {r['size'] / 1e6:.1f} MB ({r['size'] / n / 1e3:.0f} kB per patient)"
         )
@@ -89,7 +89,9 @@ def main() -> None:
     budget = BUDGET_S * args.patients / BUDGET_PATIENTS
     print(f"budget {budget:.0f} s without --pdf: {total:.1f} s, ratio {total / budget:.2f}")
     growth = (big["size"] / args.patients) / (rows[small]["size"] / small)
-    print(f"report size per patient, {args.patients} vs {small} patients: ratio {growth:.2f} (1 = linear)")
+    print(
+        f"report size per patient, {args.patients} vs {small} patients: ratio {growth:.2f} (1 = linear)"
+    )
 
 
 if __name__ == "__main__":

@@ -34,7 +34,7 @@ def test_minimal_fixture_cohort_is_too_small_so_the_patient_waits(dossier: Path)
     assert p.role == PatientRole.undecided and not p.success and not p.counts_toward_platform
     assert p.criterion(1).status == Status.met and p.criterion(2).status == Status.met
     assert a.platform.status.value == "collecting" and a.platform.streak == 0
-    assert "priority: fatal childhood disease" in p.flags
+    assert "priority: fatal childhood disease" in [f.message for f in p.flags]
 
 
 def test_product_with_a_different_component_version_does_not_count(dossier: Path) -> None:
@@ -45,14 +45,14 @@ def test_product_with_a_different_component_version_does_not_count(dossier: Path
     )
     (p,) = pmpath.assess(dossier).patients
     assert p.role == PatientRole.excluded
-    assert any("lnp: version 'LNP-2', platform 'LNP-1'" in f for f in p.flags)
+    assert any("lnp: version 'LNP-2', platform 'LNP-1'" in f.message for f in p.flags)
 
 
 def test_plan_fixed_after_first_dose_is_flagged(dossier: Path) -> None:
     edit(dossier / "platform.yaml", "fixed_on: 2025-01-01", "fixed_on: 2026-02-01")
     a = pmpath.assess(dossier)
     assert a.platform.analysis_plan_changed_after_first_dose
-    assert any("after the first dose" in f for f in a.platform.flags)
+    assert any("after the first dose" in f.message for f in a.platform.flags)
 
 
 def test_plan_hash_changes_with_any_threshold(dossier: Path) -> None:
@@ -77,7 +77,7 @@ def test_death_before_assessment_is_not_met_on_improvement(dossier: Path) -> Non
     )
     (p,) = pmpath.assess(dossier).patients
     assert p.criterion(5).status == Status.not_met
-    assert any(f.startswith("died") for f in p.flags)
+    assert any(f.message.startswith("died") for f in p.flags)
 
 
 def test_adverse_events_are_listed_with_study_days(dossier: Path) -> None:

@@ -219,11 +219,15 @@ def test_validate_json_is_one_object_sorted_by_file_and_line(tmp_path: Path) -> 
 def test_hash_plan_show_hashes_to_the_printed_hash() -> None:
     import hashlib
 
-    printed = subprocess.run(
-        [sys.executable, "-m", "pmpath", "hash-plan", str(example_path("abe-ucd"))],
-        capture_output=True,
-        check=True,
-    ).stdout.decode().strip()
+    printed = (
+        subprocess.run(
+            [sys.executable, "-m", "pmpath", "hash-plan", str(example_path("abe-ucd"))],
+            capture_output=True,
+            check=True,
+        )
+        .stdout.decode()
+        .strip()
+    )
     shown = subprocess.run(
         [sys.executable, "-m", "pmpath", "hash-plan", str(example_path("abe-ucd")), "--show"],
         capture_output=True,
@@ -245,3 +249,17 @@ def test_verify_and_diff_on_the_command_line(example_reports, tmp_path: Path) ->
     assert run("assess", str(copy), "--out", str(new), "-q").exit_code == 0
     changed = run("diff", str(report), str(new), "--format", "json")
     assert changed.exit_code == 0 and "patients/P01/adverse_events.csv" in changed.stdout
+
+
+@pytest.mark.slow
+def test_assess_pdf_writes_report_pdf_beside_the_html(tmp_path: Path) -> None:
+    if shutil.which("pdftotext") is None:
+        pytest.skip("pdftotext not found: install the Debian package poppler-utils")
+    out = tmp_path / "report"
+    result = run("assess", str(example_path("ssaso-cln")), "--out", str(out), "--pdf", "-q")
+    assert result.exit_code == 0, result.output
+    text = subprocess.run(
+        ["pdftotext", str(out / "report.pdf"), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    assert "ssaso-cln" in text and all(p in text for p in ("P01", "P02", "P03"))
+    assert "page 1 of" in text.lower() or "1 of" in text

@@ -134,7 +134,9 @@ def test_adenine_base_editor_corrects(tmp_path: Path) -> None:
         and n["mechanism_class"] == "corrects"
     )
     assert n["bystander_positions"] == [4] and n["reference_allele_mismatches"] == 1
-    assert any("bystander" in f for f in v.flags)
+    assert v.result.criterion == 2 and v.result.molecule == "guide"
+    assert v.result.bystander_positions == [4] and v.result.reference_allele_mismatches == 1
+    assert any("bystander" in f.message for f in v.flags)
     assert [e.path for e in v.evidence] == [
         "patients/P1/case.yaml",
         "platform.yaml",
@@ -181,7 +183,7 @@ def test_nuclease_distance(tmp_path: Path) -> None:
 def test_prime_editor_is_insufficient_without_the_template(tmp_path: Path) -> None:
     v = assess(tmp_path, platform("prime_editor", editor={}), [ABE_VARIANT], SPACER)
     assert v.status == Status.insufficient and "pegRNA" in v.summary
-    assert not any("HDR" in f for f in v.flags)
+    assert not any("HDR" in f.message for f in v.flags)
 
 
 def test_splice_switching_aso_on_a_site(tmp_path: Path) -> None:
@@ -229,7 +231,7 @@ def test_gapmer_allele_selectivity(tmp_path: Path) -> None:
         and w.numbers["covers_variant"] is False
         and w.numbers["allele_selective"] is None
     )
-    assert any("knock down both alleles" in f for f in w.flags)
+    assert any("knock down both alleles" in f.message for f in w.flags)
 
 
 def test_reference_mismatch_is_insufficient_with_the_reason(tmp_path: Path) -> None:

@@ -154,7 +154,7 @@ def test_well_characterized_cohort_is_met(default_assessment):
     assert verdict.numbers["supportive"]["crises"]["kind"] == "count"
     assert verdict.numbers["cohort"]["source"] == "Invented registry"
     assert verdict.numbers["cohort"]["collection"] == "synthetic"
-    assert any("synthetic" in f for f in verdict.flags)
+    assert any("synthetic" in f.message for f in verdict.flags)
     assert {e.path for e in verdict.evidence} == {
         "natural_history/cohort.yaml",
         "natural_history/subjects.csv",
@@ -231,8 +231,11 @@ def test_patient_outside_the_cohort_is_flagged(tmp_path, small_dossier):
     )
     assert verdict.numbers["patient"]["age_within_cohort_range"] is False
     assert verdict.numbers["patient"]["cohort_subjects_same_genotype_class"] == 0
-    assert any("outside the ages" in f for f in verdict.flags)
-    assert any("genotype class" in f for f in verdict.flags)
+    assert verdict.result.criterion == 3 and verdict.result.age_within_cohort_range is False
+    assert verdict.result.cohort_subjects_same_genotype_class == 0
+    assert verdict.result.age_at_first_dose.unit == "years"
+    assert any("outside the ages" in f.message for f in verdict.flags)
+    assert any("genotype class" in f.message for f in verdict.flags)
 
 
 def test_primary_fit_failing_on_too_few_subjects_is_not_met(tmp_path, small_dossier):

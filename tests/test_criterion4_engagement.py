@@ -47,9 +47,12 @@ def test_minimal_fixture_is_met_by_patient_derived_cells(dossier: Path) -> None:
     (row,) = v.numbers["assays"]
     assert (row["assay"], row["replicates"], row["edited"], row["total"]) == ("hep", 2, 930, 2000)
     assert row["edited_fraction"] == pytest.approx(0.465)
+    (assay,) = v.result.assays
+    assert assay.fraction.unit == "%" and assay.fraction.value == pytest.approx(0.465)
+    assert str(assay.fraction) == "46.5%" and assay.interval.low == pytest.approx(row["lower"])
     assert row["lower"] > 0.2
     assert [e.path for e in v.evidence] == ["patients/P1/engagement.csv"]
-    assert any("no patient assay" in f for f in v.flags)
+    assert any("no patient assay" in f.message for f in v.flags)
     json.dumps(v.model_dump(mode="json"), allow_nan=False)
 
 
@@ -62,10 +65,11 @@ def test_patient_tier_decides_and_disagreement_is_flagged(dossier: Path) -> None
     assert v.numbers["deciding_tier"] == "patient"
     assert [t["status"] for t in v.numbers["tiers"]] == ["not_met", None, "met", None]
     assert any(
-        "patient_derived_cells evidence is met while the deciding patient evidence is not_met" in f
+        "patient_derived_cells evidence is met while the deciding patient evidence is not_met"
+        in f.message
         for f in v.flags
     )
-    assert any(f.startswith("biopsy: one replicate sample") for f in v.flags)
+    assert any(f.message.startswith("biopsy: one replicate sample") for f in v.flags)
     groups = v.plots["engagement_forest"]["groups"]
     assert [g["tier"] for g in groups] == ["patient", "patient_derived_cells"]
     assert [g["deciding"] for g in groups] == [True, False]

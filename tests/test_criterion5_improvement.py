@@ -1,6 +1,6 @@
-"""Criterion 5 end to end: small synthetic dossiers written to tmp_path (by the dossier writer, see
-conftest.py), read by the real loader,
-natural history fitted by criterion 3's `cohort_fits`, and judged by the improvement adapter.
+"""Criterion 5 end to end: small synthetic dossiers written to tmp_path by the dossier writer (see
+conftest.py), read by the real loader, natural history fitted by criterion 3's `cohort_fits`, and
+judged by the improvement adapter.
 
 The cohort and the patient are simulated from known models, so whether the patient truly improved
 is known: the untreated patient continues the cohort's course, the treated one is 15 points (about
@@ -136,8 +136,12 @@ def test_clear_benefit_is_met_with_concomitant_change_named(tmp_path, small_doss
     assert primary["effect"] == pytest.approx(15.0, abs=6.0)
     # only the change after the first measurement (study day -720) is named
     assert len(v.numbers["concomitant_since_baseline"]) == 1
-    assert any("protein liberalized" in f for f in v.flags)
-    assert not any("carnitine" in f for f in v.flags)
+    assert any("protein liberalized" in f.message for f in v.flags)
+    assert not any("carnitine" in f.message for f in v.flags)
+    # the change during the primary endpoint's follow-up bears on the verdict: a caveat, in study days
+    (caveat,) = [f for f in v.caveats if f.kind == "concomitant_change"]
+    assert caveat.criterion == 5 and caveat.endpoint == "score"
+    assert "study day 100" in caveat.message and "study day 100" in v.summary
     assert "concomitant" in v.summary
     assert (
         v.plots["trajectory"]["concomitant"][0]["day"] == 99.0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import numpy as np
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pmpath.dossier.check import DateFrame, check_table
@@ -26,6 +26,7 @@ def parse(text: str):
     return checked.frame["day"], findings, table
 
 
+@settings(deadline=None)
 @given(st.lists(st.integers(-400, 700), min_size=1, max_size=20, unique=True))
 def test_iso_dates_and_study_days_agree(offsets: list[int]) -> None:
     dates = [FIRST + dt.timedelta(days=o) for o in offsets]
@@ -36,6 +37,7 @@ def test_iso_dates_and_study_days_agree(offsets: list[int]) -> None:
     assert np.array_equal(by_date, by_day) and by_date.tolist() == offsets
 
 
+@settings(deadline=None)
 @given(st.lists(st.booleans(), min_size=1, max_size=15))
 def test_blank_lines_do_not_shift_reported_line_numbers(blanks: list[bool]) -> None:
     lines, expected = ["study_day,x"], []

@@ -16,7 +16,8 @@ from types import ModuleType
 import numpy as np
 import pytest
 
-from pmpath.dossier import Dossier, load_dossier
+from pmpath.dossier import Dossier
+from pmpath.dossier.write import dossier_files
 from pmpath.examples import EXAMPLES, example_path
 
 SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "generate_examples.py"
@@ -82,9 +83,9 @@ def fresh(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-@pytest.fixture(scope="module")
-def dossiers() -> dict[str, Dossier]:
-    return {name: load_dossier(example_path(name)) for name in EXAMPLES}
+@pytest.fixture
+def dossiers(example_dossiers: dict[str, Dossier]) -> dict[str, Dossier]:
+    return example_dossiers  # conftest.py loads both examples once per session
 
 
 @pytest.mark.parametrize("name", EXAMPLES)
@@ -124,6 +125,13 @@ def test_generator_is_deterministic(fresh: Path, tmp_path: Path) -> None:
     assert sorted(first) == sorted(second)
     different = [p for p in first if first[p] != second[p]]
     assert different == []
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_every_file_of_an_example_is_written_by_the_dossier_writer(fresh: Path, name: str) -> None:
+    """The generator builds a DossierSpec and the writer writes it: no file comes from elsewhere."""
+    build = {"abe-ucd": load_generator().abe_spec, "ssaso-cln": load_generator().ssaso_spec}[name]
+    assert dossier_files(build()) == tree(fresh / name)
 
 
 @pytest.mark.parametrize("name", EXAMPLES)

@@ -26,6 +26,7 @@ from pmpath.pathway.assessment import (
     PlatformAssessment,
     PlatformStatus,
 )
+from pmpath.pathway.flags import Flag
 from pmpath.pathway.verdict import CRITERION_NAMES, Evidence, Status, Verdict
 from pmpath.report.html import display, format_value, render_html
 from pmpath.report.plots import (
@@ -173,7 +174,9 @@ def _verdicts(statuses: dict[int, Status], with_plots: bool) -> list[Verdict]:
                     "assays": [{"assay": "a", "fraction": 0.5}, {"assay": "b", "fraction": 0.25}],
                 },
                 evidence=[Evidence(path=f"patients/P{n}/file.csv", sha256=SHA_A)],
-                flags=[f"flag {n}"] if s != Status.met else [],
+                flags=[Flag(kind="note", severity="caveat", message=f"flag {n}", criterion=n)]
+                if s != Status.met
+                else [],
                 plots=plots[n],
             )
         )
@@ -214,7 +217,13 @@ def _assessment() -> Assessment:
             success=False,
             role=PatientRole.failure,
             counts_toward_platform=True,
-            flags=["criterion 4 not met: breaks the streak"],
+            flags=[
+                Flag(
+                    kind="standing",
+                    severity="info",
+                    message="criterion 4 not met: breaks the streak",
+                )
+            ],
             criteria=_verdicts(mixed, with_plots=False),
         ),
     ]
@@ -232,7 +241,13 @@ def _assessment() -> Assessment:
         analysis_plan_fixed_on=dt.date(2024, 3, 1),
         analysis_plan_changed_after_first_dose=True,
         priority_fatal_childhood=True,
-        flags=["synthetic example data: not evidence about any real therapy"],
+        flags=[
+            Flag(
+                kind="synthetic_data",
+                severity="info",
+                message="synthetic example data: not evidence about any real therapy",
+            )
+        ],
     )
     inputs = [
         Evidence(path="platform.yaml", sha256=SHA_A),
@@ -305,7 +320,11 @@ def test_self_contained_with_plotly_once(report: Path) -> None:
     assert len(js) > 100_000
     for page in [report / "index.html", *sorted((report / "patients").glob("*.html"))]:
         html = page.read_text(encoding="utf-8")
-        assert "http" not in html and "cdn" not in html.lower()
+        assert (
+            not re.search(r"https?://", html)
+            and "cdn" not in html.lower()
+            and "cdn" not in html.lower()
+        )
         assert html.count("<script src=") <= 1
         assert len(html) < len(js)  # the bundle is referenced, not inlined
     p1 = (report / "patients" / "P01.html").read_text(encoding="utf-8")
@@ -712,7 +731,9 @@ def test_sampled_cohort_chart_says_so_in_its_caption(tmp_path: Path) -> None:
     patient = assessment.patients[1].model_copy(update={"criteria": [verdict]})
     render_html(assessment.model_copy(update={"patients": [patient]}), None, tmp_path)
     page = (tmp_path / "patients" / "P02.html").read_text(encoding="utf-8")
-    caption = re.search(r"<figcaption>(.*?)</figcaption>", page)
+    caption = re.search(
+        r'<figcaption><span class="fig-number">Figure \d+\.</span> (.*?)</figcaption>', page
+    )
     assert caption is not None
     assert caption.group(1).startswith(
         "Natural history: ammonia. 1 of 100,000 subjects&#39; trajectories shown, sampled at random; "

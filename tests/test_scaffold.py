@@ -11,7 +11,8 @@ import yaml
 
 from pmpath.dossier import load_dossier
 from pmpath.dossier.model import Modality
-from pmpath.dossier.scaffold import init_dossier
+from pmpath.dossier.scaffold import init_dossier, skeleton_spec
+from pmpath.dossier.write import write_dossier
 from pmpath.errors import DossierError
 
 ALL_MODALITIES = [m.value for m in Modality]
@@ -197,3 +198,22 @@ def test_reference_readme_describes_what_validation_accepts(tmp_path: Path) -> N
         load_dossier(root)
     (f,) = info.value.errors
     assert f.path == "patients/EXAMPLE-01/case.yaml" and "outside every record" in f.found
+
+
+@pytest.mark.parametrize("modality", ["adenine_base_editor", "splice_switching_aso"])
+def test_comments_leave_the_values_the_writer_was_given(tmp_path: Path, modality: str) -> None:
+    """The commented YAML of the skeleton loads to exactly the models the writer was given."""
+    root = tmp_path / "d"
+    init_dossier(root, platform_id="P1", name="P", modality=modality)
+    spec = skeleton_spec(Modality(modality), "P1", "P")
+    dossier = load_dossier(root)
+    assert dossier.platform == spec.platform
+    assert [p.case for p in dossier.patients] == [p.case for p in spec.patients]
+    assert [c.cohort for c in dossier.cohorts.values()] == [c.cohort for c in spec.cohorts]
+    plain = tmp_path / "plain"
+    spec.notes = {}  # the same dossier without comments
+    write_dossier(spec, plain)
+    for rel in ("platform.yaml", "natural_history/cohort.yaml", "patients/EXAMPLE-01/case.yaml"):
+        commented, bare = (root / rel).read_text(), (plain / rel).read_text()
+        assert "#" not in bare.replace("'#", "").replace('"#', "")
+        assert yaml.safe_load(commented) == yaml.safe_load(bare)

@@ -232,7 +232,9 @@ def _load(dossier_dir: Path, strict: bool, steps: _Steps):
     return load_dossier(dossier_dir, strict=strict, progress=steps.note)
 
 
-def _run_assessment(dossier_dir: Path, out_dir: Path, steps: _Steps, strict: bool = False):
+def _run_assessment(
+    dossier_dir: Path, out_dir: Path, steps: _Steps, strict: bool = False, pdf: bool = False
+):
     from rich.progress import Progress
 
     from pmpath.pathway import assess_dossier
@@ -259,7 +261,7 @@ def _run_assessment(dossier_dir: Path, out_dir: Path, steps: _Steps, strict: boo
 
             assessment = assess_dossier(dossier, progress=step)
         steps.detail(f"writing the report to {out_dir}")
-        write_report(assessment, dossier, out_dir)
+        write_report(assessment, dossier, out_dir, pdf=pdf)
     return dossier, assessment
 
 
@@ -353,13 +355,20 @@ def assess(
         ),
     ] = Path("pmpath-report"),
     strict: Strict = False,
+    pdf: Annotated[
+        bool,
+        typer.Option(
+            "--pdf",
+            help="Also write OUT/report.pdf (PDF/A-3b, the overview and every patient page).",
+        ),
+    ] = False,
     fmt: FormatOpt = Format.text,
     quiet: Quiet = False,
     verbose: Verbose = False,
 ) -> None:
     """Assess every patient on the five criteria, apply the platform rule, write index.html and assessment.json."""
     steps = _Steps(quiet or fmt == Format.json, verbose)
-    loaded, assessment = _run_assessment(dossier, out_dir, steps, strict)
+    loaded, assessment = _run_assessment(dossier, out_dir, steps, strict, pdf)
     if fmt == Format.json:
         sys.stdout.write(json.dumps(_summary_json(assessment, out_dir, loaded.warnings)) + "\n")
         return
@@ -439,7 +448,7 @@ def schema(
     ] = None,
     quiet: Quiet = False,
 ) -> None:
-    """Write the JSON Schema of platform.yaml, cohort.yaml, case.yaml and of every table kind (tables/<kind>.schema.json)."""
+    """Write the JSON Schema of platform.yaml, cohort.yaml, case.yaml, every table kind (tables/<kind>.schema.json) and assessment.json."""
     from pmpath import atomic
     from pmpath.dossier.model import Case, CohortFile, Platform
     from pmpath.dossier.tables import ALL_TABLES, table_json_schema
@@ -450,6 +459,9 @@ def schema(
     }
     for kind in ALL_TABLES:
         schemas[f"tables/{kind.name}.schema.json"] = table_json_schema(kind)
+    from pmpath.pathway.assessment import assessment_json_schema
+
+    schemas["assessment.schema.json"] = assessment_json_schema()
     if out_dir is None:
         sys.stdout.write(json.dumps(schemas, indent=2, sort_keys=True) + "\n")
         return

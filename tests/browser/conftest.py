@@ -154,8 +154,9 @@ class ChartCensus:
     static_expected
         Static figures: ``<img>`` and outermost ``<svg>`` inside a ``<figure>``.
     static_rendered
-        Those that show something: an image decoded with a non-zero natural width, or an SVG with
-        at least one drawing element.
+        Those that show something: an image decoded with a non-zero natural width (for an image
+        hidden on screen, such as a print-only figure, one that decodes when loaded on its own),
+        or an SVG with at least one drawing element.
     missing
         What was not drawn: chart element ids, image sources, and the captions of figures (other
         than table figures) holding no drawn chart.
@@ -313,29 +314,39 @@ _CHARTS_DRAWN_JS = """(selector) => [...document.querySelectorAll(selector)]
   .every(el => el.querySelector('.main-svg'))"""
 
 _IMAGES_SETTLED_JS = """() => Promise.race([
-  Promise.all([...document.images].map(img => img.complete ? null
+  Promise.all([...document.images].filter(img => img.getClientRects().length > 0).map(img => img.complete ? null
     : new Promise(done => { img.addEventListener('load', done); img.addEventListener('error', done); }))),
   new Promise(done => setTimeout(done, 3000)),
 ]).then(() => true)"""
 
-_CHART_CENSUS_JS = """(selector) => {
+# Static figures hidden on screen (kept for print, often loading="lazy") are not drawn there: they
+# count as drawn when their image decodes in a probe, so a broken print figure is still found.
+_CHART_CENSUS_JS = """async (selector) => {
   const describe = el => el.id ? '#' + el.id : el.tagName.toLowerCase();
+  const shown = el => el.getClientRects().length > 0;
   const plotly = [...document.querySelectorAll(selector)]
     .filter(el => !el.parentElement || !el.parentElement.closest(selector));
   const drawnPlotly = plotly.filter(el => el.querySelector('.main-svg'));
   const images = [...document.querySelectorAll('figure img')];
+  const decodes = async img => {
+    if (shown(img)) return img.complete && img.naturalWidth > 0;
+    const probe = new Image();
+    probe.src = img.currentSrc || img.src;
+    try { await probe.decode(); return probe.naturalWidth > 0; } catch (e) { return false; }
+  };
+  const drawnImages = new Set();
+  for (const img of images) if (await decodes(img)) drawnImages.add(img);
   const svgs = [...document.querySelectorAll('figure svg')]
     .filter(svg => !svg.closest(selector) && !(svg.parentElement && svg.parentElement.closest('svg')));
-  const drawnImage = img => img.complete && img.naturalWidth > 0;
   const drawnSvg = svg => svg.querySelector('path, rect, circle, ellipse, line, polyline, polygon, text, use, image') !== null;
   const missing = [];
   for (const el of plotly) if (!drawnPlotly.includes(el)) missing.push('interactive chart ' + describe(el));
-  for (const img of images) if (!drawnImage(img)) missing.push('image ' + (img.getAttribute('src') || describe(img)).slice(0, 120));
+  for (const img of images) if (!drawnImages.has(img)) missing.push('image ' + (img.getAttribute('src') || describe(img)).slice(0, 120));
   for (const svg of svgs) if (!drawnSvg(svg)) missing.push('empty svg ' + describe(svg));
   for (const figure of document.querySelectorAll('figure')) {
     if (figure.querySelector('table')) continue;
     const drawn = [...figure.querySelectorAll(selector)].some(el => el.querySelector('.main-svg'))
-      || [...figure.querySelectorAll('img')].some(drawnImage)
+      || [...figure.querySelectorAll('img')].some(img => drawnImages.has(img))
       || [...figure.querySelectorAll('svg')].some(svg => !svg.closest(selector) && drawnSvg(svg));
     if (!drawn) {
       const caption = figure.querySelector('figcaption');
@@ -345,7 +356,7 @@ _CHART_CENSUS_JS = """(selector) => {
   return {
     plotly_expected: plotly.length, plotly_rendered: drawnPlotly.length,
     static_expected: images.length + svgs.length,
-    static_rendered: images.filter(drawnImage).length + svgs.filter(drawnSvg).length,
+    static_rendered: drawnImages.size + svgs.filter(drawnSvg).length,
     missing,
   };
 }"""

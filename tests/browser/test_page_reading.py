@@ -95,14 +95,25 @@ def test_a_request_to_another_host_is_recorded_and_never_sent(browser, tmp_path:
 
 
 def test_a_figure_whose_image_is_missing_is_not_drawn(browser, tmp_path: Path) -> None:
+    (tmp_path / "square.svg").write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="10" height="10"/></svg>'
+    )
+    hidden = "style='display:none' loading='lazy'"
     body = (
         f"<figure><img src='{SQUARE}' alt='square'><figcaption>drawn</figcaption></figure>"
         "<figure><svg width='10' height='10'><rect width='10' height='10'/></svg></figure>"
+        f"<figure><img src='square.svg' {hidden} alt='print only'><figcaption>for print</figcaption></figure>"
         "<figure><img src='missing.png' alt='missing'><figcaption>Figure 2: lost</figcaption></figure>"
+        f"<figure><img src='gone.svg' {hidden} alt='gone'><figcaption>Figure 3: lost in print</figcaption></figure>"
         "<figure><table><tr><td>a table figure needs no chart</td></tr></table></figure>"
     )
     with open_page(browser, page_file(tmp_path, body), 1400) as (page, errors, _):
         census = chart_census(page)
-    assert (census.static_expected, census.static_rendered) == (3, 2)
-    assert census.missing == ("image missing.png", "figure without a drawn chart: Figure 2: lost")
+    assert (census.static_expected, census.static_rendered) == (5, 3)
+    assert census.missing == (
+        "image missing.png",
+        "image gone.svg",
+        "figure without a drawn chart: Figure 2: lost",
+        "figure without a drawn chart: Figure 3: lost in print",
+    )
     assert any("missing.png" in e for e in errors)

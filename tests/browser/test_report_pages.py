@@ -1,9 +1,7 @@
 """Every page of both example reports, read in Chromium as a reviewer reads it.
 
-Each check is its own test so that those the report meets stay hard failures while the report is
-reworked (issue 6): the checks today's report fails carry a non-strict ``xfail`` to be removed as
-the rework lands. Pages are visited once per viewport width and shared between the checks (see
-``conftest.read_page``).
+Each check is its own test, so a failure names what broke. Pages are visited once per viewport
+width and shared between the checks (see ``conftest.read_page``).
 """
 
 from __future__ import annotations
@@ -25,7 +23,6 @@ from .conftest import (
 pytestmark = pytest.mark.browser
 
 PAGES = expected_pages()
-REWORK = "issue 6 report rework"
 
 #: Modebar buttons and plotly config flags that send a chart to a public service or link to it.
 UPLOAD_OR_LOGO = re.compile(r"cloud|chart studio|share chart|^logo$", re.IGNORECASE)
@@ -83,7 +80,6 @@ def test_patient_pages_show_charts(read_page: ReadPage, page: ReportPage) -> Non
     assert charts.rendered > 0, f"{page.id}: found no drawn chart, expected the criteria's figures"
 
 
-@pytest.mark.xfail(strict=False, reason=REWORK)
 @pytest.mark.parametrize("width", VIEWPORT_WIDTHS, ids=[f"{w}px" for w in VIEWPORT_WIDTHS])
 @by_page()
 def test_no_horizontal_scrolling(read_page: ReadPage, page: ReportPage, width: int) -> None:
@@ -95,7 +91,6 @@ def test_no_horizontal_scrolling(read_page: ReadPage, page: ReportPage, width: i
     )
 
 
-@pytest.mark.xfail(strict=False, reason=REWORK)
 @by_page()
 def test_text_contrast_is_at_least_4_5_to_1(
     read_page: ReadPage, axe_js: Path, page: ReportPage
@@ -116,14 +111,12 @@ def test_the_page_declares_its_language(read_page: ReadPage, page: ReportPage) -
     )
 
 
-@pytest.mark.xfail(strict=False, reason=REWORK)
 @by_page()
 def test_headings_form_an_outline(read_page: ReadPage, page: ReportPage) -> None:
     problems = heading_problems(read_page(page, DESKTOP).headings)
     assert problems == [], f"{page.id}: {problems}"
 
 
-@pytest.mark.xfail(strict=False, reason=REWORK)
 @by_page()
 def test_charts_offer_no_cloud_upload_and_no_logo_link(
     read_page: ReadPage, page: ReportPage

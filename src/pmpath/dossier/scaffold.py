@@ -4,6 +4,10 @@ The skeleton is complete but tiny: platform.yaml, one natural-history cohort of 
 a short reference FASTA, and one patient, every file commented and every value invented and
 marked ``synthetic: true`` so that nobody mistakes it for evidence. The guide (or ASO) in the
 example case matches the example reference, so the skeleton shows a coherent mechanism.
+
+:func:`skeleton_spec` builds the skeleton as models and frames, with the comments the YAML files
+carry placed by key path; :func:`pmpath.dossier.write.write_dossier` writes it, as it writes
+every dossier pmpath makes.
 """
 
 from __future__ import annotations

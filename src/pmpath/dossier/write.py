@@ -294,7 +294,9 @@ class _YamlEmitter:
         if isinstance(value, list) and all(_is_scalar(v) for v in value):
             for v in value:
                 _scalar(v)  # refuses what cannot be written
-            return _dump([_plain(v) for v in value], default_flow_style=True)
+            flow = _dump([_plain(v) for v in value], default_flow_style=True)
+            if "\n" not in flow:
+                return flow  # [PS3, PM2]; a text with line breaks goes one item a line instead
         if not value:
             return "{}" if isinstance(value, dict) else "[]"
         return None
@@ -749,14 +751,19 @@ def write_dossier(spec: DossierSpec, path: str | Path) -> list[Path]:
 
     Examples
     --------
+    The skeleton ``pmpath init`` writes, with a second patient who is the first one renamed:
+
     >>> import tempfile
     >>> from pmpath.dossier import load_dossier
-    >>> from pmpath.examples import example_path
-    >>> dossier = load_dossier(example_path("ssaso-cln"))
-    >>> spec = DossierSpec(dossier.platform, {"chr4:127920001-127920600": "ACGT" * 150})
-    >>> root = Path(tempfile.mkdtemp()) / "copy"
-    >>> [p.relative_to(root).as_posix() for p in write_dossier(spec, root)]
-    ['platform.yaml', 'reference/cln_targets.fa']
+    >>> from pmpath.dossier.model import Modality
+    >>> from pmpath.dossier.scaffold import skeleton_spec
+    >>> spec = skeleton_spec(Modality.splice_switching_aso, "MY-ASO", "My ASO platform")
+    >>> first = spec.patients[0]
+    >>> spec.patients.append(PatientSpec(first.case.model_copy(update={"id": "P2"}), first.tables))
+    >>> root = Path(tempfile.mkdtemp()) / "dossier"
+    >>> files = write_dossier(spec, root)
+    >>> [p.id for p in load_dossier(root).patients]
+    ['EXAMPLE-01', 'P2']
     """
     path = Path(path)
     if path.is_symlink() or (path.exists() and not path.is_dir()):

@@ -9,6 +9,7 @@ from pmpath import __version__
 from pmpath.dossier import Dossier, PatientRecord
 from pmpath.dossier.model import Platform, Therapy
 from pmpath.dossier.vocabulary import study_day
+from pmpath.pathway import flags as flag_kinds
 from pmpath.pathway.assessment import (
     AdverseEvent,
     Assessment,
@@ -20,6 +21,7 @@ from pmpath.pathway.assessment import (
     PlatformStatus,
 )
 from pmpath.pathway.context import AssessmentContext
+from pmpath.pathway.flags import Flag, FlagSeverity
 from pmpath.pathway.rule import PatientStanding, apply_rule
 from pmpath.pathway.verdict import Evidence, Verdict
 
@@ -85,13 +87,30 @@ def assess_dossier(
             PatientStanding(record.id, {v.number: v.status for v in verdicts}, not mismatches)
         )
         disease = platform.disease(record.case.diagnosis.disease)
-        flags = [f"invariant component differs: {m}" for m in mismatches]
+        flags = [
+            Flag(
+                kind="invariant_component_differs",
+                severity=FlagSeverity.warning,
+                message=f"invariant component differs: {m}",
+            )
+            for m in mismatches
+        ]
         if disease and disease.fatal_in_childhood:
-            flags.append("priority: fatal childhood disease")
+            flags.append(
+                Flag(
+                    kind="priority",
+                    severity=FlagSeverity.info,
+                    message="priority: fatal childhood disease",
+                )
+            )
         if record.case.outcome.status in ("died", "withdrew", "lost_to_follow_up"):
             day = record.day_of(record.case.outcome.date) if record.case.outcome.date else None
             flags.append(
-                f"{record.case.outcome.status} (study day {_study_day(day) if day is not None else '?'})"
+                Flag(
+                    kind=flag_kinds.STOPPED_EARLY,
+                    severity=FlagSeverity.info,
+                    message=f"{record.case.outcome.status} (study day {_study_day(day) if day is not None else '?'})",
+                )
             )
         ae = record.adverse_events
         adverse = [
@@ -129,16 +148,33 @@ def assess_dossier(
         p.role = outcome.roles[p.id]
         p.success = p.role == PatientRole.success
         p.counts_toward_platform = p.role in (PatientRole.success, PatientRole.failure)
-        p.flags = outcome.flags[p.id] + p.flags
+        standing = [
+            Flag(kind=flag_kinds.STANDING, severity=FlagSeverity.info, message=m)
+            for m in outcome.flags[p.id]
+        ]
+        p.flags = standing + p.flags
     first_dose = min((p.first_dose for p in dossier.patients), default=None)
     changed = first_dose is not None and platform.analysis_plan.fixed_on > first_dose
-    platform_flags = list(outcome.platform_flags)
+    platform_flags = [
+        Flag(kind=flag_kinds.STANDING, severity=FlagSeverity.info, message=m)
+        for m in outcome.platform_flags
+    ]
     if changed:
         platform_flags.append(
-            f"analysis plan fixed on {platform.analysis_plan.fixed_on}, after the first dose on {first_dose}: results may reflect a plan chosen after seeing data"
+            Flag(
+                kind=flag_kinds.PLAN_AFTER_FIRST_DOSE,
+                severity=FlagSeverity.caveat,
+                message=f"analysis plan fixed on {platform.analysis_plan.fixed_on}, after the first dose on {first_dose}: results may reflect a plan chosen after seeing data",
+            )
         )
     if platform.synthetic:
-        platform_flags.append("synthetic example data: not evidence about any real therapy")
+        platform_flags.append(
+            Flag(
+                kind=flag_kinds.SYNTHETIC_DATA,
+                severity=FlagSeverity.info,
+                message="synthetic example data: not evidence about any real therapy",
+            )
+        )
     priority = any(d.fatal_in_childhood for d in platform.diseases)
     return Assessment(
         pmpath_version=__version__,

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field, model_validator
 
 from pmpath.dossier.fingerprint import dossier_fingerprint
 from pmpath.dossier.provenance import software_versions
-
+from pmpath.pathway.flags import Flag, caveats
 from pmpath.pathway.verdict import Evidence, Status, Verdict
 
 
@@ -49,13 +49,18 @@ class PatientAssessment(BaseModel):
     success: bool
     role: PatientRole
     counts_toward_platform: bool
-    flags: list[str] = Field(default_factory=list)
+    flags: list[Flag] = Field(default_factory=list)
     criteria: list[Verdict]
     adverse_events: list[AdverseEvent] = Field(default_factory=list)
     concomitant: list[dict[str, Any]] = Field(default_factory=list)
 
     def criterion(self, number: int) -> Verdict:
         return next(c for c in self.criteria if c.number == number)
+
+    @property
+    def caveats(self) -> list[Flag]:
+        """Every caveat of this patient: its own, then each criterion's in criterion order."""
+        return caveats(self.flags) + [f for c in self.criteria for f in c.caveats]
 
 
 class PlatformAssessment(BaseModel):
@@ -72,7 +77,12 @@ class PlatformAssessment(BaseModel):
     analysis_plan_fixed_on: dt.date
     analysis_plan_changed_after_first_dose: bool
     priority_fatal_childhood: bool
-    flags: list[str] = Field(default_factory=list)
+    flags: list[Flag] = Field(default_factory=list)
+
+    @property
+    def caveats(self) -> list[Flag]:
+        """The platform's flags that bear on every verdict (e.g. a plan fixed after the first dose)."""
+        return caveats(self.flags)
 
 
 class InputFinding(BaseModel):
@@ -151,5 +161,5 @@ def assessment_json_schema() -> dict[str, Any]:
         if "properties" in obj:
             obj["required"] = sorted(obj["properties"])
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    schema["$id"] = f"pmpath:assessment.schema.json#v{ASSESSMENT_SCHEMA_VERSION}"
+    schema["$id"] = f"urn:pmpath:assessment:{ASSESSMENT_SCHEMA_VERSION}"
     return schema

@@ -7,6 +7,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from pmpath.dossier.vocabulary import Status
+from pmpath.pathway.flags import Flag, caveats
+from pmpath.pathway.results import CriterionResult
 
 
 class Evidence(BaseModel):
@@ -25,14 +27,22 @@ class Verdict(BaseModel):
     summary: str  # one line
     method: str
     assumptions: list[str] = Field(default_factory=list)
+    result: CriterionResult | None = Field(
+        None, description="The criterion's typed result, with units (criteria 1, 4 and 5 today)."
+    )
     numbers: dict[str, Any] = Field(default_factory=dict)
     evidence: list[Evidence] = Field(default_factory=list)
-    flags: list[str] = Field(default_factory=list)
+    flags: list[Flag] = Field(default_factory=list)
     plots: dict[str, Any] = Field(
         default_factory=dict,
         exclude=True,  # in the HTML report, not in assessment.json
         description="Data for the report's plots (not part of the verdict).",
     )
+
+    @property
+    def caveats(self) -> list[Flag]:
+        """The flags that bear on this verdict (severity ``caveat``)."""
+        return caveats(self.flags)
 
 
 CRITERION_NAMES = {

@@ -24,6 +24,8 @@ import numpy as np
 from markupsafe import Markup
 
 from pmpath.pathway.assessment import Assessment, PatientAssessment
+from pmpath.pathway.flags import Flag, caveats
+from pmpath.pathway.results import ImprovementResult
 from pmpath.pathway.verdict import CRITERION_NAMES, Verdict
 from pmpath.report.plots import (
     Chart,
@@ -175,13 +177,19 @@ def display(value: Any) -> Node:
 # --- page models ---------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass
 class PlotView:
     div_id: str
     title: str
     figure_json: Markup  # already safe inside <script>
     svg_href: str
     caption: str = ""  # Chart.caption: what the chart leaves out (a sampled cohort, for instance)
+    number: int = 0  # "Figure <number>." on its page, counted from 1
+
+    @property
+    def alt(self) -> str:
+        """The static figure's text alternative: its title and caption."""
+        return f"{self.title}. {self.caption}" if self.caption else self.title
 
 
 @dataclass
@@ -191,6 +199,24 @@ class CriterionView:
     numbers: Node
     graphics: list[PlotView | TextBlock | tuple[str, Node]] = field(default_factory=list)
     notes: tuple[str, ...] = ()
+
+    @property
+    def caveats(self) -> list[str]:
+        """The messages of the verdict's flags that bear on it (see :func:`caveat_messages`)."""
+        return caveat_messages(self.verdict.flags)
+
+    @property
+    def decision(self) -> str:
+        """The decision quantity of the primary endpoint, one line (criterion 5), else ""."""
+        return decision_text(self.verdict)
+
+    @property
+    def result_html(self) -> Markup | None:
+        """The criterion's typed result as the report shows it (its own ``to_html``), if it has one."""
+        result = self.verdict.result
+        if result is None or not hasattr(result, "to_html"):
+            return None
+        return Markup(result.to_html())  # the result escapes its own text
 
 
 @dataclass
@@ -203,6 +229,36 @@ class PatientView:
     @property
     def has_plots(self) -> bool:
         return any(isinstance(g, PlotView) for c in self.criteria for g in c.graphics)
+
+
+def caveat_messages(flags: Sequence[Flag]) -> list[str]:
+    """The messages of the flags that bear on a verdict.
+
+    A flag counts when its severity is ``caveat`` (:attr:`pmpath.pathway.flags.Flag.is_caveat`).
+    """
+    return [f.message for f in caveats(flags)]
+
+
+def decision_text(verdict: Verdict) -> str:
+    """The primary endpoint's decision quantity as one line, for the overview ("" if none).
+
+    From criterion 5's :class:`~pmpath.pathway.results.ImprovementResult`: estimate with unit,
+    interval and threshold (``decision_text()``), else the primary endpoint's reason.
+    """
+    result = verdict.result
+    if not isinstance(result, ImprovementResult):
+        return ""
+    if result.decision_estimate is not None:
+        return f"{humanize(result.primary_endpoint)}: {result.decision_text()}"
+    if result.primary is not None:
+        return f"{humanize(result.primary_endpoint)}: {result.primary.reason}"
+    return ""
+
+
+def css_string(value: Any) -> str:
+    """Text as the inside of a CSS double-quoted string (for ``@page`` margin boxes)."""
+    text = format_value(value) if not isinstance(value, str) else value
+    return re.sub(r'["\\\n\r<>]', lambda m: f"\\{ord(m.group()):x} ", text)
 
 
 def _file_names(ids: Sequence[str]) -> list[str]:
@@ -307,6 +363,9 @@ def _patient_view(
         _criterion_view(v, stem, files, div_ids, plotly_json)
         for v in sorted(patient.criteria, key=lambda v: v.number)
     ]
+    figures = [g for c in criteria for g in c.graphics if isinstance(g, PlotView)]
+    for k, figure in enumerate(figures, start=1):
+        figure.number = k
     columns = list(
         dict.fromkeys(["study_day", "kind", "description", *_columns(patient.concomitant)])
     )
@@ -325,6 +384,7 @@ def _environment() -> jinja2.Environment:
     )
     env.filters["fmt"] = format_value
     env.filters["humanize"] = humanize
+    env.filters["css_string"] = css_string
     env.globals.update(
         STATUS_SYMBOLS=STATUS_SYMBOLS,
         STATUS_TEXT=STATUS_TEXT,

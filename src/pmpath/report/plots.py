@@ -95,6 +95,7 @@ from matplotlib.font_manager import FontProperties
 from matplotlib.textpath import text_to_path
 from matplotlib.transforms import blended_transform_factory
 
+from pmpath.dossier.vocabulary import DAYS_PER_YEAR
 from pmpath.pathway.verdict import Verdict
 
 if TYPE_CHECKING:
@@ -139,7 +140,16 @@ SVG_RC = {
 SVG_WORKERS = 4  # most worker processes drawing SVGs (the report's time budget assumes 2 cores)
 _CHARTS_PER_WORKER = 3  # fewer charts than this per worker are drawn faster without the pool
 
-PLOTLY_CONFIG = {"displaylogo": False, "responsive": True}
+# Nothing leaves the machine: no "send to cloud" / "edit in Chart Studio" button (plotly.js shows
+# one by default), no logo linking to plotly's site, no server URL to post to.
+PLOTLY_CONFIG = {
+    "displaylogo": False,
+    "showSendToCloud": False,
+    "showEditInChartStudio": False,
+    "showLink": False,
+    "plotlyServerURL": "",
+    "responsive": True,
+}
 
 Number = float | None
 
@@ -278,6 +288,7 @@ _PLOTLY_AXIS = {
     "linecolor": "#888",
     "showline": True,
     "ticks": "outside",
+    "automargin": True,  # long tick labels (assay names) widen the margin instead of being cut
 }
 
 # Static layout, in points: the space around the axes is measured from the labels (see
@@ -491,8 +502,16 @@ class Chart:
             "xaxis": xaxis,
             "yaxis": yaxis,
             "height": self.height,
-            "margin": {"l": 70, "r": 20, "t": 60, "b": 110},
-            "legend": {"orientation": "h", "yanchor": "top", "y": -0.2, "x": 0},
+            "margin": {"l": 70, "r": 20, "t": 60, "b": 40},
+            # Below the x-axis title, never on it: placed from the figure's bottom edge, and
+            # plotly.js grows the bottom margin to fit it.
+            "legend": {
+                "orientation": "h",
+                "yref": "container",
+                "yanchor": "bottom",
+                "y": 0,
+                "x": 0,
+            },
             "plot_bgcolor": "white",
             "paper_bgcolor": "white",
             "font": {
@@ -524,7 +543,7 @@ class Chart:
             fig = self.figure()
             buf = io.BytesIO()
             FigureCanvasSVG(fig).print_svg(buf, metadata={"Date": None})
-        return buf.getvalue()
+        return _self_contained_svg(buf.getvalue(), self.title, self.caption)
 
     def figure(self) -> Figure:
         """The static chart as a matplotlib figure, laid out as :meth:`svg` draws it.
@@ -680,6 +699,30 @@ class Chart:
         ax.set_title(_mpl_text(self.title), loc="left", fontsize=_TITLE_SIZE, pad=title_pad, y=1.0)
         ax.yaxis.set_label_coords(-(y_ticks_room + label_gap) / axes_w, 0.5)
         ax.xaxis.set_label_coords(0.5, -(x_ticks_room + label_gap) / axes_h)
+
+
+_SVG_DOCTYPE = re.compile(rb"<!DOCTYPE[^>]*>\s*")
+_SVG_METADATA = re.compile(rb"\s*<metadata>.*?</metadata>", re.S)
+_SVG_ROOT = re.compile(rb"<svg\b[^>]*>")
+
+
+def _xml_text(text: str) -> bytes:
+    return (
+        text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+    ).encode("utf-8")
+
+
+def _self_contained_svg(svg: bytes, title: str, caption: str = "") -> bytes:
+    """matplotlib's SVG without its DTD reference and metadata (links to w3.org and matplotlib.org),
+    with the chart's title as its text alternative (``<title>``, ``role="img"``, ``aria-label``)."""
+    svg = _SVG_DOCTYPE.sub(b"", svg, count=1)
+    svg = _SVG_METADATA.sub(b"", svg, count=1)
+    alt = _xml_text(f"{title}. {caption}" if caption else title)
+    root = _SVG_ROOT.search(svg)
+    if root is None:
+        return svg
+    opening = root.group()[:-1] + b' role="img" aria-label="' + alt + b'">'
+    return svg[: root.start()] + opening + b"\n <title>" + alt + b"</title>" + svg[root.end() :]
 
 
 @functools.lru_cache(maxsize=4096)
@@ -898,6 +941,13 @@ def _axis_label(name: str, unit: str) -> str:
     return f"{name} ({unit})" if unit else name
 
 
+def _level_text(level: Any, what: str) -> str:
+    """A band's legend entry: "95% prediction interval ..." when the data gives its level."""
+    if isinstance(level, float) and 0 < level < 1:
+        return f"{level:.0%} {what}"
+    return what
+
+
 def _humanize(value: str) -> str:
     return value.replace("_", " ")
 
@@ -961,13 +1011,17 @@ def trajectory_chart(data: Any, name: str, where: str) -> Chart:
                     p_day,
                     lower,
                     upper,
-                    name="predicted untreated: interval",
+                    name=_level_text(
+                        pred.get("level"), "prediction interval of the untreated course"
+                    ),
                     color=GREY,
                     opacity=0.3,
                 )
             )
         _same_length(f"{where}.prediction", day=p_day, mean=mean)
-        layers.append(Line(p_day, mean, name="predicted untreated: mean", color=DARK, dash="dash"))
+        layers.append(
+            Line(p_day, mean, name="predicted untreated course (mean)", color=DARK, dash="dash")
+        )
     pre = [i for i, p in enumerate(phase) if p == "pre"]
     post = [i for i, p in enumerate(phase) if p != "pre"]
     if pre:
@@ -1039,6 +1093,9 @@ def events_chart(data: Any, where: str) -> Chart:
             layers.append(Bars(a, b, h, name=names[phase][0], color=names[phase][1], hover=hover))
     if not any(isinstance(x, Bars) for x in layers):
         raise PlotDataError(f"{where}.periods: no period with end_day > start_day")
+    layers.extend(
+        _untreated_rate_layers(d.get("rates_per_year"), start, end, f"{where}.rates_per_year")
+    )
     layers.append(VLine(0.0, "first dose", color=DARK, dash="solid"))
     layers.extend(_concomitant_lines(d.get("concomitant"), f"{where}.concomitant"))
     label = _label(d.get("name"), _label(d.get("endpoint"), "events"))
@@ -1049,6 +1106,46 @@ def events_chart(data: Any, where: str) -> Chart:
         y_label="Events per 30 days",
         layers=tuple(layers),
     )
+
+
+def _untreated_rate_layers(
+    rates: Any, start: Sequence[Number], end: Sequence[Number], where: str
+) -> list[Layer]:
+    """The expected untreated rate (per 30 days) across the chart, with its interval when given."""
+    if rates is None:
+        return []
+    rates = _mapping(rates, where)
+    rate = _number(rates, "untreated_patient", where, required=False)
+    days = [x for x in (*start, *end) if x is not None]
+    if rate is None or not days:
+        return []
+    per_30 = 30.0 / DAYS_PER_YEAR
+    x = [min(days), max(days)]
+    layers: list[Layer] = []
+    interval = rates.get("untreated_patient_interval")
+    if isinstance(interval, list | tuple) and len(interval) == 2 and None not in interval:
+        lo, hi = float(interval[0]) * per_30, float(interval[1]) * per_30
+        layers.append(
+            Band(
+                x,
+                [lo, lo],
+                [hi, hi],
+                name="interval of the expected untreated rate",
+                color=GREY,
+                opacity=0.25,
+            )
+        )
+    layers.append(
+        Line(
+            x,
+            [rate * per_30] * 2,
+            name="expected untreated rate",
+            color=DARK,
+            dash="dash",
+            width=1.5,
+        )
+    )
+    return layers
 
 
 def _count(data: Mapping[str, Any], key: str, where: str) -> int | None:
@@ -1093,7 +1190,13 @@ def natural_history_chart(endpoint: str, data: Any, where: str) -> Chart:
                     by_subject.setdefault(s, []).append((a, v))
             xs: list[Number] = []
             ys: list[Number] = []
+            lone_x: list[Number] = []  # subjects seen once: a point, as a line would not show
+            lone_y: list[Number] = []
             for points in by_subject.values():
+                if len(points) == 1:
+                    lone_x.append(points[0][0])
+                    lone_y.append(points[0][1])
+                    continue
                 for a, v in sorted(points, key=lambda p: p[0]):
                     xs.append(a)
                     ys.append(v)
@@ -1104,9 +1207,11 @@ def natural_history_chart(endpoint: str, data: Any, where: str) -> Chart:
                 if sampled
                 else f"cohort subjects (n={len(by_subject)})"
             )
-            cohort.append(
-                Line(xs, ys, name=name, color=GREY, width=0.8, opacity=0.6, marker_size=3)
-            )
+            # Lines without a marker per visit: a marker is an element of its own in the SVG,
+            # and thousands of them made the chart most of a PDF page's printing time.
+            cohort.append(Line(xs, ys, name=name, color=GREY, width=0.8, opacity=0.6))
+            if lone_x:
+                cohort.append(Markers(lone_x, lone_y, color=GREY, size=3))
         else:
             _same_length(f"{where}.observations", age=age, value=value)
             name = "cohort observations (random sample)" if sampled else "cohort observations"
@@ -1138,10 +1243,17 @@ def natural_history_chart(endpoint: str, data: Any, where: str) -> Chart:
             upper = _floats(grid, "upper", f"{where}.grid")
             _same_length(f"{where}.grid", age=g_age, mean=mean, lower=lower, upper=upper)
             fitted.append(
-                Band(g_age, lower, upper, name="mean: interval", color=BLUE, opacity=0.15)
+                Band(
+                    g_age,
+                    lower,
+                    upper,
+                    name=_level_text(grid.get("level"), "range of untreated values (fitted model)"),
+                    color=BLUE,
+                    opacity=0.15,
+                )
             )
         _same_length(f"{where}.grid", age=g_age, mean=mean)
-        fitted.append(Line(g_age, mean, name="mean", color=BLUE, width=2.2))
+        fitted.append(Line(g_age, mean, name="cohort mean (fitted)", color=BLUE, width=2.2))
     # The band under the subjects' lines, the mean on top of them.
     layers = fitted[:-1] + cohort + fitted[-1:]
     if not layers:
@@ -1184,7 +1296,16 @@ def survival_chart(endpoint: str, data: Any, where: str) -> Chart:
         _same_length(where, timeline=t, lower=lower, upper=upper)
         bx, bl = _steps(t, lower)
         _, bu = _steps(t, upper)
-        layers.append(Band(bx, bl, bu, name="confidence band", color=BLUE, opacity=0.2))
+        layers.append(
+            Band(
+                bx,
+                bl,
+                bu,
+                name=_level_text(d.get("level"), "confidence band of the Kaplan-Meier estimate"),
+                color=BLUE,
+                opacity=0.2,
+            )
+        )
     sx, sy = _steps(t, s)
     layers.append(Line(sx, sy, name="Kaplan-Meier estimate", color=BLUE, width=2.0))
     label = _label(d.get("name"), endpoint)

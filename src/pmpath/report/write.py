@@ -15,7 +15,9 @@ from pmpath.report import assessment_json
 from pmpath.report.output import report_directory
 
 
-def write_report(assessment: Assessment, dossier: Dossier | None, out: Path) -> Path:
+def write_report(
+    assessment: Assessment, dossier: Dossier | None, out: Path, pdf: bool = False
+) -> Path:
     """Write the report of ``assessment`` to the folder ``out``, replacing it only when all is written.
 
     Parameters
@@ -28,12 +30,15 @@ def write_report(assessment: Assessment, dossier: Dossier | None, out: Path) -> 
         from a dossier on disk (the fingerprint is then taken from ``assessment.inputs``).
     out
         The report folder: absent, an empty folder, or a report pmpath wrote.
+    pdf
+        Also print the report to ``out/report.pdf`` (WeasyPrint; see
+        :func:`pmpath.report.pdf.write_pdf`), inside the same all-or-nothing step.
 
     Returns
     -------
     Path
         ``out``, holding ``assessment.json``, ``index.html``, ``patients/``, ``plots/``,
-        ``assets/`` and the marker ``.pmpath-report.json``.
+        ``assets/``, the marker ``.pmpath-report.json`` and, with ``pdf``, ``report.pdf``.
 
     Raises
     ------
@@ -41,7 +46,8 @@ def write_report(assessment: Assessment, dossier: Dossier | None, out: Path) -> 
         ``out`` is something else (a file, a folder of other files, the dossier); nothing touched.
     OutputError
         The report could not be written (disk full, read-only, permission denied, another run
-        writing the same ``out``); the previous report is left as it was.
+        writing the same ``out``), or, with ``pdf``, WeasyPrint is not usable; the previous
+        report is left as it was.
     """
     from pmpath.report.html import render_html
 
@@ -55,4 +61,8 @@ def write_report(assessment: Assessment, dossier: Dossier | None, out: Path) -> 
     ) as tmp:
         (tmp / "assessment.json").write_bytes(assessment_json.dumps(assessment))
         render_html(assessment, dossier, tmp)
+        if pdf:
+            from pmpath.report.pdf import write_pdf
+
+            write_pdf(tmp)
     return Path(out)

@@ -14,6 +14,7 @@ from pmpath.dossier.model import Variant
 from pmpath.mechanism import AlleleCall, genotype_consistent
 from pmpath.pathway.context import AssessmentContext
 from pmpath.pathway.flags import Flag, FlagSeverity
+from pmpath.pathway.results import CauseResult, GenotypeCall
 from pmpath.pathway.verdict import CRITERION_NAMES, Status, Verdict
 
 NUMBER = 1
@@ -163,4 +164,14 @@ def evaluate(ctx: AssessmentContext, patient: PatientRecord) -> Verdict:
         evidence=evidence,
         flags=flags,
         plots={"genotype": rows},
+        result=CauseResult(
+            disease=disease.id,
+            gene=disease.gene,
+            inheritance=disease.inheritance.value,
+            sex=diagnosis.sex,
+            diagnosis_basis=diagnosis.basis,
+            rule=result.rule.id,
+            rule_genotype=result.rule.genotype,
+            calls=[GenotypeCall(**row) for row in rows],
+        ),
     )

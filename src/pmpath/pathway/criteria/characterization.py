@@ -45,7 +45,15 @@ from pmpath.natural_history import (
     fit_longitudinal,
     fit_survival,
 )
+from pmpath.pathway import flags as flag_kinds
 from pmpath.pathway.context import AssessmentContext
+from pmpath.pathway.flags import Flag, FlagSeverity
+from pmpath.pathway.results import (
+    CharacterizationCheck,
+    Interval,
+    NaturalHistoryResult,
+    Quantity,
+)
 from pmpath.pathway.verdict import CRITERION_NAMES, Status, Verdict
 
 NUMBER = 3
@@ -525,10 +533,20 @@ def evaluate(ctx: AssessmentContext, patient: PatientRecord) -> Verdict:
         "thresholds": thresholds,
         "primary_endpoint": primary.id,
     }
-    flags: list[str] = []
+    flags: list[Flag] = []
+
+    def flag(kind: str, severity: FlagSeverity, message: str, endpoint: str | None = None) -> None:
+        flags.append(
+            Flag(kind=kind, severity=severity, message=message, criterion=NUMBER, endpoint=endpoint)
+        )
+
     plots: dict[str, Any] = {"cohort": cohort.id, "primary_endpoint": primary.id, "endpoints": {}}
     if cohort.provenance.collection == "synthetic":
-        flags.append(f"natural-history cohort {cohort.id!r} is synthetic (invented data)")
+        flag(
+            flag_kinds.SYNTHETIC_DATA,
+            FlagSeverity.info,
+            f"natural-history cohort {cohort.id!r} is synthetic (invented data)",
+        )
 
     # every endpoint with a fit: numbers, plots; supportive ones are reported only
     supportive: dict[str, Any] = {}
@@ -546,7 +564,12 @@ def evaluate(ctx: AssessmentContext, patient: PatientRecord) -> Verdict:
     numbers["failed_fits"] = dict(results.errors)
     for endpoint_id, message in results.errors.items():
         if endpoint_id != primary.id:
-            flags.append(f"supportive endpoint {endpoint_id!r} could not be fitted: {message}")
+            flag(
+                "fit_failed",
+                FlagSeverity.warning,
+                f"supportive endpoint {endpoint_id!r} could not be fitted: {message}",
+                endpoint_id,
+            )
 
     # the patient against the cohort: age within the observed range, genotype represented
     diagnosis = patient.case.diagnosis
@@ -560,9 +583,12 @@ def evaluate(ctx: AssessmentContext, patient: PatientRecord) -> Verdict:
         patient_numbers["cohort_age_range"] = [lo, hi]
         patient_numbers["age_within_cohort_range"] = inside
         if not inside:
-            flags.append(
+            flag(
+                flag_kinds.OUTSIDE_COHORT_AGES,
+                FlagSeverity.caveat,
                 f"the patient's age at first dose ({diagnosis.age_at_first_dose_years:g} years) is outside the ages the "
-                f"cohort observed for {primary.id!r} ({lo:g}-{hi:g}): comparisons extrapolate the natural history"
+                f"cohort observed for {primary.id!r} ({lo:g}-{hi:g}): comparisons extrapolate the natural history",
+                primary.id,
             )
     if diagnosis.genotype_class is not None and "genotype_class" in tables.subjects.columns:
         same = int(
@@ -570,8 +596,10 @@ def evaluate(ctx: AssessmentContext, patient: PatientRecord) -> Verdict:
         )
         patient_numbers["cohort_subjects_same_genotype_class"] = same
         if same == 0:
-            flags.append(
-                f"no cohort subject shares the patient's genotype class {diagnosis.genotype_class!r}"
+            flag(
+                flag_kinds.OUTSIDE_COHORT_GENOTYPES,
+                FlagSeverity.caveat,
+                f"no cohort subject shares the patient's genotype class {diagnosis.genotype_class!r}",
             )
     numbers["patient"] = patient_numbers
 
@@ -581,12 +609,18 @@ def evaluate(ctx: AssessmentContext, patient: PatientRecord) -> Verdict:
         ch = _characterize(fit, plan)
         described = _describe(fit, primary)
         if isinstance(fit, GrowthCurve) and fit.random_structure == "intercept":
-            flags.append(
-                f"primary endpoint {primary.id!r}: random slopes were singular, fitted with random intercepts only"
+            flag(
+                flag_kinds.FALLBACK_MODEL,
+                FlagSeverity.caveat,
+                f"primary endpoint {primary.id!r}: random slopes were singular, fitted with random intercepts only",
+                primary.id,
             )
         if isinstance(fit, RateFit) and fit.model == "poisson":
-            flags.append(
-                f"primary endpoint {primary.id!r}: Poisson rate model ({'; '.join(fit.notes)})"
+            flag(
+                flag_kinds.FALLBACK_MODEL,
+                FlagSeverity.caveat,
+                f"primary endpoint {primary.id!r}: Poisson rate model ({'; '.join(fit.notes)})",
+                primary.id,
             )
         if ch.adequate is True:
             status, summary = (
@@ -623,4 +657,28 @@ def evaluate(ctx: AssessmentContext, patient: PatientRecord) -> Verdict:
         evidence=ctx.evidence(COHORT_FILE, *tables.files),
         flags=flags,
         plots=plots,
+        result=_typed(numbers),
+    )
+
+
+def _typed(numbers: dict[str, Any]) -> NaturalHistoryResult:
+    """The verdict's numbers as a typed result."""
+    cohort, patient = numbers["cohort"], numbers["patient"]
+    primary = numbers.get("primary") or {}
+    characterization = primary.get("characterization") or {}
+    age_range = patient.get("cohort_age_range")
+    return NaturalHistoryResult(
+        cohort=cohort["id"],
+        cohort_source=cohort["source"],
+        cohort_collection=cohort["collection"],
+        n_subjects=cohort["n_subjects"],
+        primary_endpoint=numbers["primary_endpoint"],
+        model=primary.get("model"),
+        adequate=characterization.get("adequate"),
+        checks=[CharacterizationCheck(**c) for c in characterization.get("checks", [])],
+        reasons=characterization.get("reasons", []),
+        age_at_first_dose=Quantity.of(patient["age_at_first_dose"], "years"),
+        cohort_age_range=None if age_range is None else Interval.of(*age_range, "years"),
+        age_within_cohort_range=patient.get("age_within_cohort_range"),
+        cohort_subjects_same_genotype_class=patient.get("cohort_subjects_same_genotype_class"),
     )

@@ -20,6 +20,7 @@ from pmpath.engagement import (
 from pmpath.errors import AnalysisError
 from pmpath.pathway.context import AssessmentContext
 from pmpath.pathway.flags import Flag, FlagSeverity
+from pmpath.pathway.results import EngagementAssay, EngagementResult, Interval, Quantity
 from pmpath.pathway.verdict import CRITERION_NAMES, Status, Verdict
 
 NUMBER = 4
@@ -128,7 +129,7 @@ def _flags(result: EngagementAssessment, frame: pd.DataFrame) -> list[Flag]:
             flag(
                 "single_replicate",
                 FlagSeverity.info,
-                f"{a.assay}: one replicate sample{pooled}; between-sample variation not estimated, the interval reflects read sampling only"
+                f"{a.assay}: one replicate sample{pooled}; between-sample variation not estimated, the interval reflects read sampling only",
             )
         elif a.interval.rho is None:
             flag("interval_method", FlagSeverity.info, f"{a.assay}: {a.interval.note}")
@@ -147,7 +148,7 @@ def _flags(result: EngagementAssessment, frame: pd.DataFrame) -> list[Flag]:
             flag(
                 "tiers_disagree",
                 FlagSeverity.caveat,
-                f"{tier.tier} evidence is {tier.status} while the deciding {result.deciding_tier} evidence is {result.status}"
+                f"{tier.tier} evidence is {tier.status} while the deciding {result.deciding_tier} evidence is {result.status}",
             )
     return flags
 
@@ -223,11 +224,35 @@ def evaluate(ctx: AssessmentContext, patient: PatientRecord) -> Verdict:
             ],
         }
     }
+    modality = ctx.dossier.platform.modality.value
+    typed = EngagementResult(
+        measure="corrected splicing" if modality == "splice_switching_aso" else "edited fraction",
+        confidence=confidence,
+        deciding_tier=result.deciding_tier,
+        assays=[
+            EngagementAssay(
+                assay=a.assay,
+                tier=a.source,
+                tissue=a.tissue or "",
+                replicates=a.interval.n_replicates,
+                edited=a.interval.edited,
+                total=a.interval.total,
+                fraction=Quantity.of(a.interval.edited_fraction, "%"),
+                interval=Interval.of(a.interval.lower, a.interval.upper, "%", confidence),
+                minimum=Quantity.of(a.minimum_fraction, "%"),
+                status=a.status,
+                method=a.interval.method,
+                deciding=a.source == result.deciding_tier,
+            )
+            for a in result.assays
+        ],
+    )
     return Verdict(
         status=Status(result.status),
         summary=_summary(result),
         numbers=numbers,
         plots=plots,
+        result=typed,
         flags=_flags(result, frame),
         **common,
     )

@@ -17,16 +17,18 @@ endpoints, not drawn by the report).
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy.special import ndtri
 
 from pmpath.dossier import PatientRecord
 from pmpath.dossier.load import COHORT_FILE
 from pmpath.dossier.model import Endpoint, EndpointKind, ImprovementPlan
-from pmpath.dossier.vocabulary import DAYS_PER_YEAR
+from pmpath.dossier.vocabulary import DAYS_PER_YEAR, study_day
 from pmpath.errors import AnalysisError
 from pmpath.outcomes import (
     EventPeriods,
@@ -37,8 +39,20 @@ from pmpath.outcomes import (
     compare_event_rates,
     compare_trajectory,
 )
+from pmpath.pathway import flags as flag_kinds
 from pmpath.pathway.context import AssessmentContext
 from pmpath.pathway.criteria.characterization import cohort_fit_errors, cohort_fits
+from pmpath.pathway.flags import Flag, FlagSeverity
+from pmpath.pathway.results import (
+    ConcomitantChange,
+    EndpointComparison,
+    EventRateComparisonResult,
+    ImprovementResult,
+    Interval,
+    Quantity,
+    TrajectoryComparisonResult,
+    VisitRow,
+)
 from pmpath.pathway.verdict import CRITERION_NAMES, Status, Verdict
 
 NUMBER = 5
@@ -78,8 +92,30 @@ class EndpointResult:
     reason: str
     numbers: dict[str, Any] = field(default_factory=dict)
     plot: dict[str, Any] | None = None
-    flags: list[str] = field(default_factory=list)
+    flags: list[Flag] = field(default_factory=list)
     post_data_short: bool = False  # too few post-dose visits, or too little post-dose follow-up
+    typed: EndpointComparison | None = None  # the comparison as a typed result, with units
+
+
+def _flag(endpoint: Endpoint, kind: str, severity: FlagSeverity, message: str) -> Flag:
+    return Flag(
+        kind=kind,
+        severity=severity,
+        message=f"{endpoint.id!r}: {message}",
+        criterion=NUMBER,
+        endpoint=endpoint.id,
+    )
+
+
+def _analysis_flags(endpoint: Endpoint, notes: Sequence[str]) -> list[Flag]:
+    """The comparison's notes as flags; a regression-to-the-mean note bears on the verdict."""
+    out = []
+    for note in notes:
+        if "regression to the mean" in note:
+            out.append(_flag(endpoint, flag_kinds.REGRESSION_TO_MEAN, FlagSeverity.caveat, note))
+        else:
+            out.append(_flag(endpoint, flag_kinds.ENDPOINT_ANALYSIS, FlagSeverity.info, note))
+    return out
 
 
 # ---------------------------------------------------------------------- JSON-able numbers
@@ -272,6 +308,65 @@ def _trajectory_numbers(result: TrajectoryComparison, post_days: np.ndarray) -> 
     return out
 
 
+def _one_sided_z(alpha: float) -> float:
+    return float(ndtri(1 - alpha))
+
+
+def _trajectory_result(
+    result: TrajectoryComparison, endpoint: Endpoint, post_days: np.ndarray
+) -> TrajectoryComparisonResult:
+    """The comparison as a typed result: the effect with its 1 - 2 alpha interval, per-visit rows."""
+    z = _one_sided_z(result.alpha_one_sided)
+    lo, hi = result.effect - z * result.se, result.effect + z * result.se
+    if result.scale == "log":  # a mean log ratio: shown back-transformed, as a ratio
+        effect = Quantity.of(math.exp(result.effect), "ratio")
+        interval = Interval.of(math.exp(lo), math.exp(hi), "ratio", 1 - 2 * result.alpha_one_sided)
+    else:
+        effect = Quantity.of(result.effect, endpoint.unit or "")
+        interval = Interval.of(lo, hi, endpoint.unit or "", 1 - 2 * result.alpha_one_sided)
+    p = result.prediction
+    visits = [
+        VisitRow(
+            study_day=study_day(day),
+            age_years=_num(age),
+            observed=_num(observed),
+            predicted_untreated=_num(predicted),
+            interval_low=_num(lower),
+            interval_high=_num(upper),
+            beyond_band=bool(beyond),
+        )
+        for day, age, observed, predicted, lower, upper, beyond in zip(
+            post_days,
+            p.ages,
+            result.plot.post_values,
+            p.median_original,
+            p.lower_original,
+            p.upper_original,
+            result.beyond_band,
+            strict=True,
+        )
+    ]
+    return TrajectoryComparisonResult(
+        endpoint=endpoint.id,
+        name=endpoint.name,
+        unit=endpoint.unit or "",
+        status=result.decision,
+        reason=result.reason,
+        scale=result.scale,
+        direction=result.direction,
+        n_pre=result.n_pre,
+        n_post=result.n_post,
+        effect=effect,
+        effect_interval=interval,
+        p_value_one_sided=_num(result.p_value),
+        fraction_beyond_band=Quantity.of(result.fraction_beyond_band, "%"),
+        n_beyond_band=result.n_beyond_band,
+        prediction_level=result.prediction_level,
+        visits=visits,
+        regression_to_mean=result.regression_to_mean,
+    )
+
+
 def _trajectory_plot(
     result: TrajectoryComparison, endpoint: Endpoint, age0: float, concomitant: list[dict[str, Any]]
 ) -> dict[str, Any]:
@@ -353,21 +448,38 @@ def _continuous(
             f"the comparison could not be made: {exc}",
             post_data_short=short,
         )
-    flags = [f"{endpoint.id!r}: {f}" for f in result.flags]
+    flags = _analysis_flags(endpoint, result.flags)
     if len(pre_day) == 0:
         flags.append(
-            f"{endpoint.id!r}: no pre-treatment measurement; the untreated prediction is the population's, not the patient's own"
+            _flag(
+                endpoint,
+                "no_pre_treatment_measurement",
+                FlagSeverity.caveat,
+                "no pre-treatment measurement; the untreated prediction is the population's, not the patient's own",
+            )
         )
     if getattr(fit, "converged", True) is False:
-        flags.append(f"{endpoint.id!r}: the natural-history model did not converge")
+        flags.append(
+            _flag(
+                endpoint,
+                flag_kinds.FALLBACK_MODEL,
+                FlagSeverity.caveat,
+                "the natural-history model did not converge",
+            )
+        )
     age_range = getattr(fit, "age_range", None)
     ages = np.concatenate([result.plot.pre_ages, result.plot.post_ages])
     if age_range is not None and ages.size and all(np.isfinite(age_range)):
         lo, hi = float(age_range[0]), float(age_range[1])
         if ages.min() < lo or ages.max() > hi:
             flags.append(
-                f"{endpoint.id!r}: the patient's measurements span ages {ages.min():.2f}-{ages.max():.2f}, beyond the cohort's "
-                f"{lo:.2f}-{hi:.2f}: the untreated prediction extrapolates"
+                _flag(
+                    endpoint,
+                    flag_kinds.EXTRAPOLATION,
+                    FlagSeverity.caveat,
+                    f"the patient's measurements span ages {ages.min():.2f}-{ages.max():.2f}, beyond the cohort's "
+                    f"{lo:.2f}-{hi:.2f}: the untreated prediction extrapolates",
+                )
             )
     age0 = patient.case.diagnosis.age_at_first_dose_years
     return EndpointResult(
@@ -378,6 +490,7 @@ def _continuous(
         plot=_trajectory_plot(result, endpoint, age0, concomitant),
         flags=flags,
         post_data_short=short,
+        typed=_trajectory_result(result, endpoint, post_day),
     )
 
 
@@ -423,6 +536,73 @@ def _events_numbers(result: EventRateComparison) -> dict[str, Any]:
         "min_follow_up_days": _num(result.min_follow_up_days),
         "regression_to_mean": result.regression_to_mean,
     }
+
+
+def _events_result(result: EventRateComparison, endpoint: Endpoint) -> EventRateComparisonResult:
+    """The comparison as a typed result: rates per year, the rate ratio, the longest gap."""
+    ratio = result.rate_ratio
+    return EventRateComparisonResult(
+        endpoint=endpoint.id,
+        name=endpoint.name,
+        status=result.decision,
+        reason=result.reason,
+        pre_events=result.pre_events,
+        pre_years=Quantity.of(result.pre_years, "years"),
+        post_events=result.post_events,
+        post_years=Quantity.of(result.post_years, "years"),
+        pre_rate=Quantity.of(result.pre_rate_per_year, "per year"),
+        post_rate=Quantity.of(result.post_rate_per_year, "per year"),
+        untreated_rate=Quantity.of(result.posterior.mean, "per year"),
+        rate_ratio=None if ratio is None else Quantity.of(ratio.estimate, "ratio"),
+        rate_ratio_interval=None
+        if ratio is None
+        else Interval.of(ratio.lower, ratio.upper, "ratio", ratio.confidence),
+        rate_ratio_p_value_one_sided=None if ratio is None else _num(ratio.p_value),
+        longest_gap=Quantity.of(result.longest_gap_days, "days"),
+        gap_probability=_num(result.gap_probability),
+        regression_to_mean=result.regression_to_mean,
+    )
+
+
+def _decision(primary: EndpointComparison | None, plan: ImprovementPlan) -> dict[str, Any]:
+    """The primary endpoint's decision quantity: estimate, interval, threshold and rule."""
+    if isinstance(primary, TrajectoryComparisonResult):
+        no_effect = (
+            Quantity.of(1.0, "ratio") if primary.scale == "log" else Quantity.of(0.0, primary.unit)
+        )
+        return {
+            "decision_estimate": primary.effect,
+            "decision_interval": primary.effect_interval,
+            "threshold": no_effect,
+            "decision_rule": (
+                f"met when the mean benefit over post-dose visits is above {no_effect} with one-sided "
+                f"p < {plan.alpha_one_sided:g} and at least {plan.min_fraction_beyond_band:.0%} of at least "
+                f"{plan.min_post_dose_visits} post-dose visits lie beyond the {plan.prediction_level:.0%} "
+                "prediction interval of the untreated course"
+            ),
+        }
+    if isinstance(primary, EventRateComparisonResult):
+        gap_rule = (
+            f"the chance of the longest event-free gap under the untreated rate is at most "
+            f"{plan.max_gap_probability:g}"
+        )
+        if primary.rate_ratio is not None:
+            return {
+                "decision_estimate": primary.rate_ratio,
+                "decision_interval": primary.rate_ratio_interval,
+                "threshold": Quantity.of(plan.max_rate_ratio, "ratio"),
+                "decision_rule": (
+                    f"met when the post/pre event rate ratio is at most ×{plan.max_rate_ratio:g} with "
+                    f"its upper bound below ×1, and {gap_rule}"
+                ),
+            }
+        return {
+            "decision_estimate": Quantity.of(primary.gap_probability, "probability"),
+            "decision_interval": None,
+            "threshold": Quantity.of(plan.max_gap_probability, "probability"),
+            "decision_rule": f"no pre-treatment event record: met when {gap_rule}",
+        }
+    return {}
 
 
 def _events_plot(
@@ -502,7 +682,8 @@ def _count(
         result.reason,
         numbers=_events_numbers(result),
         plot=_events_plot(result, endpoint, concomitant),
-        flags=[f"{endpoint.id!r}: {f}" for f in result.flags],
+        flags=_analysis_flags(endpoint, result.flags),
+        typed=_events_result(result, endpoint),
         post_data_short=result.decision == "insufficient",
     )
 
@@ -568,10 +749,10 @@ def _assumptions(kinds: set[EndpointKind]) -> list[str]:
 
 
 def _stop_reason(patient: PatientRecord) -> str:
-    """'The patient died on 2026-03-01 (day 50): reason', for a patient who stopped."""
+    """'The patient died on 2026-03-01 (study day 51): reason', for a patient who stopped."""
     outcome = patient.case.outcome
     day = patient.day_of(outcome.date) if outcome.date is not None else None
-    when = f" on {outcome.date} (day {day})" if outcome.date is not None else ""
+    when = f" on {outcome.date} (study day {study_day(day)})" if day is not None else ""
     why = f": {outcome.reason}" if outcome.reason else ""
     what = {
         "died": "The patient died",
@@ -625,15 +806,29 @@ def evaluate(ctx: AssessmentContext, patient: PatientRecord) -> Verdict:
         status = Status.not_met
         summary = f"{_stop_reason(patient)}, before {primary.name} could be assessed. {summary}"
     elif outcome in STOPPED:
-        flags.append(_stop_reason(patient))
+        flags.append(
+            Flag(
+                kind=flag_kinds.STOPPED_EARLY,
+                severity=FlagSeverity.caveat,
+                message=_stop_reason(patient),
+                criterion=NUMBER,
+            )
+        )
     for change in concomitant:
         flags.append(
-            f"concomitant change on day {change['day']:g} ({change['kind']}): {change['description']}; it can confound the improvement"
+            Flag(
+                kind=flag_kinds.CONCOMITANT_CHANGE,
+                severity=FlagSeverity.caveat,
+                message=f"concomitant change on study day {study_day(change['day'])} ({change['kind']}): "
+                f"{change['description']}; it can confound the improvement",
+                criterion=NUMBER,
+                endpoint=primary.id,
+            )
         )
     if concomitant:
         summary += (
             f" {len(concomitant)} concomitant change(s) since baseline could confound it: "
-            + "; ".join(f"{c['kind']} on day {c['day']:g}" for c in concomitant)
+            + "; ".join(f"{c['kind']} on study day {study_day(c['day'])}" for c in concomitant)
             + "."
         )
 
@@ -666,12 +861,37 @@ def evaluate(ctx: AssessmentContext, patient: PatientRecord) -> Verdict:
             "reason": res.reason,
             **res.numbers,
         }
-        flags.extend(f"supportive endpoint {f}" for f in res.flags)
+        # a supportive endpoint does not decide: its flags are context, not caveats
+        flags.extend(
+            f.model_copy(
+                update={
+                    "message": f"supportive endpoint {f.message}",
+                    "severity": min(f.severity, FlagSeverity.info),
+                }
+            )
+            for f in res.flags
+        )
         if res.plot is not None:
             plots[
                 "supportive" if endpoint.kind == EndpointKind.continuous else "supportive_events"
             ][endpoint.id] = res.plot
 
+    typed = ImprovementResult(
+        primary_endpoint=primary.id,
+        primary=main.typed,
+        supportive=[
+            results[e.id].typed
+            for e in platform.endpoints
+            if e.id != primary.id and results[e.id].typed is not None
+        ],
+        concomitant_since_baseline=[
+            ConcomitantChange(
+                study_day=study_day(c["day"]), kind=c["kind"], description=c["description"]
+            )
+            for c in concomitant
+        ],
+        **_decision(main.typed, plan),
+    )
     kinds = {primary.kind} | {e.kind for e in platform.endpoints if results[e.id].numbers}
     evidence_paths = [COHORT_FILE, *tables.files, *patient_files]
     return Verdict(
@@ -685,4 +905,5 @@ def evaluate(ctx: AssessmentContext, patient: PatientRecord) -> Verdict:
         evidence=ctx.evidence(*evidence_paths),
         flags=flags,
         plots=plots,
+        result=typed,
     )

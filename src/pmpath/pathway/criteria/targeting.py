@@ -27,6 +27,7 @@ from pmpath.mechanism import (
 from pmpath.pathway.context import AssessmentContext
 from pmpath.pathway.criteria.cause import variant_label
 from pmpath.pathway.flags import Flag, FlagSeverity
+from pmpath.pathway.results import Quantity, TargetingResult
 from pmpath.pathway.verdict import CRITERION_NAMES, Status, Verdict
 
 NUMBER = 2
@@ -287,6 +288,40 @@ def evaluate(ctx: AssessmentContext, patient: PatientRecord) -> Verdict:
     else:
         for n in result.notes:
             flag("targeting_note", FlagSeverity.info, n)
+    alignment = result.alignment_lines()
     return verdict(
-        status, summary, numbers=numbers, flags=flags, plots={"alignment": result.alignment_lines()}
+        status,
+        summary,
+        numbers=numbers,
+        flags=flags,
+        plots={"alignment": alignment},
+        result=_typed(numbers, is_aso, modality, alignment),
+    )
+
+
+def _typed(
+    numbers: dict[str, Any], is_aso: bool, modality: Modality, alignment: list[str]
+) -> TargetingResult:
+    """The verdict's numbers as a typed result."""
+    start = numbers.get("binding_start" if is_aso else "protospacer_start")
+    end = numbers.get("binding_end" if is_aso else "protospacer_end")
+    strand = "" if is_aso else f" ({numbers.get('strand')})"
+    location = f"{numbers['chrom']}:{start}-{end}{strand}" if "chrom" in numbers else None
+    cut = numbers.get("cut_distance")
+    return TargetingResult(
+        target_variant=numbers["target_variant"],
+        molecule="ASO" if is_aso else "guide",
+        modality=modality.value,
+        n_perfect_hits=numbers["n_perfect_hits"],
+        n_mismatches=numbers.get("n_mismatches"),
+        location=location,
+        mechanism_class=numbers.get("mechanism_class"),
+        cut_distance=None if cut is None else Quantity.of(cut, "bp"),
+        in_window=numbers.get("in_window"),
+        restores_reference=numbers.get("restores_reference"),
+        bystander_positions=numbers.get("bystander_positions", []),
+        covers_variant=numbers.get("covers_variant"),
+        allele_selective=numbers.get("allele_selective"),
+        reference_allele_mismatches=numbers.get("reference_allele_mismatches"),
+        alignment=list(alignment),
     )

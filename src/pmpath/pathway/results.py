@@ -1,0 +1,509 @@
+"""Typed results of the criteria: the numbers a verdict rests on, with their units, as models.
+
+Each result renders itself once for the terminal (:meth:`to_text`, also ``str()``) and once for the
+report (:meth:`to_html`), through :mod:`pmpath.pathway.numbers`, so the report never formats a
+number generically. ``Verdict.result`` holds one of them, told apart by ``criterion``.
+
+For criterion 5, :class:`ImprovementResult` declares the decision quantity the overview shows:
+``decision_estimate`` (value and unit), ``decision_interval``, the ``threshold`` it was judged
+against and the ``decision_rule`` in words.
+"""
+
+from __future__ import annotations
+
+import math
+from html import escape
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from pmpath.dossier.vocabulary import Status
+from pmpath.pathway.numbers import (
+    MISSING,
+    format_interval,
+    format_number,
+    format_p_value,
+    format_percent,
+    format_quantity,
+)
+
+__all__ = [
+    "CauseResult",
+    "CharacterizationCheck",
+    "ConcomitantChange",
+    "CriterionResult",
+    "EndpointComparison",
+    "EngagementAssay",
+    "EngagementResult",
+    "EventRateComparisonResult",
+    "GenotypeCall",
+    "ImprovementResult",
+    "Interval",
+    "NaturalHistoryResult",
+    "Quantity",
+    "TargetingResult",
+    "TrajectoryComparisonResult",
+    "VisitRow",
+]
+
+
+class _Result(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+def _finite_or_none(x: float | None) -> float | None:
+    if x is None:
+        return None
+    x = float(x)
+    return x if math.isfinite(x) else None
+
+
+class Quantity(_Result):
+    """A number with its unit (``%`` and ``ratio`` values are fractions and ratios, not scaled).
+
+    Examples
+    --------
+    >>> str(Quantity(value=0.4, unit="ratio")), str(Quantity(value=15.04, unit="points"))
+    ('×0.4', '15 points')
+    """
+
+    value: float | None
+    unit: str = ""
+
+    @classmethod
+    def of(cls, value: float | None, unit: str = "") -> Quantity:
+        return cls(value=_finite_or_none(value), unit=unit)
+
+    def __str__(self) -> str:
+        return format_quantity(self.value, self.unit)
+
+
+class Interval(_Result):
+    """A confidence or prediction interval, with its level (e.g. 0.95) and unit."""
+
+    low: float | None
+    high: float | None
+    unit: str = ""
+    level: float | None = Field(None, description="Two-sided coverage, e.g. 0.95.")
+
+    @classmethod
+    def of(
+        cls, low: float | None, high: float | None, unit: str = "", level: float | None = None
+    ) -> Interval:
+        return cls(low=_finite_or_none(low), high=_finite_or_none(high), unit=unit, level=level)
+
+    def __str__(self) -> str:
+        text = format_interval(self.low, self.high, self.unit)
+        return f"{format_percent(self.level)} interval {text}" if self.level else text
+
+
+# ---------------------------------------------------------------------- criterion 1
+
+
+class GenotypeCall(_Result):
+    """One variant of the patient and the role it played in the genotype rule."""
+
+    variant: str
+    gene: str
+    acmg_class: str
+    acmg_criteria: list[str] = Field(default_factory=list)
+    zygosity: str
+    phase_group: int | None = None
+    phase_evidence: str | None = None
+    role: str = Field(description="counted as P/LP, uncertain, benign or other gene")
+
+
+class CauseResult(_Result):
+    """Criterion 1: the genotype rule applied to the variants in the disease's gene."""
+
+    criterion: Literal[1] = 1
+    disease: str
+    gene: str
+    inheritance: str
+    sex: str
+    diagnosis_basis: str
+    rule: str
+    rule_genotype: str
+    calls: list[GenotypeCall] = Field(default_factory=list)
+
+    def to_text(self) -> str:
+        lines = [
+            f"{self.disease} ({self.gene}, {self.inheritance.replace('_', ' ')}), {self.sex}: "
+            f"rule {self.rule} ({self.rule_genotype})"
+        ]
+        lines += [f"  {c.variant}: {c.acmg_class}, {c.zygosity}, {c.role}" for c in self.calls]
+        return "\n".join(lines)
+
+    def to_html(self) -> str:
+        rows = "".join(
+            f"<tr><td>{escape(c.variant)}</td><td>{escape(c.acmg_class.replace('_', ' '))}</td>"
+            f"<td>{escape(', '.join(c.acmg_criteria))}</td><td>{escape(c.zygosity)}</td>"
+            f"<td>{escape(c.role)}</td></tr>"
+            for c in self.calls
+        )
+        return (
+            f"<p>Rule <code>{escape(self.rule)}</code>: {escape(self.rule_genotype)}</p>"
+            '<table class="result"><thead><tr><th>Variant</th><th>ACMG class</th>'
+            "<th>ACMG criteria</th><th>Zygosity</th><th>Role</th></tr></thead>"
+            f"<tbody>{rows}</tbody></table>"
+        )
+
+    def __str__(self) -> str:
+        return self.to_text()
+
+
+# ---------------------------------------------------------------------- criterion 2
+
+
+class TargetingResult(_Result):
+    """Criterion 2: where the guide or ASO pairs in the patient's allele and what it does there."""
+
+    criterion: Literal[2] = 2
+    target_variant: str
+    molecule: Literal["guide", "ASO"]
+    modality: str
+    n_perfect_hits: int
+    n_mismatches: int | None = None
+    location: str | None = Field(None, description="chrom:start-end (strand) of the best hit.")
+    mechanism_class: str | None = None
+    cut_distance: Quantity | None = Field(
+        None, description="Nuclease or nick: bp from the variant."
+    )
+    in_window: bool | None = Field(None, description="Base editor: variant in the editing window.")
+    restores_reference: bool | None = None
+    bystander_positions: list[int] = Field(default_factory=list)
+    covers_variant: bool | None = Field(None, description="ASO: binding site covers the variant.")
+    allele_selective: bool | None = None
+    reference_allele_mismatches: int | None = None
+    alignment: list[str] = Field(default_factory=list)
+
+    def to_text(self) -> str:
+        lines = [
+            f"{self.molecule} for {self.target_variant}: {self.n_perfect_hits} perfect hit(s)"
+            + (f" at {self.location}" if self.location else "")
+        ]
+        if self.mechanism_class:
+            lines.append(f"  mechanism: {self.mechanism_class.replace('_', ' ')}")
+        if self.cut_distance is not None:
+            lines.append(f"  cut {self.cut_distance} from the variant")
+        if self.bystander_positions:
+            lines.append(f"  bystander positions: {', '.join(map(str, self.bystander_positions))}")
+        return "\n".join(lines + [f"  {line}" for line in self.alignment])
+
+    def to_html(self) -> str:
+        rows = [("Perfect hits", str(self.n_perfect_hits))]
+        if self.location:
+            rows.append(("Best hit", self.location))
+        if self.mechanism_class:
+            rows.append(("Mechanism", self.mechanism_class.replace("_", " ")))
+        if self.cut_distance is not None:
+            rows.append(("Cut distance from the variant", str(self.cut_distance)))
+        for label, value in (
+            ("Variant in the editing window", self.in_window),
+            ("Restores the reference", self.restores_reference),
+            ("Binding site covers the variant", self.covers_variant),
+            ("Allele selective", self.allele_selective),
+        ):
+            if value is not None:
+                rows.append((label, "yes" if value else "no"))
+        if self.bystander_positions:
+            rows.append(("Bystander positions", ", ".join(map(str, self.bystander_positions))))
+        body = "".join(f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in rows)
+        return f'<table class="result"><tbody>{body}</tbody></table>'
+
+    def __str__(self) -> str:
+        return self.to_text()
+
+
+# ---------------------------------------------------------------------- criterion 3
+
+
+class CharacterizationCheck(_Result):
+    """One pre-specified threshold the cohort's fit is checked against."""
+
+    name: str
+    value: float | None
+    threshold: float
+    comparison: str = Field(description="'>=' or '<='.")
+    passed: bool | None = Field(description="None when the value is not a number.")
+
+
+class NaturalHistoryResult(_Result):
+    """Criterion 3: the cohort's fit of the primary endpoint against the plan's thresholds."""
+
+    criterion: Literal[3] = 3
+    cohort: str
+    cohort_source: str | None = None
+    cohort_collection: str | None = None
+    n_subjects: int
+    primary_endpoint: str
+    model: str | None = None
+    adequate: bool | None = None
+    checks: list[CharacterizationCheck] = Field(default_factory=list)
+    reasons: list[str] = Field(default_factory=list)
+    age_at_first_dose: Quantity
+    cohort_age_range: Interval | None = Field(
+        None, description="Ages the cohort observed for the primary endpoint."
+    )
+    age_within_cohort_range: bool | None = None
+    cohort_subjects_same_genotype_class: int | None = None
+
+    def to_text(self) -> str:
+        lines = [
+            f"cohort {self.cohort} ({self.cohort_collection}, {self.n_subjects} subjects), "
+            f"primary endpoint {self.primary_endpoint}: {self.model or 'no fit'}"
+        ]
+        for c in self.checks:
+            verdict = {True: "passed", False: "failed", None: "undefined"}[c.passed]
+            lines.append(
+                f"  {c.name} {format_number(c.value)} (required {c.comparison} {format_number(c.threshold)}): {verdict}"
+            )
+        if self.cohort_age_range is not None:
+            lines.append(
+                f"  patient aged {self.age_at_first_dose} at first dose; cohort ages {self.cohort_age_range}"
+            )
+        return "\n".join(lines)
+
+    def to_html(self) -> str:
+        rows = "".join(
+            f"<tr><td>{escape(c.name)}</td><td>{format_number(c.value)}</td>"
+            f"<td>{escape(c.comparison)} {format_number(c.threshold)}</td>"
+            f"<td>{ {True: 'passed', False: 'failed', None: 'undefined'}[c.passed] }</td></tr>"
+            for c in self.checks
+        )
+        return (
+            f"<p>Cohort <code>{escape(self.cohort)}</code> ({escape(self.cohort_collection or 'collection not stated')}, "
+            f"{self.n_subjects} subjects); primary endpoint <code>{escape(self.primary_endpoint)}</code>"
+            f"{': ' + escape(self.model) if self.model else ''}.</p>"
+            '<table class="result"><thead><tr><th>Check</th><th>Value</th><th>Required</th>'
+            f"<th>Result</th></tr></thead><tbody>{rows}</tbody></table>"
+        )
+
+    def __str__(self) -> str:
+        return self.to_text()
+
+
+# ---------------------------------------------------------------------- criterion 4
+
+
+class EngagementAssay(_Result):
+    """One assay's pooled fraction (edited, or correctly spliced for an ASO) and its interval."""
+
+    assay: str
+    tier: str
+    tissue: str = ""
+    replicates: int
+    edited: int
+    total: int
+    fraction: Quantity = Field(description="Edited or corrected fraction (unit %).")
+    interval: Interval
+    minimum: Quantity = Field(description="Pre-specified minimum fraction (unit %).")
+    status: Status
+    method: str
+    deciding: bool
+
+
+class EngagementResult(_Result):
+    """Criterion 4: every assay against its minimum, decided by the strongest tier present."""
+
+    criterion: Literal[4] = 4
+    measure: str = Field(
+        "edited fraction",
+        description="What was measured: 'edited fraction' or 'corrected splicing'.",
+    )
+    confidence: float
+    deciding_tier: str | None = None
+    assays: list[EngagementAssay] = Field(default_factory=list)
+
+    def to_text(self) -> str:
+        if not self.assays:
+            return "no engagement assay"
+        lines = [f"{self.measure} per assay ({format_percent(self.confidence)} interval):"]
+        for a in self.assays:
+            mark = " (deciding)" if a.deciding else ""
+            lines.append(
+                f"  {a.assay} [{a.tier}{mark}]: {a.fraction} ({format_interval(a.interval.low, a.interval.high, '%')}), "
+                f"minimum {a.minimum}: {a.status.value.replace('_', ' ')}"
+            )
+        return "\n".join(lines)
+
+    def to_html(self) -> str:
+        rows = "".join(
+            f"<tr><td>{escape(a.assay)}</td><td>{escape(a.tier.replace('_', ' '))}</td>"
+            f"<td>{a.edited} of {a.total}</td><td>{a.fraction}</td>"
+            f"<td>{format_interval(a.interval.low, a.interval.high, '%')}</td><td>{a.minimum}</td>"
+            f"<td>{escape(a.status.value.replace('_', ' '))}</td></tr>"
+            for a in self.assays
+        )
+        return (
+            f'<table class="result"><caption>{escape(self.measure.capitalize())} per assay, '
+            f"{format_percent(self.confidence)} interval</caption><thead><tr><th>Assay</th>"
+            "<th>Evidence</th><th>Count</th><th>Fraction</th><th>Interval</th><th>Minimum</th>"
+            f"<th>Status</th></tr></thead><tbody>{rows}</tbody></table>"
+        )
+
+    def __str__(self) -> str:
+        return self.to_text()
+
+
+# ---------------------------------------------------------------------- criterion 5
+
+
+class VisitRow(_Result):
+    """One post-dose visit against the predicted untreated course (values in the endpoint's unit)."""
+
+    study_day: int = Field(description="CDISC study day (the first dose is study day 1).")
+    age_years: float | None
+    observed: float | None
+    predicted_untreated: float | None
+    interval_low: float | None
+    interval_high: float | None
+    beyond_band: bool = Field(description="Beyond the prediction band in the better direction.")
+
+
+class TrajectoryComparisonResult(_Result):
+    """A continuous endpoint: post-dose visits against the patient's predicted untreated course."""
+
+    kind: Literal["trajectory"] = "trajectory"
+    endpoint: str
+    name: str
+    unit: str
+    status: Status
+    reason: str
+    scale: str = Field(description="'identity', or 'log' (effects are then ratios).")
+    direction: str
+    n_pre: int
+    n_post: int
+    effect: Quantity = Field(
+        description="Mean benefit over post-dose visits (observed - predicted, signed so that "
+        "positive is better); a ratio for a log-scale model."
+    )
+    effect_interval: Interval
+    p_value_one_sided: float | None
+    fraction_beyond_band: Quantity
+    n_beyond_band: int
+    prediction_level: float
+    visits: list[VisitRow] = Field(default_factory=list)
+    regression_to_mean: bool = False
+
+
+class EventRateComparisonResult(_Result):
+    """A count endpoint: post-dose events against the patient's untreated event rate."""
+
+    kind: Literal["event_rates"] = "event_rates"
+    endpoint: str
+    name: str
+    status: Status
+    reason: str
+    pre_events: int
+    pre_years: Quantity
+    post_events: int
+    post_years: Quantity
+    pre_rate: Quantity
+    post_rate: Quantity
+    untreated_rate: Quantity = Field(description="The patient's expected untreated rate.")
+    rate_ratio: Quantity | None = None
+    rate_ratio_interval: Interval | None = None
+    rate_ratio_p_value_one_sided: float | None = None
+    longest_gap: Quantity
+    gap_probability: float | None
+    regression_to_mean: bool = False
+
+
+EndpointComparison = Annotated[
+    TrajectoryComparisonResult | EventRateComparisonResult, Field(discriminator="kind")
+]
+
+
+class ConcomitantChange(_Result):
+    study_day: int
+    kind: str
+    description: str
+
+
+class ImprovementResult(_Result):
+    """Criterion 5: the primary endpoint decides; supportive endpoints are reported.
+
+    ``decision_estimate``, ``decision_interval``, ``threshold`` and ``decision_rule`` are what the
+    report's overview shows per patient.
+    """
+
+    criterion: Literal[5] = 5
+    primary_endpoint: str
+    primary: EndpointComparison | None = None
+    supportive: list[EndpointComparison] = Field(default_factory=list)
+    concomitant_since_baseline: list[ConcomitantChange] = Field(default_factory=list)
+    decision_estimate: Quantity | None = None
+    decision_interval: Interval | None = None
+    threshold: Quantity | None = None
+    decision_rule: str = ""
+
+    def decision_text(self) -> str:
+        """'×0.4 (95% interval ×0.2 to ×0.71), threshold ×0.5' or a dash without an estimate."""
+        if self.decision_estimate is None:
+            return MISSING
+        text = str(self.decision_estimate)
+        if self.decision_interval is not None:
+            text += f" ({self.decision_interval})"
+        if self.threshold is not None:
+            text += f", threshold {self.threshold}"
+        return text
+
+    def to_text(self) -> str:
+        lines = [f"primary endpoint {self.primary_endpoint}: {self.decision_text()}"]
+        if self.decision_rule:
+            lines.append(f"  rule: {self.decision_rule}")
+        p = self.primary
+        if isinstance(p, TrajectoryComparisonResult):
+            lines.append(
+                f"  {p.n_post} post-dose visits, {p.n_beyond_band} beyond the band "
+                f"({p.fraction_beyond_band}), one-sided p {format_p_value(p.p_value_one_sided)}"
+            )
+            for v in p.visits:
+                lines.append(
+                    f"  study day {v.study_day}: observed {format_number(v.observed)}, predicted untreated "
+                    f"{format_number(v.predicted_untreated)} ({format_interval(v.interval_low, v.interval_high)})"
+                    + (", beyond band" if v.beyond_band else "")
+                )
+        elif isinstance(p, EventRateComparisonResult):
+            lines.append(
+                f"  {p.pre_events} events in {p.pre_years} before, {p.post_events} in {p.post_years} after; "
+                f"untreated rate {p.untreated_rate}, longest event-free gap {p.longest_gap}"
+            )
+        for c in self.concomitant_since_baseline:
+            lines.append(f"  concomitant: {c.kind} on study day {c.study_day}: {c.description}")
+        return "\n".join(lines)
+
+    def to_html(self) -> str:
+        parts = [
+            f"<p><strong>{escape(self.primary_endpoint)}</strong>: {escape(self.decision_text())}</p>"
+        ]
+        if self.decision_rule:
+            parts.append(f"<p>Rule: {escape(self.decision_rule)}</p>")
+        p = self.primary
+        if isinstance(p, TrajectoryComparisonResult) and p.visits:
+            unit = f" ({escape(p.unit)})" if p.unit else ""
+            rows = "".join(
+                f"<tr><td>{v.study_day}</td><td>{format_number(v.observed)}</td>"
+                f"<td>{format_number(v.predicted_untreated)}</td>"
+                f"<td>{format_interval(v.interval_low, v.interval_high)}</td>"
+                f"<td>{'yes' if v.beyond_band else 'no'}</td></tr>"
+                for v in p.visits
+            )
+            parts.append(
+                f'<table class="result"><caption>{escape(p.name)}{unit}: post-dose visits against '
+                f"the {format_percent(p.prediction_level)} prediction interval of the untreated course"
+                "</caption><thead><tr><th>Study day</th><th>Observed</th><th>Predicted untreated</th>"
+                f"<th>Interval</th><th>Beyond band</th></tr></thead><tbody>{rows}</tbody></table>"
+            )
+        return "".join(parts)
+
+    def __str__(self) -> str:
+        return self.to_text()
+
+
+CriterionResult = Annotated[
+    CauseResult | TargetingResult | NaturalHistoryResult | EngagementResult | ImprovementResult,
+    Field(discriminator="criterion"),
+]
+"""The typed result a verdict carries, told apart by ``criterion``."""
