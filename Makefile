@@ -35,10 +35,10 @@ demo: $(STAMP)
 	$(BIN)/pmpath demo --out demo-output
 
 test: install
-	$(BIN)/python -m pytest -n 2 tests
+	$(BIN)/python -m pytest -n 2 tests --doctest-modules src/pmpath
 
 test-fast: install
-	$(BIN)/python -m pytest -n 2 -m "not slow" tests
+	$(BIN)/python -m pytest -n 2 -m "not slow" tests --doctest-modules src/pmpath
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks scripts

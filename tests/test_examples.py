@@ -6,6 +6,8 @@ the FASTA by hand, apply the patient's variant and look for the spacer or the AS
 
 from __future__ import annotations
 
+import re
+
 import functools
 import hashlib
 import importlib.util
@@ -247,3 +249,31 @@ def test_score_declines_about_one_point_a_year_in_the_cohort(dossiers: dict[str,
 def test_unknown_example_is_refused() -> None:
     with pytest.raises(ValueError, match="expected one of: abe-ucd, ssaso-cln"):
         example_path("no-such-example")
+
+
+def _designed_verdicts(readme: str) -> dict[str, list[str]]:
+    """The 'Expected verdicts, as designed' table: patient -> five statuses as the README states them."""
+    section = readme.split("## Expected verdicts, as designed", 1)[1]
+    rows: dict[str, list[str]] = {}
+    for line in section.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) != 6 or not re.fullmatch(r"P\d+", cells[0]):
+            if rows and not line.strip():
+                break
+            continue
+        statuses = []
+        for cell in cells[1:]:
+            head = re.split(r"[;(:]", cell.replace("*", ""))[0].strip()
+            statuses.append({"met": "met", "not met": "not_met", "insufficient": "insufficient"}[head])
+        rows[cells[0]] = statuses
+    return rows
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_readme_table_of_designed_verdicts_matches_the_assessment(name: str) -> None:
+    import pmpath
+
+    designed = _designed_verdicts((example_path(name) / "README.md").read_text())
+    assessment = pmpath.assess(example_path(name))
+    found = {p.id: [c.status.value for c in p.criteria] for p in assessment.patients}
+    assert designed == found
