@@ -226,24 +226,33 @@ def _dates(
     if dates is None:
         return np.full(len(text), np.nan), ok | empty
     days = ordinal - dates.first_dose.toordinal()
+    days, ok = _within_dates(
+        sink,
+        name,
+        days,
+        ok,
+        dates,
+        late=lambda i: shown[i],
+        early=lambda i: (
+            f"{shown[i]}, before the patient's birth (first dose less the age at first dose)"
+        ),
+        noun="date",
+    )
+    return days, ok | empty
+
+
+def _within_dates(sink, name, days, ok, dates: DateFrame, *, late, early, noun: str):
+    """Days after the data cutoff or before the earliest plausible day are findings; (days, ok)."""
     cutoff_day = (dates.cutoff - dates.first_dose).days
-    late = ok & (days > cutoff_day)
-    sink.rows(late, name, lambda i: shown[i], f"a date on or before the data cutoff {dates.cutoff}")
-    ok &= ~late
+    after = ok & (days > cutoff_day)
+    sink.rows(after, name, late, f"a {noun} on or before the data cutoff {dates.cutoff}")
+    ok = ok & ~after
     if dates.earliest is not None:
         early_day = (dates.earliest - dates.first_dose).days
-        early = ok & (days < early_day)
-        sink.rows(
-            early,
-            name,
-            lambda i: (
-                f"{shown[i]}, before the patient's birth (first dose less the age at first dose)"
-            ),
-            f"a date on or after {dates.earliest}",
-        )
-        ok &= ~early
-    days = np.where(ok, days, np.nan)
-    return days, ok | empty
+        before = ok & (days < early_day)
+        sink.rows(before, name, early, f"a {noun} on or after {dates.earliest}")
+        ok &= ~before
+    return np.where(ok, days, np.nan), ok
 
 
 def _as_date(first_dose: dt.date, offset: float) -> str:
@@ -274,26 +283,16 @@ def _study_days(
     ok = ~empty & ~bad & ~zero
     days = np.where(ok, np.where(values > 0, values - 1, values), np.nan)
     if dates is not None:
-        cutoff_day = (dates.cutoff - dates.first_dose).days
-        late = ok & (days > cutoff_day)
-        sink.rows(
-            late,
+        days, ok = _within_dates(
+            sink,
             name,
-            lambda i: f"study day {shown[i]}{_as_date(dates.first_dose, days[i])}",
-            f"a day on or before the data cutoff {dates.cutoff}",
+            days,
+            ok,
+            dates,
+            late=lambda i: f"study day {shown[i]}{_as_date(dates.first_dose, days[i])}",
+            early=lambda i: f"study day {shown[i]}, before the patient's birth",
+            noun="day",
         )
-        ok &= ~late
-        if dates.earliest is not None:
-            early_day = (dates.earliest - dates.first_dose).days
-            early = ok & (days < early_day)
-            sink.rows(
-                early,
-                name,
-                lambda i: f"study day {shown[i]}, before the patient's birth",
-                f"a day on or after {dates.earliest}",
-            )
-            ok &= ~early
-        days = np.where(ok, days, np.nan)
     return days, ok | empty
 
 

@@ -71,6 +71,7 @@ from pmpath.dossier.model import (
     Variant,
     Zygosity,
 )
+from pmpath.dossier.source import pydantic_expected
 from pmpath.dossier.vocabulary import DAYS_PER_YEAR
 from pmpath.errors import DossierError, Finding, Severity
 
@@ -156,19 +157,6 @@ _BUILD_ALIASES = {
     "t2t-chm13": "T2T-CHM13",
     "chm13": "T2T-CHM13",
 }
-
-
-def _expected(message: str) -> str:
-    """Pydantic's message as what was expected: 'Input should be a valid integer' -> 'a valid integer'."""
-    message = message.removeprefix("Value error, ")
-    for prefix, replacement in (
-        ("Input should be ", ""),
-        ("String should match ", "text matching "),
-        ("String should have ", "text with "),
-    ):
-        if message.startswith(prefix):
-            return replacement + message.removeprefix(prefix)
-    return message
 
 
 # --------------------------------------------------------------------------- ages as ISO 8601 durations
@@ -515,7 +503,7 @@ class DiagnosisFields:
                         None,
                         ".".join(map(str, e["loc"])),
                         repr(e.get("input")),
-                        _expected(e["msg"]),
+                        pydantic_expected(e["msg"]),
                     )
                     for e in exc.errors()
                 ]
@@ -575,7 +563,7 @@ class _Importer:
             self.error(
                 f"{where}.{names.get(key, key)}" if key else where,
                 repr(e.get("input")),
-                _expected(e["msg"]),
+                pydantic_expected(e["msg"]),
             )
 
 

@@ -739,6 +739,19 @@ _SHOULD = re.compile(r"^[A-Z]\w*(?: \w+)? should (?:be|have) ")
 _EXPECTED = re.compile(r"(?:^|[\s,:;])expected ")
 
 
+def pydantic_expected(message: str) -> str:
+    """Pydantic's message as what was expected: 'Input should be a valid integer' -> 'a valid integer'."""
+    message = message.removeprefix("Value error, ")
+    for prefix, replacement in (
+        ("Input should be ", ""),
+        ("String should match ", "text matching "),
+        ("String should have ", "text with "),
+    ):
+        if message.startswith(prefix):
+            return replacement + message.removeprefix(prefix)
+    return message
+
+
 def _split_message(msg: str, value: Any) -> tuple[str, str]:
     """A pydantic or validator message as (found, expected).
 

@@ -20,6 +20,7 @@ from pydantic import ValidationError
 
 from pmpath import atomic
 from pmpath.dossier.model import Variant, Zygosity
+from pmpath.dossier.source import pydantic_expected
 from pmpath.errors import Finding
 
 _INFO_HEADER = [
@@ -68,19 +69,6 @@ def _info(rec: pysam.VariantRecord, key: str) -> object:
     if key not in rec.header.info:
         return None
     return rec.info.get(key)
-
-
-def _expected(message: str) -> str:
-    """Pydantic's message as what was expected: 'Input should be a valid integer' -> 'a valid integer'."""
-    message = message.removeprefix("Value error, ")
-    for prefix, replacement in (
-        ("Input should be ", ""),
-        ("String should match ", "text matching "),
-        ("String should have ", "text with "),
-    ):
-        if message.startswith(prefix):
-            return replacement + message.removeprefix(prefix)
-    return message
 
 
 def _zygosity(gt: tuple[int | None, ...], chrom: str, sex: str | None) -> Zygosity | None:
@@ -309,7 +297,7 @@ def _variant(
         for err in exc.errors():
             field = ".".join(map(str, err["loc"]))
             findings.append(
-                Finding(rel, line, field, repr(err.get("input")), _expected(err["msg"]))
+                Finding(rel, line, field, repr(err.get("input")), pydantic_expected(err["msg"]))
             )
         return None
 
