@@ -480,3 +480,19 @@ def test_internal_error_is_one_line_and_a_crash_log(
     assert line.startswith("internal error, please report")
     (log,) = (tmp_path / "state" / "pmpath").glob("crash-*.log")
     assert str(log) in line and "simulated bug" in log.read_text()
+
+
+def test_parquet_findings_count_rows_not_lines(dossier: Path) -> None:
+    """Parquet has no lines: a problem repeated past the listed ones is counted in rows."""
+    import pandas as pd
+
+    rows = [("S1", 2.0 + i, 1.0 + i, "crises", 0) for i in range(15)]  # every window ends too early
+    frame = pd.DataFrame(rows, columns=["subject", "age_start", "age_end", "endpoint", "count"])
+    frame.astype(str).to_parquet(dossier / "natural_history/crises.parquet")
+    (dossier / "natural_history/crises.csv").unlink()
+    edit(dossier / "natural_history/cohort.yaml", "path: crises.csv", "path: crises.parquet")
+    result = runner.invoke(app, ["validate", str(dossier), "--format", "json"])
+    assert result.exit_code == 2
+    found = [f for f in json.loads(result.stdout)["findings"] if f["field"] == "age_end"]
+    (summary,) = [f for f in found if f["line"] is None]
+    assert "more rows (rows " in summary["found"]

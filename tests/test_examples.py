@@ -6,11 +6,10 @@ the FASTA by hand, apply the patient's variant and look for the spacer or the AS
 
 from __future__ import annotations
 
-import re
-
 import functools
 import hashlib
 import importlib.util
+import re
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -264,7 +263,9 @@ def _designed_verdicts(readme: str) -> dict[str, list[str]]:
         statuses = []
         for cell in cells[1:]:
             head = re.split(r"[;(:]", cell.replace("*", ""))[0].strip()
-            statuses.append({"met": "met", "not met": "not_met", "insufficient": "insufficient"}[head])
+            statuses.append(
+                {"met": "met", "not met": "not_met", "insufficient": "insufficient"}[head]
+            )
         rows[cells[0]] = statuses
     return rows
 

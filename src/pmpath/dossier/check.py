@@ -53,6 +53,7 @@ class CheckedTable:
     lines: np.ndarray
     ignored_columns: list[str] = field(default_factory=list)
     display: dict[str, str] = field(default_factory=dict)  # our column name -> the file's
+    row_kind: str = "line"  # "row" for Parquet
 
     def line(self, i: int) -> int:
         return int(self.lines[i])
@@ -60,24 +61,43 @@ class CheckedTable:
     def __len__(self) -> int:
         return len(self.lines)
 
+    def row_findings(
+        self,
+        findings: list[Finding],
+        mask: np.ndarray,
+        column: str,
+        found: Callable[[int], str],
+        expected: str,
+    ) -> None:
+        """A finding for each row in ``mask`` (the first few listed, the rest counted), as in checking."""
+        _Sink(findings, self.path, self.lines, self.row_kind, self.display).rows(
+            np.asarray(mask, dtype=bool), column, found, expected
+        )
+
 
 class _Sink:
     """Collects findings for one table, listing few rows per problem and counting the rest."""
 
-    def __init__(self, findings: list[Finding], table: Table, display: dict[str, str]):
+    def __init__(
+        self,
+        findings: list[Finding],
+        path: str,
+        lines: np.ndarray,
+        row_kind: str,
+        display: dict[str, str],
+    ):
         self.findings = findings
-        self.table = table
+        self.path = path
+        self.lines = lines
         self.display = display
-        self.row_word = "row" if getattr(table, "row_kind", "line") == "row" else "line"
+        self.row_word = "row" if row_kind == "row" else "line"
 
     def name(self, column: str) -> str:
         return self.display.get(column, column)
 
     def add(self, line, column: str, found: str, expected: str, severity=Severity.error) -> None:
         line = None if line is None else int(line)
-        self.findings.append(
-            Finding(self.table.path, line, self.name(column), found, expected, severity)
-        )
+        self.findings.append(Finding(self.path, line, self.name(column), found, expected, severity))
 
     def rows(
         self,
@@ -89,10 +109,10 @@ class _Sink:
     ) -> None:
         idx = np.flatnonzero(mask)
         for i in idx[:MAX_ROWS_LISTED]:
-            self.add(self.table.line(int(i)), column, found(int(i)), expected, severity)
+            self.add(int(self.lines[i]), column, found(int(i)), expected, severity)
         rest = idx[MAX_ROWS_LISTED:]
         if len(rest):
-            lines = [self.table.line(int(i)) for i in rest[:5]]
+            lines = [int(self.lines[i]) for i in rest[:5]]
             more = ", ".join(map(str, lines)) + (", ..." if len(rest) > 5 else "")
             self.add(
                 None,
@@ -321,7 +341,7 @@ def check_table(
     """
     rename = dict(rename or {})
     display = {ours: theirs for theirs, ours in rename.items()}
-    sink = _Sink(findings, table, display)
+    sink = _Sink(findings, table.path, table.row_lines, table.row_kind, display)
     raw = table.columns
     ignored = [c for c in ignore_columns if c in raw]
     for c in ignore_columns:
@@ -464,7 +484,7 @@ def check_table(
     typed = {k: np.asarray(v) if not isinstance(v, np.ndarray) else v for k, v in out.items()}
     lines = np.asarray(table.row_lines, dtype=np.int64)
     _duplicates(sink, list(raw_cols.values()), typed, kind, lines)
-    return CheckedTable(table.path, typed, lines, ignored, display)
+    return CheckedTable(table.path, typed, lines, ignored, display, table.row_kind)
 
 
 def _later_duplicates(columns: list[np.ndarray], candidates: np.ndarray | None = None):
@@ -525,7 +545,7 @@ def _duplicates(
 
 
 def _report_dups(sink: _Sink, rows, first_of, keys: str, kind: TableKind, exact: bool) -> None:
-    mask = np.zeros(len(sink.table.row_lines), dtype=bool)
+    mask = np.zeros(len(sink.lines), dtype=bool)
     mask[rows] = True
     if exact:
         sink.rows(

@@ -36,7 +36,6 @@ from pmpath.dossier.model import (
 )
 from pmpath.dossier.provenance import plan_sha256
 from pmpath.dossier.source import (
-    Table,
     YamlDocument,
     read_table,
     read_yaml,
@@ -249,17 +248,8 @@ def _join(base_dir: str, rel: str) -> str:
     return str(PurePosixPath(base_dir) / rel) if base_dir not in ("", ".") else rel
 
 
-def _source_table(checked: CheckedTable) -> Table:
-    """The Table view a sink needs for row findings on an already checked table."""
-    return Table(checked.path, checked.frame, list(checked.lines))
-
-
 def _rows(reader: _Reader, checked: CheckedTable, mask, column, found, expected) -> None:
-    from pmpath.dossier.check import _Sink
-
-    _Sink(reader.findings, _source_table(checked), checked.display).rows(
-        np.asarray(mask, dtype=bool), column, found, expected
-    )
+    checked.row_findings(reader.findings, mask, column, found, expected)
 
 
 # --------------------------------------------------------------------------- platform
@@ -813,7 +803,9 @@ def _load_patient(
             "a period that ends on or after its start",
         )
         # whole days, end inclusive: a period covers [start, end + 1)
-        windows = CheckedTable(t.path, {**f, "end_excl": end + 1}, t.lines, display=t.display)
+        windows = CheckedTable(
+            t.path, {**f, "end_excl": end + 1}, t.lines, display=t.display, row_kind=t.row_kind
+        )
         _check_windows(
             reader,
             windows,
