@@ -318,6 +318,7 @@ def test_patient_pages_have_every_section(report: Path) -> None:
 def test_self_contained_with_plotly_once(report: Path) -> None:
     js = (report / "assets" / "plotly.min.js").read_text(encoding="utf-8")
     assert len(js) > 100_000
+    assert "plotly.js (basic - minified)" in js[:200]  # the partial bundle, not the 4.8 MB full one
     for page in [report / "index.html", *sorted((report / "patients").glob("*.html"))]:
         html = page.read_text(encoding="utf-8")
         assert (
@@ -744,3 +745,14 @@ def test_sampled_cohort_chart_says_so_in_its_caption(tmp_path: Path) -> None:
     assert "1 of 100,000 cohort subjects (random sample)" in names
     assert "observed 2.5%-97.5% (all 100,000 subjects)" in names
     assert "observed median (all 100,000 subjects)" in names
+
+
+def test_charts_use_only_the_basic_bundles_trace_types(report: Path) -> None:
+    """The vendored partial bundle draws scatter, bar and pie traces only: a chart of another type
+    would render as an empty frame, so every trace in every page must be one of those."""
+    types = set()
+    for page in sorted((report / "patients").glob("*.html")):
+        for chunk in re.findall(r'"type":\s*"([a-z0-9]+)"', page.read_text(encoding="utf-8")):
+            types.add(chunk)
+    traces = types - {"line", "rect", "linear", "log", "date", "category", "-"}  # shape/axis types
+    assert traces and traces <= {"scatter", "bar", "pie"}, traces

@@ -16,6 +16,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
+from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -41,6 +42,13 @@ if TYPE_CHECKING:
     from pmpath.dossier import Dossier
 
 PLOTLY_ASSET = "assets/plotly.min.js"
+PLOTLY_VERSION = "4.1.1"
+_PLOTLY_BUNDLE = "vendor/plotly-basic.min.js"  # the "basic" partial bundle: scatter, bar, pie
+
+
+def plotly_js() -> str:
+    """plotly.js's basic partial bundle (scatter and bar are all the charts use), vendored in the package."""
+    return (resources.files("pmpath.report") / _PLOTLY_BUNDLE).read_text(encoding="utf-8")
 STATUS_SYMBOLS = {"met": "✓", "not_met": "✗", "insufficient": "?"}
 STATUS_TEXT = {"met": "met", "not_met": "not met", "insufficient": "insufficient"}
 PLATFORM_STATUS_TEXT = {
@@ -457,9 +465,7 @@ def _write_pages(
         )
         _write_text(out_dir / "patients" / view.page, page)
     if any(v.has_plots for v in views):
-        from plotly.offline import get_plotlyjs
-
-        _write_text(out_dir / PLOTLY_ASSET, get_plotlyjs())
+        _write_text(out_dir / PLOTLY_ASSET, plotly_js())
 
 
 def _write_text(path: Path, text: str) -> None:
