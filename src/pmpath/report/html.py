@@ -49,6 +49,8 @@ _PLOTLY_BUNDLE = "vendor/plotly-basic.min.js"  # the "basic" partial bundle: sca
 def plotly_js() -> str:
     """plotly.js's basic partial bundle (scatter and bar are all the charts use), vendored in the package."""
     return (resources.files("pmpath.report") / _PLOTLY_BUNDLE).read_text(encoding="utf-8")
+
+
 STATUS_SYMBOLS = {"met": "✓", "not_met": "✗", "insufficient": "?"}
 STATUS_TEXT = {"met": "met", "not_met": "not met", "insufficient": "insufficient"}
 PLATFORM_STATUS_TEXT = {
