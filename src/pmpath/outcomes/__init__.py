@@ -4,8 +4,33 @@ Progressive disease (a continuous endpoint): :func:`compare_trajectory` against 
 :class:`UntreatedModel` growth model. Flaring disease (events): :func:`compare_event_rates` against
 an :class:`UntreatedRate`. Both guard against regression to the mean by predicting the patient's
 untreated course from all their pre-treatment data, shrunk toward the cohort.
+
+The calibrated criterion-5 rule for events is :func:`judge_event_rates` under an :class:`EventRule`,
+with :func:`judge_event_rates_batch` and :func:`simulate_event_patients` for simulation studies;
+time to event: :func:`judge_time_to_event` against a Kaplan-Meier curve.
 """
 
+from pmpath.outcomes.event_decision import (
+    EventBatchJudgement,
+    EventJudgement,
+    EventJudgementPlot,
+    EventRule,
+    EventSensitivity,
+    OverdispersedRateRatio,
+    RatioPrior,
+    SimulatedEventPatients,
+    TimeToEventJudgement,
+    event_free_run_probability,
+    judge_event_rates,
+    judge_event_rates_batch,
+    judge_time_to_event,
+    longest_run_sf,
+    nb_rate_ratio,
+    robust_rate_ratio,
+    sceptical_prior,
+    simulate_event_patients,
+    within_patient_dispersion,
+)
 from pmpath.outcomes.event_rates import (
     DAYS_PER_YEAR,
     EventPeriods,
@@ -30,11 +55,20 @@ from pmpath.outcomes.trajectory import (
 
 __all__ = [
     "DAYS_PER_YEAR",
+    "EventBatchJudgement",
+    "EventJudgement",
+    "EventJudgementPlot",
     "EventPeriods",
     "EventPlot",
     "EventRateComparison",
+    "EventRule",
+    "EventSensitivity",
+    "OverdispersedRateRatio",
     "RatePosterior",
     "RateRatio",
+    "RatioPrior",
+    "SimulatedEventPatients",
+    "TimeToEventJudgement",
     "TrajectoryComparison",
     "TrajectoryPlot",
     "UntreatedModel",
@@ -42,8 +76,18 @@ __all__ = [
     "UntreatedRate",
     "compare_event_rates",
     "compare_trajectory",
+    "event_free_run_probability",
+    "judge_event_rates",
+    "judge_event_rates_batch",
+    "judge_time_to_event",
+    "longest_run_sf",
+    "nb_rate_ratio",
     "poisson_max_gap_sf",
     "predict_untreated",
     "rate_ratio_ci",
+    "robust_rate_ratio",
+    "sceptical_prior",
+    "simulate_event_patients",
     "uniform_max_spacing_sf",
+    "within_patient_dispersion",
 ]
