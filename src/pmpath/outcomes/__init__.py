@@ -6,6 +6,10 @@ Progressive disease (a continuous endpoint): :func:`compare_trajectory` against 
 simulation). Flaring disease (events): :func:`compare_event_rates` against
 an :class:`UntreatedRate`. Both guard against regression to the mean by predicting the patient's
 untreated course from all their pre-treatment data, shrunk toward the cohort.
+
+The calibrated criterion-5 rule for events is :func:`judge_event_rates` under an :class:`EventRule`,
+with :func:`judge_event_rates_batch` and :func:`simulate_event_patients` for simulation studies;
+time to event: :func:`judge_time_to_event` against a Kaplan-Meier curve.
 """
 
 from pmpath.outcomes.decision import (
@@ -18,6 +22,27 @@ from pmpath.outcomes.decision import (
     judge_trajectory,
     judge_trajectory_batch,
     simulate_trajectory_patients,
+)
+from pmpath.outcomes.event_decision import (
+    EventBatchJudgement,
+    EventJudgement,
+    EventJudgementPlot,
+    EventRule,
+    EventSensitivity,
+    OverdispersedRateRatio,
+    RatioPrior,
+    SimulatedEventPatients,
+    TimeToEventJudgement,
+    event_free_run_probability,
+    judge_event_rates,
+    judge_event_rates_batch,
+    judge_time_to_event,
+    longest_run_sf,
+    nb_rate_ratio,
+    robust_rate_ratio,
+    sceptical_prior,
+    simulate_event_patients,
+    within_patient_dispersion,
 )
 from pmpath.outcomes.event_rates import (
     DAYS_PER_YEAR,
@@ -44,13 +69,22 @@ from pmpath.outcomes.trajectory import (
 __all__ = [
     "DAYS_PER_YEAR",
     "DECISION_CODES",
+    "EventBatchJudgement",
+    "EventJudgement",
+    "EventJudgementPlot",
     "EventPeriods",
     "EventPlot",
     "EventRateComparison",
+    "EventRule",
+    "EventSensitivity",
     "NormalPrior",
+    "OverdispersedRateRatio",
     "RatePosterior",
     "RateRatio",
+    "RatioPrior",
     "SensitivityAnalysis",
+    "SimulatedEventPatients",
+    "TimeToEventJudgement",
     "TrajectoryComparison",
     "TrajectoryJudgement",
     "TrajectoryJudgementBatch",
@@ -61,11 +95,21 @@ __all__ = [
     "UntreatedRate",
     "compare_event_rates",
     "compare_trajectory",
+    "event_free_run_probability",
+    "judge_event_rates",
+    "judge_event_rates_batch",
+    "judge_time_to_event",
     "judge_trajectory",
     "judge_trajectory_batch",
+    "longest_run_sf",
+    "nb_rate_ratio",
     "poisson_max_gap_sf",
     "predict_untreated",
     "rate_ratio_ci",
+    "robust_rate_ratio",
+    "sceptical_prior",
+    "simulate_event_patients",
     "simulate_trajectory_patients",
     "uniform_max_spacing_sf",
+    "within_patient_dispersion",
 ]

@@ -55,10 +55,17 @@ class UntreatedRate:
         NB2 dispersion ``alpha``: a patient's own rate is ``mu * Z`` with ``Z ~ Gamma(1/alpha,
         rate=1/alpha)`` (mean 1, variance ``alpha``), so counts over ``t`` years have variance
         ``mu t + alpha (mu t)^2``. ``0`` is a Poisson model: every patient has the cohort's rate.
+    period_dispersion
+        Optional NB2 dispersion of one recording period's count around the patient's own rate
+        (events clustering within periods; see
+        :func:`pmpath.outcomes.event_decision.within_patient_dispersion`). ``None``: not known.
+        Used by :func:`pmpath.outcomes.event_decision.judge_event_rates`, not by
+        :func:`compare_event_rates`.
     """
 
     rate_per_year: float
     dispersion: float = 0.0
+    period_dispersion: float | None = None
 
     def __post_init__(self) -> None:
         if not (math.isfinite(self.rate_per_year) and self.rate_per_year > 0):
@@ -68,6 +75,12 @@ class UntreatedRate:
         if not (math.isfinite(self.dispersion) and self.dispersion >= 0):
             raise UsageError(
                 f"UntreatedRate.dispersion: found {self.dispersion!r}, expected a dispersion >= 0 (0 = Poisson)"
+            )
+        if self.period_dispersion is not None and not (
+            math.isfinite(self.period_dispersion) and self.period_dispersion >= 0
+        ):
+            raise UsageError(
+                f"UntreatedRate.period_dispersion: found {self.period_dispersion!r}, expected a dispersion >= 0 or None"
             )
 
     def posterior(self, pre_events: int = 0, pre_years: float = 0.0) -> RatePosterior:
