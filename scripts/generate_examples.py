@@ -640,6 +640,9 @@ class Concomitant:
     day: int
     kind: str
     description: str
+    acts_on: tuple[
+        str, ...
+    ] = ()  # endpoint ids the change acts on (its intercurrent-event strategy applies)
 
 
 @dataclass(frozen=True)
@@ -687,6 +690,11 @@ def common_tables(
                 "date": [first_dose + dt.timedelta(days=c.day) for c in concomitant],
                 "kind": [c.kind for c in concomitant],
                 "description": [c.description for c in concomitant],
+                **(
+                    {"acts_on": [c.acts_on for c in concomitant]}
+                    if any(c.acts_on for c in concomitant)
+                    else {}
+                ),
             }
         )
     if adverse:
@@ -802,6 +810,22 @@ ABE_DISEASES = (
     },
 )
 
+ABE_AMMONIA_CITATION = (
+    "Häberle J et al. Suggested guidelines for the diagnosis and management of urea cycle "
+    "disorders: first revision. J Inherit Metab Dis 2019;42:1192-1230; Diaz GA et al. Ammonia "
+    "control and neurocognitive outcome among urea cycle disorder patients treated with glycerol "
+    "phenylbutyrate. Hepatology 2013;57:2171-2179"
+)
+ABE_PROTEIN_JUSTIFICATION = (
+    "Protein tolerance is set by the metabolic team under a written protocol with ammonia "
+    "monitoring: natural protein is stepped up only after scheduled plasma ammonia (and "
+    "glutamine) values stay in the target range, and stepped back after a high value, so the "
+    "allowance a patient holds records what their metabolism tolerated rather than a free "
+    "choice. This is the endpoint of the published case that motivated the pathway (Musunuru K "
+    "et al. Patient-specific in vivo gene editing to treat a rare genetic disease. N Engl J Med "
+    "2025), and ammonia is reported beside it as a supportive, established biomarker."
+)
+
 ABE_ENDPOINTS = (
     {
         "id": "protein_tolerance",
@@ -811,6 +835,7 @@ ABE_ENDPOINTS = (
         "direction": "higher_is_better",
         "role": "primary",
         "scale": "identity",
+        "category": "clinician_set",
     },
     {
         "id": "ammonia",
@@ -820,6 +845,10 @@ ABE_ENDPOINTS = (
         "direction": "lower_is_better",
         "role": "supportive",
         "scale": "log",
+        # established: hyperammonemia is what injures the brain in these disorders, guidelines
+        # steer treatment by it, and nitrogen-scavenger approvals rested on ammonia control
+        "category": "biomarker_established",
+        "citation": ABE_AMMONIA_CITATION,
     },
     {
         "id": "scavenger_dose",
@@ -1097,6 +1126,21 @@ def abe_spec() -> DossierSpec:
                 "min_post_dose_visits": 2,
                 "max_rate_ratio": 0.5,
                 "max_gap_probability": 0.05,
+                "decision": "frequentist",
+                "endpoints": {
+                    "protein_tolerance": {
+                        "mcid": {"value": 0.0, "unit": "g/kg/d"},
+                        "onset_days": 0,
+                        "plausible_effect": {"value": 0.3, "unit": "g/kg/d"},
+                        "justification": ABE_PROTEIN_JUSTIFICATION,
+                        "summary_measure": "mean_deviation",
+                        "intercurrent": {
+                            "concomitant_change": "hypothetical",
+                            "transplant": "composite",
+                            "death": "composite",
+                        },
+                    },
+                },
             },
         },
     }
@@ -1281,6 +1325,13 @@ citrullinemia type I, autosomal recessive):
 Diseases carry OMIM ids; MONDO ids are omitted. HGVS names are omitted because the transcripts are
 invented. The analysis plan was fixed on {ABE_PLAN_FIXED}, before the first dose; data cut-off {ABE_CUTOFF}.
 
+The primary endpoint, protein tolerance, is `category: clinician_set`: the metabolic team sets the
+allowance, knowing the patient was treated. The plan's `justification` says why it can still decide
+(the allowance is stepped up under a written protocol only while ammonia stays in range, as in the
+published case that motivated the pathway). Ammonia is a supportive `biomarker_established`
+endpoint with its `citation` (urea-cycle guidelines steer treatment by it, and nitrogen-scavenger
+approvals rested on ammonia control); supportive endpoints are described, not decided on.
+
 ## Natural-history cohorts (synthetic)
 
 | cohort | subjects | person-years | measurements | crises |
@@ -1369,6 +1420,7 @@ SSASO_ENDPOINTS = (
         "direction": "lower_is_better",
         "role": "primary",
         "scale": "identity",
+        "category": "clinical_outcome",
     },
     {
         "id": "motor_language_score",
@@ -1487,7 +1539,7 @@ ASO_PATIENTS = (
         second=None,
         phenotypes=_cln_phenotypes(3.0), pre_rate=66.0, multiplier="exp5", score_slowing=0.8,
         assays=aso_assays(0.72, None),
-        concomitant=(Concomitant(21, "medication", "Clobazam added (0.5 mg/kg/d) by the neurologist for myoclonic seizures"),),
+        concomitant=(Concomitant(21, "medication", "Clobazam added (0.5 mg/kg/d) by the neurologist for myoclonic seizures", ("seizures",)),),
         adverse=(AdverseEvent(28, "Cerebrospinal fluid white blood cell count increased", False, "possible", 1, "recovered"),),
     ),
     AsoPatient(
@@ -1578,6 +1630,18 @@ def ssaso_spec() -> DossierSpec:
                 "min_post_dose_visits": 2,
                 "max_rate_ratio": 0.5,
                 "max_gap_probability": 0.05,
+                "decision": "frequentist",
+                "endpoints": {
+                    "seizures": {
+                        "mcid": {"value": 0.0, "unit": "%"},
+                        "plausible_effect": {"value": 85.0, "unit": "%"},
+                        "summary_measure": "rate_ratio",
+                        "intercurrent": {
+                            "concomitant_change": "hypothetical",
+                            "death": "composite",
+                        },
+                    },
+                },
             },
         },
     }
@@ -1721,7 +1785,9 @@ Also shown: a compound-heterozygous, a homozygous and a second compound-heterozy
 trans variants are a nonsense SNV and a 2-bp deletion), weekly seizure diaries (26 weeks before and
 52 weeks after the first dose), a natural-history cohort with monthly seizure windows and a declining
 motor-language score, engagement in patient fibroblasts and for P01 in CSF, an anti-seizure
-medication added after dosing (P02), and graded adverse events. Dosing is an escalation
+medication added after dosing (P02; its concomitant row says `acts_on: seizures`, so the plan's
+intercurrent-event strategy for a concomitant change acting on the primary endpoint, hypothetical,
+applies to it), and graded adverse events. Dosing is an escalation
 (3.5, 10.5, 21, 42 mg on days 0, 14, 28, 42) followed by 42 mg every 90 days. The analysis plan
 was fixed on {SSASO_PLAN_FIXED}, before the first dose; data cut-off {SSASO_CUTOFF}.
 

@@ -183,7 +183,7 @@ def test_schema_writes_a_schema_per_table_kind(tmp_path: Path) -> None:
         assert set(schema["items"]["properties"]) == set(kind.names)
         assert set(schema["items"]["required"]) == set(kind.required)
     case = json.loads((tmp_path / "case.schema.json").read_text())
-    assert case["properties"]["schema_version"]["const"] == 2
+    assert case["properties"]["schema_version"]["const"] == 3
 
 
 def test_long_steps_report_progress_as_plain_lines_off_a_terminal(monkeypatch) -> None:

@@ -361,7 +361,7 @@ CASES = [
     ),
     Case(
         "old-schema-version",
-        lambda d: edit(d / "platform.yaml", "schema_version: 2", "schema_version: 1"),
+        lambda d: edit(d / "platform.yaml", "schema_version: 3", "schema_version: 1"),
         "platform.yaml",
         None,
         "schema_version",

@@ -19,7 +19,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pmpath.dossier import load_dossier
-from pmpath.dossier.model import Case, Cohort, Platform, SubjectsTable
+from pmpath.dossier.model import (
+    Case,
+    Cohort,
+    EndpointCategory,
+    IntercurrentEvent,
+    IntercurrentStrategy,
+    Platform,
+    SubjectsTable,
+)
 from pmpath.dossier.tables import (
     CONCOMITANT,
     CONCOMITANT_KINDS,
@@ -76,6 +84,57 @@ def unique_ids(draw, n_min: int, n_max: int, pattern: str = r"[A-Za-z][A-Za-z0-9
 
 
 @st.composite
+def effect_sizes(draw, endpoint: dict, strict: bool) -> dict:
+    """An mcid (``strict`` False) or plausible effect (True) valid for ``endpoint``."""
+    relative = endpoint["kind"] == "count" or endpoint.get("scale") == "log"
+    unit = draw(
+        st.sampled_from([endpoint["unit"], "ratio", "%"] if relative else [endpoint["unit"]])
+    )
+    lower = endpoint["direction"] == "lower_is_better"
+    low = 0.01 if strict else 0.0
+    if unit == endpoint["unit"]:
+        value = draw(st.floats(low, 100))
+    elif unit == "ratio":
+        value = draw(
+            st.floats(0.01, 0.99 if strict else 1.0)
+            if lower
+            else st.floats(1.01 if strict else 1.0, 10)
+        )
+    else:
+        value = draw(st.floats(low, 99.0 if lower else 500))
+    return {"value": value, "unit": unit}
+
+
+@st.composite
+def endpoint_plans(draw, endpoint: dict) -> dict:
+    measures = {
+        "continuous": ["mean_deviation", "slope_change"],
+        "count": ["rate_ratio", "event_free_time"],
+        "time_to_event": ["event_free_time"],
+    }[endpoint["kind"]]
+    plan: dict = {}
+    if draw(st.booleans()):
+        plan["mcid"] = draw(effect_sizes(endpoint, strict=False))
+    if draw(st.booleans()):
+        plan["plausible_effect"] = draw(effect_sizes(endpoint, strict=True))
+    if draw(st.booleans()):
+        plan["onset_days"] = draw(st.integers(0, 400))
+    if draw(st.booleans()):
+        plan["justification"] = draw(TEXT)
+    if draw(st.booleans()):
+        plan["summary_measure"] = draw(st.sampled_from(measures))
+    if draw(st.booleans()):
+        plan["intercurrent"] = draw(
+            st.dictionaries(
+                st.sampled_from([e.value for e in IntercurrentEvent]),
+                st.sampled_from([s.value for s in IntercurrentStrategy]),
+                max_size=3,
+            )
+        )
+    return plan
+
+
+@st.composite
 def platforms(draw) -> Platform:
     n_diseases = draw(st.integers(1, 2))
     kinds = draw(
@@ -83,6 +142,8 @@ def platforms(draw) -> Platform:
     )
     endpoint_ids = unique_ids(draw, len(kinds), len(kinds))
     primary = draw(st.integers(0, len(kinds) - 1))
+    # one primary endpoint, sometimes more (combined by Holm's procedure)
+    primaries = {primary} | set(draw(st.lists(st.integers(0, len(kinds) - 1), max_size=2)))
     endpoints = []
     for i, (eid, kind) in enumerate(zip(endpoint_ids, kinds, strict=True)):
         e = {
@@ -91,11 +152,16 @@ def platforms(draw) -> Platform:
             "kind": kind,
             "unit": draw(st.sampled_from(ENDPOINT_UNIT_CODES)),
             "direction": draw(st.sampled_from(["higher_is_better", "lower_is_better"])),
-            "role": "primary" if i == primary else "supportive",
+            "role": "primary" if i in primaries else "supportive",
         }
         if draw(st.booleans()):
             e["scale"] = draw(st.sampled_from(["identity", "log"]))
+        if draw(st.booleans()):
+            e["category"] = draw(st.sampled_from([c.value for c in EndpointCategory]))
+        if e.get("category") == "biomarker_established" or draw(st.booleans()):
+            e["citation"] = draw(TEXT)
         endpoints.append(e)
+    plan_entries = {e["id"]: draw(endpoint_plans(e)) for e in endpoints if draw(st.booleans())}
     modality = draw(
         st.sampled_from(["adenine_base_editor", "nuclease", "splice_switching_aso", "gapmer_aso"])
     )
@@ -136,8 +202,28 @@ def platforms(draw) -> Platform:
         "analysis_plan": {
             "fixed_on": draw(st.dates(dt.date(2019, 1, 1), dt.date(2030, 12, 31))),
             "improvement": {
-                "min_fraction_beyond_band": draw(st.floats(0.01, 1.0)),
                 "max_rate_ratio": draw(st.floats(0.01, 1.0)),
+                **(
+                    {"decision": draw(st.sampled_from(["frequentist", "bayesian"]))}
+                    if draw(st.booleans())
+                    else {}
+                ),
+                **(
+                    {"posterior_threshold": draw(st.floats(0.51, 0.999))}
+                    if draw(st.booleans())
+                    else {}
+                ),
+                **(
+                    {
+                        "prior": {
+                            "mean": draw(st.floats(-5, 5)),
+                            "sd": draw(st.none() | st.floats(0.01, 10)),
+                        }
+                    }
+                    if draw(st.booleans())
+                    else {}
+                ),
+                **({"endpoints": plan_entries} if plan_entries else {}),
             },
         },
     }
@@ -431,14 +517,20 @@ def patients(
             rows, ["assay", "source", "replicate", "tissue", "edited", "total", "minimum_fraction"]
         )
     if draw(st.booleans()):
-        rows = [
-            {
+        endpoint_ids = [e.id for e in platform.endpoints]
+        with_acts_on = draw(st.booleans())
+        rows = []
+        for i in range(draw(st.integers(0, 3))):
+            row = {
                 **_when(draw, draw(day), first, "date", "study_day"),
                 "kind": draw(st.sampled_from(CONCOMITANT_KINDS)),
                 "description": f"{draw(TEXT)} #{i}",
             }
-            for i in range(draw(st.integers(0, 3)))
-        ]
+            if with_acts_on:
+                # endpoint ids as a tuple or as the file's text; none when it acts on none
+                ids = draw(st.lists(st.sampled_from(endpoint_ids), unique=True, max_size=2))
+                row["acts_on"] = draw(st.sampled_from([tuple(ids), ";".join(ids)]))
+            rows.append(row)
         tables["concomitant"] = _dated_frame(
             rows, [c.name for c in CONCOMITANT.columns], [("date", "study_day")]
         )
@@ -532,6 +624,14 @@ def assert_same_patient(loaded, spec: PatientSpec) -> None:
         assert list(got["day"]) == _days(f, "date", "study_day", first)
         assert list(got["kind"]) == list(f["kind"])
         assert list(got["description"]) == list(f["description"])
+        if "acts_on" in f:
+            wanted = [
+                tuple(a.split(";")) if isinstance(a, str) and a else tuple(a or ())
+                for a in f["acts_on"]
+            ]
+            assert list(got["acts_on"]) == wanted
+        else:
+            assert all(a == () for a in got["acts_on"])
     if "adverse_events" in t:
         f, got = t["adverse_events"], loaded.adverse_events
         assert list(got["day"]) == _days(f, "onset", "onset_study_day", first)

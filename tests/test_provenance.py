@@ -74,11 +74,28 @@ DOCUMENTED_DEFAULTS = {
     "improvement": {
         "alpha_one_sided": 0.025,
         "prediction_level": 0.95,
-        "min_fraction_beyond_band": 2 / 3,
         "min_post_dose_visits": 2,
         "max_rate_ratio": 0.5,
         "max_gap_probability": 0.05,
+        "decision": "frequentist",
+        "posterior_threshold": 0.975,
+        "prior": {"mean": 0, "sd": None},
+        "endpoints": {},
     },
+}
+# docs/dossier.md, the improvement plan: an endpoint's entry when the plan leaves it out.
+DOCUMENTED_ENDPOINT_DEFAULTS = {"onset_days": 0, "plausible_effect": None, "justification": None}
+DOCUMENTED_SUMMARY_MEASURE = {
+    "continuous": "mean_deviation",
+    "count": "rate_ratio",
+    "time_to_event": "event_free_time",
+}
+DOCUMENTED_INTERCURRENT = {
+    "concomitant_change": "hypothetical",
+    "transplant": "composite",
+    "death": "composite",
+    "withdrawal": "while_on_treatment",
+    "lost_to_follow_up": "while_on_treatment",
 }
 
 
@@ -158,6 +175,8 @@ def _independent_jcs(value: object) -> str:
         assert all(k.isascii() for k in value)  # so code-point order is UTF-16 order
         items = sorted(value.items())
         return "{" + ",".join(f"{json.dumps(k)}:{_independent_jcs(v)}" for k, v in items) + "}"
+    if value is None:
+        return "null"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
@@ -174,13 +193,30 @@ def _independent_jcs(value: object) -> str:
 
 def _effective_plan_from_yaml(platform_yaml: Path) -> dict:
     """platform.yaml's analysis_plan read with PyYAML, completed with docs/dossier.md's defaults."""
-    stated = yaml.safe_load(platform_yaml.read_text())["analysis_plan"]
+    data = yaml.safe_load(platform_yaml.read_text())
+    stated = data["analysis_plan"]
     plan = {k: dict(v) for k, v in DOCUMENTED_DEFAULTS.items()}
     for section, values in stated.items():
         if isinstance(values, dict):
             plan[section].update(values)
         else:
             plan[section] = values.isoformat() if isinstance(values, dt.date) else values
+    improvement = plan["improvement"]
+    improvement["prior"] = {**DOCUMENTED_DEFAULTS["improvement"]["prior"], **improvement["prior"]}
+    given = improvement["endpoints"]
+    improvement["endpoints"] = {}
+    for endpoint in data["endpoints"]:
+        entry = {
+            **DOCUMENTED_ENDPOINT_DEFAULTS,
+            "mcid": {"value": 0, "unit": endpoint["unit"]},
+            "summary_measure": DOCUMENTED_SUMMARY_MEASURE[endpoint["kind"]],
+            **given.get(endpoint["id"], {}),
+        }
+        entry["intercurrent"] = {
+            **DOCUMENTED_INTERCURRENT,
+            **given.get(endpoint["id"], {}).get("intercurrent", {}),
+        }
+        improvement["endpoints"][endpoint["id"]] = entry
     return plan
 
 
@@ -188,7 +224,7 @@ def _effective_plan_from_yaml(platform_yaml: Path) -> dict:
 def test_plan_hash_reproduced_independently(name: str) -> None:
     root = example_path(name)
     document = {
-        "schema_version": 2,
+        "schema_version": 3,
         "analysis_plan": _effective_plan_from_yaml(root / "platform.yaml"),
     }
     expected = _independent_jcs(document).encode()
@@ -199,14 +235,41 @@ def test_plan_hash_reproduced_independently(name: str) -> None:
 
 
 def test_abe_ucd_canonical_plan_known_answer() -> None:
-    """Written out by hand from platform.yaml and docs/dossier.md (min_fraction_beyond_band left
-    at its default 2/3, min_person_years written 40.0)."""
+    """Written out by hand from platform.yaml and docs/dossier.md (posterior_threshold, prior and
+    three of the four endpoint entries left at their defaults, min_person_years written 40.0)."""
+    intercurrent = (
+        b'"intercurrent":{"concomitant_change":"hypothetical","death":"composite",'
+        b'"lost_to_follow_up":"while_on_treatment","transplant":"composite",'
+        b'"withdrawal":"while_on_treatment"},'
+    )
+    justification = (
+        b"Protein tolerance is set by the metabolic team under a written protocol with ammonia "
+        b"monitoring: natural protein is stepped up only after scheduled plasma ammonia (and "
+        b"glutamine) values stay in the target range, and stepped back after a high value, so the "
+        b"allowance a patient holds records what their metabolism tolerated rather than a free "
+        b"choice. This is the endpoint of the published case that motivated the pathway (Musunuru K "
+        b"et al. Patient-specific in vivo gene editing to treat a rare genetic disease. N Engl J Med "
+        b"2025), and ammonia is reported beside it as a supportive, established biomarker."
+    )
     expected = (
         b'{"analysis_plan":{"engagement":{"confidence":0.95},"fixed_on":"2024-01-15",'
-        b'"improvement":{"alpha_one_sided":0.025,"max_gap_probability":0.05,"max_rate_ratio":0.5,'
-        b'"min_fraction_beyond_band":0.6666666666666666,"min_post_dose_visits":2,'
-        b'"prediction_level":0.95},"natural_history":{"max_slope_relative_se":0.5,'
-        b'"min_events":20,"min_person_years":40,"min_subjects":20}},"schema_version":2}'
+        b'"improvement":{"alpha_one_sided":0.025,"decision":"frequentist","endpoints":{'
+        b'"ammonia":{' + intercurrent + b'"justification":null,'
+        b'"mcid":{"unit":"umol/L","value":0},"onset_days":0,"plausible_effect":null,'
+        b'"summary_measure":"mean_deviation"},'
+        b'"hyperammonemic_crises":{' + intercurrent + b'"justification":null,'
+        b'"mcid":{"unit":"{crises}","value":0},"onset_days":0,"plausible_effect":null,'
+        b'"summary_measure":"rate_ratio"},'
+        b'"protein_tolerance":{' + intercurrent + b'"justification":"' + justification + b'",'
+        b'"mcid":{"unit":"g/kg/d","value":0},"onset_days":0,'
+        b'"plausible_effect":{"unit":"g/kg/d","value":0.3},"summary_measure":"mean_deviation"},'
+        b'"scavenger_dose":{' + intercurrent + b'"justification":null,'
+        b'"mcid":{"unit":"mg/kg/d","value":0},"onset_days":0,"plausible_effect":null,'
+        b'"summary_measure":"mean_deviation"}},'
+        b'"max_gap_probability":0.05,"max_rate_ratio":0.5,"min_post_dose_visits":2,'
+        b'"posterior_threshold":0.975,"prediction_level":0.95,"prior":{"mean":0,"sd":null}},'
+        b'"natural_history":{"max_slope_relative_se":0.5,'
+        b'"min_events":20,"min_person_years":40,"min_subjects":20}},"schema_version":3}'
     )
     assert canonical_plan_json(load_platform(example_path("abe-ucd"))) == expected
 
@@ -223,17 +286,38 @@ def test_defaults_are_part_of_the_plan() -> None:
     explicit = _platform_with({"fixed_on": dt.date(2024, 1, 15), **DOCUMENTED_DEFAULTS})
     assert plan_sha256(implicit) == plan_sha256(explicit)
     changed = _platform_with(
-        {"fixed_on": dt.date(2024, 1, 15), "improvement": {"min_fraction_beyond_band": 0.7}}
+        {"fixed_on": dt.date(2024, 1, 15), "improvement": {"posterior_threshold": 0.99}}
     )
     assert plan_sha256(changed) != plan_sha256(implicit)
+    # an endpoint's entry written out with the documented defaults is the same plan as none
+    platform = load_platform(example_path("abe-ucd"))
+    entries = {
+        e.id: {
+            **DOCUMENTED_ENDPOINT_DEFAULTS,
+            "mcid": {"value": 0, "unit": e.unit},
+            "summary_measure": DOCUMENTED_SUMMARY_MEASURE[e.kind.value],
+            "intercurrent": DOCUMENTED_INTERCURRENT,
+        }
+        for e in platform.endpoints
+    }
+    written = _platform_with(
+        {"fixed_on": dt.date(2024, 1, 15), "improvement": {"endpoints": entries}}
+    )
+    assert plan_sha256(written) == plan_sha256(implicit)
+    onset = {"ammonia": {"onset_days": 30}}
+    later_onset = _platform_with(
+        {"fixed_on": dt.date(2024, 1, 15), "improvement": {"endpoints": onset}}
+    )
+    assert plan_sha256(later_onset) != plan_sha256(implicit)
     later = _platform_with({"fixed_on": dt.date(2024, 1, 16)})
     assert plan_sha256(later) != plan_sha256(implicit)
 
 
 def test_the_wrapper_carries_the_format_version() -> None:
     document = plan_document(load_platform(example_path("abe-ucd")))
-    assert document["schema_version"] == 2
-    assert document["analysis_plan"]["improvement"]["min_fraction_beyond_band"] == 2 / 3
+    assert document["schema_version"] == 3
+    assert document["analysis_plan"]["improvement"]["posterior_threshold"] == 0.975
+    assert "min_fraction_beyond_band" not in document["analysis_plan"]["improvement"]
 
 
 def test_a_plan_value_without_a_json_number_is_a_finding() -> None:

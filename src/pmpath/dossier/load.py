@@ -95,7 +95,7 @@ class PatientRecord:
     measurements: pd.DataFrame  # day, endpoint, value
     events: pd.DataFrame  # start_day, end_day, endpoint, count
     engagement: pd.DataFrame  # assay, source, edited, total, minimum_fraction, replicate, tissue
-    concomitant: pd.DataFrame  # day, kind, description
+    concomitant: pd.DataFrame  # day, kind, description, acts_on (a tuple of endpoint ids)
     adverse_events: pd.DataFrame  # day, term, serious, relatedness, grade
     files: dict[str, str] = field(default_factory=dict)  # role -> relative path
 
@@ -633,6 +633,33 @@ def _case_table(
     )
 
 
+def _acts_on(reader: _Reader, platform: Platform, t: CheckedTable) -> list[tuple[str, ...]]:
+    """The concomitant table's ``acts_on`` cells as tuples of endpoint ids, each id checked."""
+    if "acts_on" not in t.frame:
+        return [()] * len(t)
+    separator = T.CONCOMITANT.column("acts_on").separator
+    known = [e.id for e in platform.endpoints]
+    cells = [
+        tuple(dict.fromkeys(x.strip() for x in str(cell).split(separator) if x.strip()))
+        for cell in t.frame["acts_on"]
+    ]
+    unknown = [[i for i in ids if platform.endpoint(i) is None] for ids in cells]
+
+    def found(i: int) -> str:
+        names = ", ".join(repr(x) for x in unknown[i])
+        hint = suggest(unknown[i][0], known) if len(unknown[i]) == 1 else ""
+        return f"unknown endpoint {names}{hint}"
+
+    t.row_findings(
+        reader.findings,
+        np.array([bool(u) for u in unknown], dtype=bool),
+        "acts_on",
+        found,
+        f"endpoint ids of platform.yaml separated by {separator!r}: {', '.join(known)}",
+    )
+    return cells
+
+
 def _check_case_dates(reader: _Reader, case: Case, doc: YamlDocument, cutoff: dt.date) -> None:
     case_rel = doc.path
     dates = [d.date for d in case.dosing]
@@ -873,7 +900,12 @@ def _load_patient(
     if t is not None:
         files["concomitant"] = t.path
         concomitant = pd.DataFrame(
-            {"day": t.frame["day"], "kind": t.frame["kind"], "description": t.frame["description"]}
+            {
+                "day": t.frame["day"],
+                "kind": t.frame["kind"],
+                "description": t.frame["description"],
+                "acts_on": _acts_on(reader, platform, t),
+            }
         )
 
     adverse = None
@@ -900,7 +932,7 @@ def _load_patient(
             "assay", "source", "edited", "total", "minimum_fraction", "replicate", "tissue"
         )
     if concomitant is None:
-        concomitant = _empty("day", "kind", "description")
+        concomitant = _empty("day", "kind", "description", "acts_on")
     if adverse is None:
         adverse = _empty("day", "term", "serious", "relatedness", "grade")
     record = PatientRecord(

@@ -61,7 +61,83 @@ def _v1_to_v2(root: Path, changes: list[str]) -> None:
     _set_version(root, 2, changes)
 
 
-STEPS: dict[int, Callable[[Path, list[str]], None]] = {1: _v1_to_v2}
+_REMOVED_V3 = "min_fraction_beyond_band"
+
+
+def _remove_improvement_key(text: str, key: str) -> tuple[str, int | None]:
+    """``text`` without ``analysis_plan.improvement.<key>`` (its line and any continuation lines).
+
+    Works on block-style YAML as pmpath writes it and sponsors edit it: the key is found by
+    indentation under ``analysis_plan:`` then ``improvement:``. Returns the new text and the
+    1-based line removed (None when the key is not there).
+    """
+    lines = text.splitlines(keepends=True)
+    path: list[tuple[int, str]] = []  # (indent, key) of the mappings we are inside
+    key_line = re.compile(r"^(\s*)([A-Za-z_][A-Za-z0-9_]*)\s*:(.*)$")
+    for i, line in enumerate(lines):
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        m = key_line.match(line.rstrip("\r\n"))
+        if m is None:
+            continue
+        indent = len(m[1])
+        while path and path[-1][0] >= indent:
+            path.pop()
+        if [k for _, k in path] == ["analysis_plan", "improvement"] and m[2] == key:
+            end = i + 1
+            while end < len(lines):  # a value continued on more-indented lines
+                nxt = lines[end]
+                if nxt.strip() and len(nxt) - len(nxt.lstrip()) <= indent:
+                    break
+                if not nxt.strip():
+                    break
+                end += 1
+            return "".join(lines[:i] + lines[end:]), i + 1
+        path.append((indent, m[2]))
+    return text, None
+
+
+def _v2_to_v3(root: Path, changes: list[str]) -> None:
+    """Version 3 plans criterion 5 by estimands and a calibrated decision rule.
+
+    ``analysis_plan.improvement.min_fraction_beyond_band`` is removed: the share of visits beyond
+    the prediction band no longer decides (the band is still drawn). Every new field of v3
+    (``decision``, ``posterior_threshold``, ``prior``, ``endpoints``, an endpoint's
+    ``category``/``citation``, the concomitant table's ``acts_on``) has a default, so nothing else
+    is edited; ``pmpath validate`` on the migrated dossier says what else deserves a look.
+    """
+    path = root / "platform.yaml"
+    if path.is_file():
+        text = path.read_text(encoding="utf-8-sig")
+        new, line = _remove_improvement_key(text, _REMOVED_V3)
+        if line is not None:
+            path.write_text(new, encoding="utf-8")
+            changes.append(
+                f"platform.yaml:{line}: removed analysis_plan.improvement.{_REMOVED_V3} "
+                "(schema version 3: the share of visits beyond the prediction band no longer "
+                "decides criterion 5; the band plot stays)"
+            )
+        elif _still_has_removed_key(text):
+            changes.append(
+                f"platform.yaml: analysis_plan.improvement.{_REMOVED_V3} is written in flow "
+                "style ({...}) and was not removed: delete it by hand (schema version 3: the "
+                "share of visits beyond the prediction band no longer decides criterion 5)"
+            )
+    _set_version(root, 3, changes)
+
+
+def _still_has_removed_key(text: str) -> bool:
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return False  # validate reports the YAML itself
+    plan = data.get("analysis_plan") if isinstance(data, dict) else None
+    improvement = plan.get("improvement") if isinstance(plan, dict) else None
+    return isinstance(improvement, dict) and _REMOVED_V3 in improvement
+
+
+STEPS: dict[int, Callable[[Path, list[str]], None]] = {1: _v1_to_v2, 2: _v2_to_v3}
 """From-version -> the step that converts a dossier of that version to the next one."""
 
 

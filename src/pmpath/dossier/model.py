@@ -11,7 +11,16 @@ import re
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from pmpath.dossier.units import (
     DOSE_UNIT_CODES,
@@ -21,7 +30,64 @@ from pmpath.dossier.units import (
 )
 from pmpath.dossier.vocabulary import AcmgClass, Zygosity
 
-SCHEMA_VERSION = 2
+__all__ = [
+    "ACMG_CRITERION",
+    "DEFAULT_INTERCURRENT",
+    "RELATIVE_UNITS",
+    "SCHEMA_VERSION",
+    "SUMMARY_MEASURES",
+    "AnalysisPlan",
+    "Case",
+    "Cohort",
+    "CohortData",
+    "CohortFile",
+    "ComponentUse",
+    "Decision",
+    "Diagnosis",
+    "Direction",
+    "Disease",
+    "DnaSequence",
+    "Dose",
+    "DoseUnit",
+    "EditorSpec",
+    "EffectSize",
+    "Endpoint",
+    "EndpointCategory",
+    "EndpointKind",
+    "EndpointPlan",
+    "EndpointUnit",
+    "EngagementPlan",
+    "EventData",
+    "FileRef",
+    "Identifier",
+    "ImprovementPlan",
+    "Inheritance",
+    "IntercurrentEvent",
+    "IntercurrentStrategy",
+    "InvariantComponent",
+    "LongitudinalData",
+    "Modality",
+    "NaturalHistoryPlan",
+    "NormalPrior",
+    "Outcome",
+    "Phenotype",
+    "Platform",
+    "Provenance",
+    "RelPath",
+    "SchemaVersion",
+    "Sha256",
+    "SpliceSite",
+    "SubjectsTable",
+    "SummaryMeasure",
+    "TableRef",
+    "Therapy",
+    "TimeToEventData",
+    "VariableComponent",
+    "Variant",
+    "plan_fields_markdown",
+]
+
+SCHEMA_VERSION = 3
 """Version of the dossier format; every change to it bumps this, and `pmpath migrate` converts older dossiers."""
 
 
@@ -70,6 +136,26 @@ DoseUnit = Annotated[
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _located_errors(model: type[BaseModel], errors: list[tuple[tuple, str, object]]) -> None:
+    """Raise ``errors`` (location below ``model``, message, input) as one pydantic ValidationError.
+
+    A cross-field check of a model validator would otherwise be reported at the model itself;
+    this puts each finding on the field (and so the line) it is about, and reports all of them.
+    """
+    if errors:
+        raise ValidationError.from_exception_data(
+            model.__name__,
+            [
+                InitErrorDetails(
+                    type=PydanticCustomError("value_error", "{message}", {"message": msg}),
+                    loc=loc,
+                    input=value,
+                )
+                for loc, msg, value in errors
+            ],
+        )
 
 
 def _relative_path(value: str) -> str:
@@ -174,16 +260,54 @@ class EndpointKind(StrEnum):
     time_to_event = "time_to_event"  # death, milestone loss
 
 
+class EndpointCategory(StrEnum):
+    """What kind of evidence an endpoint is (the agency's draft guidance accepts established biomarkers)."""
+
+    clinical_outcome = "clinical_outcome"  # how a patient feels, functions or survives
+    biomarker_established = "biomarker_established"  # with the citation that establishes it
+    biomarker_exploratory = "biomarker_exploratory"
+    clinician_set = "clinician_set"  # a protein allowance, a drug dose: set by treating clinicians
+
+
 class Endpoint(Strict):
     id: Identifier
     name: str
     kind: EndpointKind
     unit: EndpointUnit
     direction: Direction
-    role: Literal["primary", "supportive"] = "supportive"
+    role: Literal["primary", "supportive"] = Field(
+        default="supportive",
+        description="primary endpoints decide criterion 5 (several are combined by Holm's procedure); supportive ones are descriptive.",
+    )
     scale: Literal["identity", "log"] = Field(
         default="identity", description="Scale the natural-history model is fitted on."
     )
+    category: EndpointCategory = Field(
+        default=EndpointCategory.clinical_outcome,
+        description="clinical_outcome, biomarker_established (needs `citation`), biomarker_exploratory, or clinician_set (a value set by clinicians who know the patient was treated, such as a protein allowance or a drug dose). An exploratory-biomarker or clinician-set primary endpoint gives at most `insufficient` unless its plan entry gives a `justification`.",
+    )
+    citation: str | None = Field(
+        default=None,
+        min_length=1,
+        description="Publication or guidance establishing the biomarker as reasonably likely to predict clinical benefit; required for biomarker_established.",
+    )
+
+    @model_validator(mode="after")
+    def _cited(self) -> Endpoint:
+        if self.category == EndpointCategory.biomarker_established and self.citation is None:
+            _located_errors(
+                Endpoint,
+                [
+                    (
+                        ("citation",),
+                        f"found a biomarker_established endpoint {self.id!r} without a citation, "
+                        "expected citation: the publication or guidance that establishes it "
+                        "(or category: biomarker_exploratory)",
+                        None,
+                    )
+                ],
+            )
+        return self
 
 
 class Disease(Strict):
@@ -218,11 +342,150 @@ class EngagementPlan(Strict):
     confidence: float = Field(default=0.95, gt=0, lt=1)
 
 
+class Decision(StrEnum):
+    frequentist = "frequentist"
+    bayesian = "bayesian"
+
+
+class SummaryMeasure(StrEnum):
+    """How an endpoint's effect is summarized (the estimand's population-level summary)."""
+
+    mean_deviation = "mean_deviation"  # mean deviation from the untreated prediction
+    slope_change = "slope_change"  # change in slope against the untreated prediction
+    rate_ratio = "rate_ratio"  # post/pre event rate
+    event_free_time = "event_free_time"  # event-free time against the untreated survival
+
+
+SUMMARY_MEASURES: dict[EndpointKind, tuple[SummaryMeasure, ...]] = {
+    EndpointKind.continuous: (SummaryMeasure.mean_deviation, SummaryMeasure.slope_change),
+    EndpointKind.count: (SummaryMeasure.rate_ratio, SummaryMeasure.event_free_time),
+    EndpointKind.time_to_event: (SummaryMeasure.event_free_time,),
+}
+"""Endpoint kind -> the summary measures it allows; the first is the default."""
+
+
+class IntercurrentEvent(StrEnum):
+    """Events after treatment starts that change what the endpoint's data mean (ICH E9(R1))."""
+
+    concomitant_change = "concomitant_change"  # a concomitant row whose acts_on names the endpoint
+    transplant = "transplant"  # a concomitant row of kind transplant
+    death = "death"  # case.yaml outcome.status died
+    withdrawal = "withdrawal"  # outcome.status withdrew
+    lost_to_follow_up = "lost_to_follow_up"  # outcome.status lost_to_follow_up
+
+
+class IntercurrentStrategy(StrEnum):
+    """The ICH E9(R1) strategies for an intercurrent event."""
+
+    hypothetical = "hypothetical"  # as if it had not happened: the data after it are not used
+    treatment_policy = "treatment_policy"  # the data are used as observed
+    composite = "composite"  # the event is an outcome: a failure
+    while_on_treatment = "while_on_treatment"  # the data up to it are used
+    principal_stratum = "principal_stratum"
+
+
+DEFAULT_INTERCURRENT: dict[IntercurrentEvent, IntercurrentStrategy] = {
+    IntercurrentEvent.concomitant_change: IntercurrentStrategy.hypothetical,
+    IntercurrentEvent.transplant: IntercurrentStrategy.composite,
+    IntercurrentEvent.death: IntercurrentStrategy.composite,
+    IntercurrentEvent.withdrawal: IntercurrentStrategy.while_on_treatment,
+    IntercurrentEvent.lost_to_follow_up: IntercurrentStrategy.while_on_treatment,
+}
+"""The strategy for each intercurrent event a plan does not name."""
+
+RELATIVE_UNITS = ("ratio", "%")
+"""Units of a relative effect (treated/untreated ratio, percent change), for log-scale and count endpoints."""
+
+
+class EffectSize(Strict):
+    """An effect size with its unit: the endpoint's unit, or ``ratio``/``%`` as a relative change."""
+
+    value: float = Field(
+        allow_inf_nan=False,
+        description="Size of the effect in the benefit direction: an amount in the endpoint's unit, a percent change (`%`), or the treated/untreated ratio (`ratio`, below 1 for a lower_is_better endpoint).",
+    )
+    unit: str = Field(
+        min_length=1,
+        description="The endpoint's unit, or `ratio` / `%` for a relative change (log-scale and count endpoints only). For an endpoint whose unit is `%`, `%` is that unit.",
+    )
+
+    @field_validator("unit")
+    @classmethod
+    def _unit(cls, v: str) -> str:
+        return v if v in RELATIVE_UNITS else normalize_unit(v)
+
+    def is_relative_for(self, endpoint: Endpoint) -> bool:
+        """True when this is a relative change (``ratio`` or ``%``) for ``endpoint``."""
+        return self.unit != endpoint.unit and self.unit in RELATIVE_UNITS
+
+
+class NormalPrior(Strict):
+    """A normal prior on the effect, on the scale of the primary endpoint's summary measure."""
+
+    mean: float = Field(default=0.0, allow_inf_nan=False, description="Prior mean of the effect.")
+    sd: float | None = Field(
+        default=None,
+        gt=0,
+        allow_inf_nan=False,
+        description="Prior standard deviation; null is a flat prior.",
+    )
+
+
+class EndpointPlan(Strict):
+    """The plan for one endpoint: its estimand and what counts as a clinically important effect.
+
+    Fields left out take their defaults; :meth:`ImprovementPlan.for_endpoint` fills them in for a
+    given endpoint (the defaults of ``mcid``, ``summary_measure`` and ``intercurrent`` depend on it).
+    """
+
+    mcid: EffectSize | None = Field(
+        default=None,
+        description="Minimal clinically important difference, {value, unit}; default 0 in the endpoint's unit.",
+    )
+    onset_days: int = Field(
+        default=0,
+        ge=0,
+        description="Days after the first dose before visits count: a slow-acting therapy is not judged on visits before it can work.",
+    )
+    plausible_effect: EffectSize | None = Field(
+        default=None,
+        description="The effect the therapy is expected to have, {value, unit}; used by `pmpath simulate` and shown in the report.",
+    )
+    justification: str | None = Field(
+        default=None,
+        min_length=1,
+        description="Why this endpoint can decide although it is an exploratory biomarker or clinician-set; shown with the verdict.",
+    )
+    summary_measure: SummaryMeasure | None = Field(
+        default=None,
+        description="mean_deviation or slope_change (continuous, default mean_deviation), rate_ratio or event_free_time (count, default rate_ratio), event_free_time (time_to_event).",
+    )
+    intercurrent: dict[IntercurrentEvent, IntercurrentStrategy] = Field(
+        default_factory=dict,
+        description="Intercurrent event -> ICH E9(R1) strategy (hypothetical, treatment_policy, composite, while_on_treatment, principal_stratum). Defaults: concomitant_change hypothetical, transplant composite, death composite, withdrawal and lost_to_follow_up while_on_treatment.",
+    )
+
+
 class ImprovementPlan(Strict):
-    alpha_one_sided: float = Field(default=0.025, gt=0, lt=0.5)
-    prediction_level: float = Field(default=0.95, gt=0, lt=1)
-    min_fraction_beyond_band: float = Field(default=2 / 3, gt=0, le=1)
-    min_post_dose_visits: int = Field(default=2, ge=1)
+    """Criterion 5's plan: the decision rule and, per endpoint, the estimand (``endpoints``)."""
+
+    alpha_one_sided: float = Field(
+        default=0.025,
+        gt=0,
+        lt=0.5,
+        description="One-sided error rate of the frequentist decision (the lower confidence bound is at 1 - alpha_one_sided).",
+    )
+    prediction_level: float = Field(
+        default=0.95,
+        gt=0,
+        lt=1,
+        description="Coverage of the natural-history prediction band drawn around the untreated course.",
+    )
+    min_post_dose_visits: int = Field(
+        default=2,
+        ge=1,
+        description="Fewest counted post-dose visits for a verdict other than insufficient.",
+    )
     max_rate_ratio: float = Field(
         default=0.5,
         gt=0,
@@ -235,6 +498,69 @@ class ImprovementPlan(Strict):
         lt=1,
         description="Flaring disease: largest acceptable chance of the longest event-free gap under the untreated rate.",
     )
+    decision: Decision = Field(
+        default=Decision.frequentist,
+        description="frequentist: the one-sided lower confidence bound of the effect exceeds the mcid; bayesian: the posterior probability that it does is at least posterior_threshold.",
+    )
+    posterior_threshold: float = Field(
+        default=0.975,
+        gt=0.5,
+        lt=1,
+        description="Bayesian decision: smallest posterior probability that the effect exceeds the mcid.",
+    )
+    prior: NormalPrior = Field(
+        default=NormalPrior(),
+        description="Bayesian decision: normal prior on the primary endpoint's effect {mean, sd} (in the endpoint's unit for a mean deviation, the endpoint's unit per year for a slope change, the natural log of the ratio for a rate ratio); sd null is flat.",
+    )
+    endpoints: dict[Identifier, EndpointPlan] = Field(
+        default_factory=dict,
+        description="Endpoint id -> its plan (estimand, mcid, onset_days, plausible_effect, justification); endpoints not listed take the defaults.",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _removed_fields(cls, data: object) -> object:
+        if isinstance(data, dict) and "min_fraction_beyond_band" in data:
+            _located_errors(
+                ImprovementPlan,
+                [
+                    (
+                        ("min_fraction_beyond_band",),
+                        "found min_fraction_beyond_band, removed in schema version 3 (the band "
+                        "rule no longer decides), expected no such field: run pmpath migrate "
+                        "DIR --out NEW on a version-2 dossier, or delete the line",
+                        data["min_fraction_beyond_band"],
+                    )
+                ],
+            )
+        return data
+
+    @property
+    def min_fraction_beyond_band(self) -> float:
+        """Removed from the plan in v3; the lead deletes this property when the new rule is wired in."""
+        return 2 / 3
+
+    def for_endpoint(self, endpoint: Endpoint) -> EndpointPlan:
+        """The plan of ``endpoint`` with every default filled in.
+
+        Examples
+        --------
+        >>> e = Endpoint(id="seizures", name="Seizures", kind="count", unit="{seizures}",
+        ...              direction="lower_is_better", role="primary")
+        >>> plan = ImprovementPlan().for_endpoint(e)
+        >>> plan.summary_measure.value, plan.mcid.value, plan.mcid.unit
+        ('rate_ratio', 0.0, '{seizures}')
+        >>> plan.intercurrent[IntercurrentEvent.concomitant_change].value
+        'hypothetical'
+        """
+        given = self.endpoints.get(endpoint.id, EndpointPlan())
+        return given.model_copy(
+            update={
+                "mcid": given.mcid or EffectSize(value=0.0, unit=endpoint.unit),
+                "summary_measure": given.summary_measure or SUMMARY_MEASURES[endpoint.kind][0],
+                "intercurrent": {**DEFAULT_INTERCURRENT, **given.intercurrent},
+            }
+        )
 
 
 class AnalysisPlan(Strict):
@@ -244,6 +570,58 @@ class AnalysisPlan(Strict):
     natural_history: NaturalHistoryPlan = NaturalHistoryPlan()
     engagement: EngagementPlan = EngagementPlan()
     improvement: ImprovementPlan = ImprovementPlan()
+
+
+def _effect_size_errors(
+    name: str, size: EffectSize, endpoint: Endpoint
+) -> list[tuple[str, str, object]]:
+    """Findings (key, message, input) for an mcid or plausible effect that does not fit ``endpoint``."""
+    relative_ok = endpoint.kind == EndpointKind.count or endpoint.scale == "log"
+    lower = endpoint.direction == Direction.lower_is_better
+    if size.unit == endpoint.unit:
+        if size.value < 0 or (name == "plausible_effect" and size.value == 0):
+            bound = "> 0" if name == "plausible_effect" else ">= 0"
+            return [
+                (
+                    "value",
+                    f"found {name} {size.value:g} {size.unit}, expected a size {bound} in the benefit direction ({endpoint.direction.value})",
+                    size.value,
+                )
+            ]
+        return []
+    if size.unit not in RELATIVE_UNITS or not relative_ok:
+        allowed = repr(endpoint.unit) + (
+            ", 'ratio' or '%' (a relative change)" if relative_ok else ""
+        )
+        why = (
+            ""
+            if relative_ok or size.unit not in RELATIVE_UNITS
+            else f" (a relative change needs a count or log-scale endpoint; {endpoint.id!r} is {endpoint.kind.value} on the {endpoint.scale} scale)"
+        )
+        return [
+            (
+                "unit",
+                f"found {name} unit {size.unit!r} for endpoint {endpoint.id!r}{why}, expected {allowed}",
+                size.unit,
+            )
+        ]
+    strict = name == "plausible_effect"
+    if size.unit == "ratio":
+        ok = size.value > 0 and (
+            (size.value < 1 if strict else size.value <= 1)
+            if lower
+            else (size.value > 1 if strict else size.value >= 1)
+        )
+        side = ("below" if strict else "at most") if lower else ("above" if strict else "at least")
+        expected = f"a treated/untreated ratio {side} 1 for a {endpoint.direction.value} endpoint"
+    else:
+        ok = (size.value > 0 if strict else size.value >= 0) and (not lower or size.value < 100)
+        expected = f"a percent change in the benefit direction, {'> 0' if strict else '>= 0'}" + (
+            " and below 100" if lower else ""
+        )
+    if ok:
+        return []
+    return [("value", f"found {name} {size.value:g} {size.unit}, expected {expected}", size.value)]
 
 
 class Platform(Strict):
@@ -279,10 +657,9 @@ class Platform(Strict):
             dupes = sorted({i for i in ids if ids.count(i) > 1})
             if dupes:
                 raise ValueError(f"found {label} ids {dupes} more than once, expected each id once")
-        if sum(e.role == "primary" for e in self.endpoints) != 1:
-            n = sum(e.role == "primary" for e in self.endpoints)
+        if not any(e.role == "primary" for e in self.endpoints):
             raise ValueError(
-                f"found {n} endpoints with role: primary, expected exactly one endpoint with role: primary"
+                "found no endpoint with role: primary, expected at least one endpoint with role: primary"
             )
         if (
             self.modality
@@ -292,14 +669,56 @@ class Platform(Strict):
             raise ValueError(
                 f"found no editor for a {self.modality.value} platform, expected editor: (PAM, protospacer length, window)"
             )
+        _located_errors(Platform, self._plan_errors())
         return self
+
+    def _plan_errors(self) -> list[tuple[tuple, str, object]]:
+        """Cross-checks of analysis_plan.improvement.endpoints against the endpoints declared."""
+        errors: list[tuple[tuple, str, object]] = []
+        where = ("analysis_plan", "improvement", "endpoints")
+        known = [e.id for e in self.endpoints]
+        for eid, plan in self.analysis_plan.improvement.endpoints.items():
+            endpoint = self.endpoint(eid)
+            if endpoint is None:
+                errors.append(
+                    (
+                        (*where, eid),
+                        f"found a plan for unknown endpoint {eid!r}, expected one of platform.yaml's endpoints: {', '.join(known)}",
+                        eid,
+                    )
+                )
+                continue
+            allowed = SUMMARY_MEASURES[endpoint.kind]
+            if plan.summary_measure is not None and plan.summary_measure not in allowed:
+                errors.append(
+                    (
+                        (*where, eid, "summary_measure"),
+                        f"found summary_measure {plan.summary_measure.value} for {endpoint.kind.value} endpoint {eid!r}, "
+                        f"expected {' or '.join(m.value for m in allowed)}",
+                        plan.summary_measure.value,
+                    )
+                )
+            for name in ("mcid", "plausible_effect"):
+                size = getattr(plan, name)
+                if size is not None:
+                    errors += [
+                        ((*where, eid, name, key), msg, value)
+                        for key, msg, value in _effect_size_errors(name, size, endpoint)
+                    ]
+        return errors
 
     def endpoint(self, endpoint_id: str) -> Endpoint | None:
         return next((e for e in self.endpoints if e.id == endpoint_id), None)
 
     @property
     def primary_endpoint(self) -> Endpoint:
+        """The first endpoint with role primary (see :attr:`primary_endpoints` for all of them)."""
         return next(e for e in self.endpoints if e.role == "primary")
+
+    @property
+    def primary_endpoints(self) -> tuple[Endpoint, ...]:
+        """Every endpoint with role primary, in the order declared (combined by Holm's procedure)."""
+        return tuple(e for e in self.endpoints if e.role == "primary")
 
     def disease(self, disease_id: str) -> Disease | None:
         return next((d for d in self.diseases if d.id == disease_id), None)
@@ -567,3 +986,52 @@ class Case(Strict):
 
 
 from pmpath.dossier.tables import CONCOMITANT_KINDS, ENGAGEMENT_SOURCES, RELATEDNESS  # noqa: E402, F401
+
+
+def _default_text(info) -> str:
+    if info.is_required():
+        return "required"
+    default = info.get_default(call_default_factory=True)
+    if default is None:
+        return "none"
+    if isinstance(default, StrEnum):
+        return f"`{default.value}`"
+    if isinstance(default, BaseModel):
+        dumped = default.model_dump(mode="json")
+        shown = {
+            k: "null" if v is None else f"{v:g}" if isinstance(v, float) else v
+            for k, v in dumped.items()
+        }
+        return ", ".join(f"`{k}` {v}" for k, v in shown.items())
+    if isinstance(default, dict):
+        return "none listed" if not default else str(default)
+    if isinstance(default, float):
+        return f"{default:g}"
+    return f"{default}"
+
+
+def plan_fields_markdown() -> str:
+    """The criterion-5 plan reference of ``docs/dossier.md``, generated from the models' fields.
+
+    One table per model of ``analysis_plan.improvement`` (the plan, a per-endpoint entry, an
+    effect size, the prior): field, default and the description the JSON Schema also carries.
+    """
+    resolved = {
+        (EndpointPlan, "mcid"): "0 in the endpoint's unit",
+        (EndpointPlan, "summary_measure"): "by kind (see meaning)",
+        (EndpointPlan, "intercurrent"): "by event (see meaning)",
+    }
+    out: list[str] = []
+    for title, model in (
+        ("`analysis_plan.improvement`", ImprovementPlan),
+        ("`analysis_plan.improvement.endpoints.<endpoint id>`", EndpointPlan),
+        ("`mcid`, `plausible_effect`", EffectSize),
+        ("`prior`", NormalPrior),
+    ):
+        out.append(f"#### {title}\n\n| field | default | meaning |\n|---|---|---|\n")
+        for name, info in model.model_fields.items():
+            meaning = (info.description or "").replace("|", "\\|")
+            default = resolved.get((model, name)) or _default_text(info)
+            out.append(f"| `{name}` | {default} | {meaning} |\n")
+        out.append("\n")
+    return "".join(out).rstrip() + "\n"

@@ -4,8 +4,11 @@ The analysis-plan hash is the SHA-256 (hex) of the RFC 8785 (JSON Canonicalizati
 serialization of the *effective* plan, every default filled in, wrapped with the dossier format
 version it was written in::
 
-    {"analysis_plan": {...platform.yaml's analysis_plan, defaults included...}, "schema_version": 2}
+    {"analysis_plan": {...platform.yaml's analysis_plan, defaults included...}, "schema_version": 3}
 
+Defaults include the per-endpoint plan: ``analysis_plan.improvement.endpoints`` holds an entry for
+every endpoint of the platform, as :meth:`~pmpath.dossier.model.ImprovementPlan.for_endpoint`
+fills it in (mcid, summary measure and intercurrent-event strategies depend on the endpoint).
 So a plan that leaves a threshold at its default and one that writes the default out have the same
 hash, and a change of any threshold, of ``fixed_on`` or of the format changes it. JCS fixes
 everything a hash depends on: member names sorted by UTF-16 code units, no whitespace, numbers as
@@ -82,15 +85,22 @@ def plan_document(platform: Platform) -> dict[str, Any]:
     >>> from pmpath.examples import example_path
     >>> doc = plan_document(load_platform(example_path("abe-ucd")))
     >>> sorted(doc), doc["schema_version"]
-    (['analysis_plan', 'schema_version'], 2)
-    >>> doc["analysis_plan"]["improvement"]["min_fraction_beyond_band"]  # the default, filled in
-    0.6666666666666666
+    (['analysis_plan', 'schema_version'], 3)
+    >>> doc["analysis_plan"]["improvement"]["posterior_threshold"]  # the default, filled in
+    0.975
+    >>> doc["analysis_plan"]["improvement"]["endpoints"]["ammonia"]["summary_measure"]
+    'mean_deviation'
     """
     plan = platform.analysis_plan
-    _check_representable(plan.model_dump(mode="python"), "analysis_plan")
+    improvement = plan.improvement
+    resolved = {e.id: improvement.for_endpoint(e) for e in platform.endpoints}
+    effective = plan.model_copy(
+        update={"improvement": improvement.model_copy(update={"endpoints": resolved})}
+    )
+    _check_representable(effective.model_dump(mode="python"), "analysis_plan")
     return {
         "schema_version": platform.schema_version,
-        "analysis_plan": plan.model_dump(mode="json"),
+        "analysis_plan": effective.model_dump(mode="json"),
     }
 
 

@@ -31,7 +31,9 @@ from pmpath.dossier.model import (
     Disease,
     Dose,
     EditorSpec,
+    EffectSize,
     Endpoint,
+    EndpointPlan,
     EngagementPlan,
     EventData,
     ImprovementPlan,
@@ -39,6 +41,7 @@ from pmpath.dossier.model import (
     LongitudinalData,
     Modality,
     NaturalHistoryPlan,
+    NormalPrior,
     Outcome,
     Phenotype,
     Platform,
@@ -290,6 +293,8 @@ def _platform(modality: Modality, design: _Design, platform_id: str, name: str) 
                 direction="lower_is_better",
                 role="primary",
                 scale="log",
+                category="biomarker_established",
+                citation="placeholder: the publication or guidance that establishes this biomarker",
             ),
             Endpoint(
                 id="crises",
@@ -298,6 +303,7 @@ def _platform(modality: Modality, design: _Design, platform_id: str, name: str) 
                 unit="{crises}",
                 direction="lower_is_better",
                 role="supportive",
+                category="clinical_outcome",
             ),
         ],
         analysis_plan=AnalysisPlan(
@@ -312,6 +318,24 @@ def _platform(modality: Modality, design: _Design, platform_id: str, name: str) 
                 min_post_dose_visits=2,
                 max_rate_ratio=0.5,
                 max_gap_probability=0.05,
+                decision="frequentist",
+                posterior_threshold=0.975,
+                prior=NormalPrior(mean=0.0, sd=None),
+                endpoints={
+                    "biomarker": EndpointPlan(
+                        mcid=EffectSize(value=0.0, unit="umol/L"),
+                        onset_days=0,
+                        plausible_effect=EffectSize(value=30.0, unit="%"),
+                        summary_measure="mean_deviation",
+                        intercurrent={
+                            "concomitant_change": "hypothetical",
+                            "transplant": "composite",
+                            "death": "composite",
+                            "withdrawal": "while_on_treatment",
+                            "lost_to_follow_up": "while_on_treatment",
+                        },
+                    ),
+                },
             ),
         ),
     )
@@ -319,6 +343,9 @@ def _platform(modality: Modality, design: _Design, platform_id: str, name: str) 
 
 def _one_of(values: list[str]) -> str:
     return ", ".join(values[:-1]) + f" or {values[-1]}"
+
+
+_EP = ("analysis_plan", "improvement", "endpoints", "biomarker")
 
 
 def _platform_notes(design: _Design) -> YamlNotes:
@@ -360,6 +387,12 @@ def _platform_notes(design: _Design) -> YamlNotes:
             "unit",
         ): "a UCUM code pmpath knows; files may use any convertible unit and declare it",
         ("endpoints", 0, "direction"): "or higher_is_better",
+        (
+            "endpoints",
+            0,
+            "category",
+        ): "clinical_outcome, biomarker_established (with a citation), biomarker_exploratory or clinician_set",
+        ("endpoints", 0, "citation"): "required for biomarker_established",
         (
             "endpoints",
             0,
@@ -405,6 +438,40 @@ def _platform_notes(design: _Design) -> YamlNotes:
             "improvement",
             "max_gap_probability",
         ): "count endpoints: largest acceptable chance of the event-free gap without treatment",
+        (
+            "analysis_plan",
+            "improvement",
+            "decision",
+        ): "frequentist (lower confidence bound above the mcid) or bayesian (posterior probability)",
+        (
+            "analysis_plan",
+            "improvement",
+            "posterior_threshold",
+        ): "bayesian: smallest posterior probability that the effect exceeds the mcid",
+        (
+            "analysis_plan",
+            "improvement",
+            "prior",
+        ): "bayesian: normal prior on the effect; sd null is flat",
+        (
+            "analysis_plan",
+            "improvement",
+            "endpoints",
+        ): "per endpoint id; endpoints not listed take the defaults",
+        (
+            *_EP,
+            "mcid",
+        ): "minimal clinically important difference: the endpoint's unit, or % / ratio (count, log scale)",
+        (
+            *_EP,
+            "onset_days",
+        ): "visits in the first onset_days days after the first dose do not count",
+        (*_EP, "plausible_effect"): "the effect expected, for `pmpath simulate` and the report",
+        (
+            *_EP,
+            "summary_measure",
+        ): "mean_deviation or slope_change; rate_ratio or event_free_time (counts)",
+        (*_EP, "intercurrent"): "ICH E9(R1) strategy per intercurrent event (the defaults shown)",
     }
     above: dict[tuple, str] = {
         (
@@ -416,15 +483,14 @@ def _platform_notes(design: _Design) -> YamlNotes:
         ): "\nThe diseases the platform treats; each names the natural-history cohort patients are compared with.",
         (
             "endpoints",
-        ): "\nThe endpoints, with the UCUM unit every value is converted to. Exactly one has role: primary.",
+        ): "\nThe endpoints, with the UCUM unit every value is converted to. One or more have role: primary\n(several are combined by Holm's procedure); supportive endpoints are described, not decided on.",
         (
             "analysis_plan",
         ): "\nThe analysis plan: thresholds fixed before the first patient is dosed. Values shown are the\ndefaults; a plan changed after the first dose is flagged in the report.",
         (
-            "analysis_plan",
-            "improvement",
-            "min_post_dose_visits",
-        ): "min_fraction_beyond_band: share of post-dose visits that must lie beyond the band (default 2/3)",
+            *_EP,
+            "summary_measure",
+        ): "justification: why an exploratory or clinician-set primary endpoint may decide (shown with the verdict)",
     }
     below: dict[tuple, str] = {
         (
@@ -640,7 +706,7 @@ def _case_notes(targeting_comment: str) -> YamlNotes:
             ("events",): "event counts over periods: start, end (or *_study_day), endpoint, count",
             (
                 "concomitant",
-            ): "dated changes that could also explain improvement (diet, medication, ...)",
+            ): "dated changes that could also explain improvement (diet, medication, ...); acts_on: endpoint ids (;)",
             ("adverse_events",): "onset (or onset_study_day), term, serious, relatedness, grade",
             (
                 "outcome",
@@ -706,7 +772,7 @@ def _patient_tables(modality: Modality) -> dict[str, pd.DataFrame]:
                 "count": [3, 0],
             }
         ),
-        "concomitant": pd.DataFrame(columns=["date", "kind", "description"]),
+        "concomitant": pd.DataFrame(columns=["date", "kind", "description", "acts_on"]),
         "adverse_events": pd.DataFrame(
             columns=["onset", "term", "serious", "relatedness", "grade"]
         ),

@@ -42,6 +42,7 @@ class Column:
     maximum: float | None = None
     exclusive_minimum: bool = False
     pair: str | None = None  # the date <-> study-day alternative of this column
+    separator: str | None = None  # a list of values in one cell, separated by this
 
     @property
     def type_label(self) -> str:
@@ -57,6 +58,8 @@ class Column:
             "age": "years from birth",
         }
         label = labels[self.type]
+        if self.separator is not None:
+            label = f"{label}s separated by `{self.separator}`"
         if self.minimum is not None:
             op = ">" if self.exclusive_minimum else "≥"
             label += f", {op} {self.minimum:g}"
@@ -177,6 +180,13 @@ CONCOMITANT = TableKind(
         *_date("date", "day of the change"),
         Column("kind", "choice", "kind of change", required=True, choices=CONCOMITANT_KINDS),
         Column("description", "text", "what changed", required=True),
+        Column(
+            "acts_on",
+            "identifier",
+            "endpoints of platform.yaml the change acts on (its intercurrent-event strategy "
+            "applies to them); empty when it acts on none",
+            separator=";",
+        ),
     ),
 )
 
@@ -317,6 +327,8 @@ def table_json_schema(kind: TableKind) -> dict[str, Any]:
     for c in kind.columns:
         if c.type == "choice":
             prop: dict[str, Any] = {"enum": list(c.choices)}
+        elif c.separator is not None:
+            prop = {"type": "string"}
         else:
             prop = dict(_JSON_TYPES[c.type])
         if c.minimum is not None:

@@ -225,11 +225,11 @@ class DossierSpec:
 
 
 def _plain(value: Any) -> Any:
-    """A model dump as YAML-representable values: enums as their values, tuples as lists."""
+    """A model dump as YAML-representable values: enums (keys too) as their values, tuples as lists."""
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
+        return {_plain(k): _plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_plain(v) for v in value]
     return value
@@ -479,8 +479,20 @@ _EXPECTED = {
 
 def _column_cells(values: Iterable[Any], column: T.Column | None, where: str) -> list[str]:
     fmt = _FORMATTERS.get(column.type, _text) if column is not None else _text
+    separator = column.separator if column is not None else None
     out: list[str] = []
     for row, value in enumerate(values):
+        if separator is not None and isinstance(value, list | tuple):
+            # a list-valued cell (acts_on): the items joined, empty when there are none
+            items = [_text(v) for v in value]
+            bad = [v for v in items if not v or separator in v or v != v.strip()]
+            if bad:
+                raise UsageError(
+                    f"{where}, row {row}: found the item {bad[0]!r}, expected items without "
+                    f"{separator!r} or spaces at either end"
+                )
+            out.append(separator.join(items))
+            continue
         if _missing(value):
             out.append("")
             continue
