@@ -381,6 +381,88 @@ def assess(
 
 @app.command()
 @_guarded()
+def simulate(
+    dossier: Annotated[Path, typer.Argument(help="Dossier directory (with platform.yaml).")],
+    out_dir: Annotated[
+        Path,
+        typer.Option(
+            "--out",
+            "-o",
+            help="Output directory: created, or replaced atomically when it holds pmpath output; anything else is refused.",
+        ),
+    ] = Path("pmpath-simulation"),
+    n_sim: Annotated[
+        int, typer.Option("--n-sim", help="Simulated platforms per scenario.", min=1)
+    ] = 10_000,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same table).")] = (
+        20251101
+    ),
+    max_patients: Annotated[
+        int,
+        typer.Option(
+            "--max-patients",
+            help="Treated patients per simulated platform: readiness must come within them.",
+            min=1,
+        ),
+    ] = 10,
+    strict: Strict = False,
+    fmt: FormatOpt = Format.text,
+    quiet: Quiet = False,
+    verbose: Verbose = False,
+) -> None:
+    """Operating characteristics: the chance of reaching readiness with no effect and with the plan's plausible effect."""
+    from rich.progress import Progress
+
+    from pmpath.pathway.simulate import simulate_platform
+    from pmpath.report.simulation import write_simulation
+
+    steps = _Steps(quiet or fmt == Format.json, verbose)
+    loaded = _load(dossier, strict, steps)
+    show = not steps.quiet and steps.terminal
+    with Progress(console=err, transient=True, disable=not show) as bar:
+        task = bar.add_task("simulating platforms", total=None)
+
+        def progress(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        oc = simulate_platform(
+            loaded, n_sim=n_sim, seed=seed, max_patients=max_patients, progress=progress
+        )
+    write_simulation(oc, loaded, out_dir)
+    if fmt == Format.json:
+        sys.stdout.write(
+            json.dumps({"ok": True, "out": str(out_dir), "rows": oc.table_rows()}) + "\n"
+        )
+        return
+    print_findings(loaded.warnings, quiet=quiet)
+    if quiet:
+        out.print(str(out_dir / "operating_characteristics.tsv"), highlight=False)
+        return
+    from rich.table import Table
+
+    table = Table(
+        title=f"{oc.platform}: P(ready within {oc.max_patients} patients), primary endpoint {oc.endpoint}"
+    )
+    table.add_column("required consecutive", justify="right")
+    for scenario in oc.rows:
+        label = scenario.replace("_", " ")
+        if scenario == "plausible_effect":
+            label += f" ({oc.effect_description})"
+        table.add_column(label, justify="right")
+    for i, first in enumerate(next(iter(oc.rows.values()))):
+        cells = [str(first.required_consecutive)]
+        for rows in oc.rows.values():
+            r = rows[i]
+            cells.append(f"{r.p_ready:.3f} ± {r.mc_se:.3f}")
+        table.add_row(*cells)
+    out.print(table)
+    for line in oc.assumptions:
+        out.print(f"- {line}", highlight=False)
+    out.print(f"written: {out_dir / 'operating_characteristics.tsv'}", highlight=False)
+
+
+@app.command()
+@_guarded()
 def demo(
     out_dir: Annotated[
         Path,

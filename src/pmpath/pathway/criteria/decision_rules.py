@@ -1,0 +1,189 @@
+"""The plan's criterion-5 decision rule for one endpoint, as the analysis packages take it.
+
+The dossier states effects in the endpoint's own terms (an amount in its unit, a percent change or
+a treated/untreated ratio; see :class:`pmpath.dossier.model.EffectSize`); the analyses work on the
+model scale in the benefit direction (an amount, a log ratio, or a relative rate reduction). This
+module converts once, for the criterion and for ``pmpath simulate`` alike, and builds the untreated
+models from the cohort's fits (cached per assessment).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from pmpath.dossier.model import EffectSize, Endpoint, EndpointKind, Platform
+from pmpath.errors import AnalysisError
+from pmpath.formatting import format_number
+from pmpath.outcomes import (
+    EventRule,
+    NormalPrior,
+    TrajectoryRule,
+    UntreatedModel,
+    UntreatedRate,
+    within_patient_dispersion,
+)
+from pmpath.pathway.context import AssessmentContext
+
+__all__ = [
+    "effect_on_model_scale",
+    "event_rule",
+    "plausible_effect",
+    "trajectory_rule",
+    "untreated_model",
+    "untreated_rate",
+]
+
+
+def _describe(size: EffectSize) -> str:
+    return f"{format_number(size.value)} {size.unit}".strip()
+
+
+def effect_on_model_scale(size: EffectSize, endpoint: Endpoint, what: str) -> float:
+    """``size`` as the analyses take it, in the benefit direction.
+
+    Continuous endpoints on the identity scale: the amount in the endpoint's unit. Log-scale
+    continuous endpoints: the log of the treated/untreated ratio (``%`` is ``1 + value/100`` for a
+    higher-is-better endpoint, ``1 - value/100`` otherwise). Count endpoints: the relative rate
+    reduction ``1 - ratio`` (``value/100`` for ``%``).
+
+    Examples
+    --------
+    >>> e = Endpoint(id="s", name="Seizures", kind="count", unit="{seizures}",
+    ...              direction="lower_is_better", role="primary")
+    >>> effect_on_model_scale(EffectSize(value=85, unit="%"), e, "plausible_effect")
+    0.85
+    >>> round(effect_on_model_scale(EffectSize(value=0.5, unit="ratio"), e, "mcid"), 3)
+    0.5
+    """
+    lower = endpoint.direction.value == "lower_is_better"
+    relative = size.is_relative_for(endpoint)
+    if endpoint.kind == EndpointKind.count:
+        if not relative:
+            if size.value == 0:
+                return 0.0
+            raise AnalysisError(
+                f"{what} of {endpoint.id!r}: found {_describe(size)}, expected a relative change "
+                "(ratio or %) for an event-rate endpoint"
+            )
+        ratio = size.value if size.unit == "ratio" else 1 - size.value / 100
+        return float(1 - ratio)
+    if endpoint.scale == "log":
+        if not relative:
+            if size.value == 0:
+                return 0.0
+            raise AnalysisError(
+                f"{what} of {endpoint.id!r}: found {_describe(size)}, expected a relative change "
+                "(ratio or %) for an endpoint modelled on the log scale"
+            )
+        if size.unit == "ratio":
+            ratio = size.value
+        else:
+            ratio = 1 - size.value / 100 if lower else 1 + size.value / 100
+        return float(-math.log(ratio) if lower else math.log(ratio))
+    return float(size.value)
+
+
+def plausible_effect(platform: Platform, endpoint: Endpoint) -> tuple[float | None, str]:
+    """The plan's plausible effect of ``endpoint`` on the model scale, and how the plan states it."""
+    plan = platform.analysis_plan.improvement.for_endpoint(endpoint)
+    if plan.plausible_effect is None:
+        return None, "not declared in the plan"
+    return (
+        effect_on_model_scale(plan.plausible_effect, endpoint, "plausible_effect"),
+        _describe(plan.plausible_effect),
+    )
+
+
+def trajectory_rule(platform: Platform, endpoint: Endpoint) -> TrajectoryRule:
+    """The plan's rule for a continuous endpoint."""
+    plan = platform.analysis_plan.improvement
+    mine = plan.for_endpoint(endpoint)
+    effect, _ = plausible_effect(platform, endpoint)
+    return TrajectoryRule(
+        decision=plan.decision.value,
+        alpha_one_sided=plan.alpha_one_sided,
+        mcid=effect_on_model_scale(mine.mcid, endpoint, "mcid"),
+        onset_days=float(mine.onset_days),
+        prediction_level=plan.prediction_level,
+        min_counted_visits=plan.min_post_dose_visits,
+        posterior_threshold=plan.posterior_threshold,
+        prior=NormalPrior(plan.prior.mean, plan.prior.sd),
+        plausible_effect=effect if effect is not None and effect > 0 else None,
+    )
+
+
+def event_rule(platform: Platform, endpoint: Endpoint) -> EventRule:
+    """The plan's rule for a count endpoint.
+
+    The Bayesian rule for rates uses the reference beta-prime prior of the rate ratio
+    (:class:`pmpath.outcomes.RatioPrior`); a normal prior in the plan applies to continuous
+    endpoints, and a plan that gives one with a standard deviation for a rate endpoint is refused
+    rather than silently replaced.
+    """
+    plan = platform.analysis_plan.improvement
+    mine = plan.for_endpoint(endpoint)
+    if plan.decision.value == "bayesian" and plan.prior.sd is not None:
+        raise AnalysisError(
+            f"analysis_plan.improvement.prior: found a normal prior (sd {format_number(plan.prior.sd)}) "
+            f"for the event-rate endpoint {endpoint.id!r}, expected none (rates use the reference "
+            "beta-prime prior of the rate ratio)"
+        )
+    effect, _ = plausible_effect(platform, endpoint)
+    kwargs: dict[str, Any] = {}
+    if effect is not None and 0 < effect < 1:
+        kwargs["plausible_effect"] = effect
+    return EventRule(
+        decision=plan.decision.value,
+        alpha_one_sided=plan.alpha_one_sided,
+        mcid=effect_on_model_scale(mine.mcid, endpoint, "mcid"),
+        onset_days=float(mine.onset_days),
+        max_gap_probability=plan.max_gap_probability,
+        posterior_threshold=plan.posterior_threshold,
+        **kwargs,
+    )
+
+
+def untreated_model(ctx: AssessmentContext, fit: Any) -> UntreatedModel:
+    """A cohort's growth-curve fit as the outcomes input, built (and checked) once per assessment."""
+    key = f"improvement/untreated_model/{id(fit)}"
+    if key not in ctx.cache:
+        model = UntreatedModel(
+            fixed_effects=np.asarray(fit.fixed_effects, dtype=float),
+            fixed_effects_cov=np.asarray(fit.fixed_effects_cov, dtype=float),
+            random_effects_cov=np.asarray(fit.random_effects_cov, dtype=float),
+            residual_variance=float(fit.residual_variance),
+            age_center=float(fit.age_center),
+            scale=fit.scale,
+        )
+        ctx.cache[key] = (fit, model)  # the fit is kept: its id stays its own
+    return ctx.cache[key][1]
+
+
+def untreated_rate(
+    ctx: AssessmentContext, cohort_id: str, endpoint: Endpoint, fit: Any
+) -> UntreatedRate:
+    """The cohort's untreated rate of ``endpoint`` with its within-patient clustering.
+
+    ``fit.dispersion`` is the spread of subjects' total counts; events also cluster within a
+    subject's record, which one patient's rate ratio and event-free run depend on, so the cohort's
+    windows give the per-period dispersion too (:func:`pmpath.outcomes.within_patient_dispersion`).
+    """
+    key = f"improvement/untreated_rate/{cohort_id}/{endpoint.id}"
+    if key not in ctx.cache:
+        tables = ctx.dossier.cohorts[cohort_id]
+        events = tables.events
+        windows = (
+            events[events["endpoint"] == endpoint.id]
+            if not events.empty and "endpoint" in events.columns
+            else events.iloc[0:0]
+        )
+        period = None
+        if len(windows) and {"subject", "age_start", "age_end", "count"} <= set(windows.columns):
+            period = float(within_patient_dispersion(windows))
+        ctx.cache[key] = UntreatedRate(
+            float(fit.rate_per_year), float(fit.dispersion), period_dispersion=period
+        )
+    return ctx.cache[key]
