@@ -10,13 +10,23 @@ models from the cohort's fits (cached per assessment).
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from pmpath.dossier.model import EffectSize, Endpoint, EndpointKind, Platform
-from pmpath.errors import AnalysisError
-from pmpath.formatting import format_number
+from pmpath.dossier.model import (
+    EffectSize,
+    Endpoint,
+    EndpointKind,
+    EndpointPlan,
+    IntercurrentEvent,
+    IntercurrentStrategy,
+    Platform,
+)
+from pmpath.errors import AnalysisError, UsageError
+from pmpath.formatting import format_number, format_study_day
 from pmpath.outcomes import (
     EventRule,
     NormalPrior,
@@ -28,8 +38,12 @@ from pmpath.outcomes import (
 from pmpath.pathway.context import AssessmentContext
 
 __all__ = [
+    "EndpointData",
+    "IntercurrentRecord",
     "effect_on_model_scale",
     "event_rule",
+    "holm_adjusted",
+    "intercurrent_events",
     "plausible_effect",
     "trajectory_rule",
     "untreated_model",
@@ -187,3 +201,140 @@ def untreated_rate(
             float(fit.rate_per_year), float(fit.dispersion), period_dispersion=period
         )
     return ctx.cache[key]
+
+
+# --------------------------------------------------------------------------- intercurrent events
+
+
+@dataclass(frozen=True)
+class IntercurrentRecord:
+    """One intercurrent event of a patient on one endpoint and what its strategy did."""
+
+    event: str  # IntercurrentEvent value
+    day: float  # days from the first dose
+    description: str
+    strategy: str  # IntercurrentStrategy value
+    effect: str  # what it did to the data, in words
+
+
+@dataclass(frozen=True)
+class EndpointData:
+    """What the estimand keeps of an endpoint's record: data before ``cut_day`` (None: all)."""
+
+    cut_day: float | None
+    composite_failure: bool
+    unsupported: str | None  # a strategy pmpath cannot apply (principal_stratum)
+    records: tuple[IntercurrentRecord, ...]
+
+
+def intercurrent_events(
+    endpoint: Endpoint,
+    plan: EndpointPlan,
+    concomitant: Iterable[tuple[float, str, str, tuple[str, ...]]],
+    outcome_status: str,
+    outcome_day: float | None,
+) -> EndpointData:
+    """Apply the estimand's intercurrent-event strategies to one endpoint of one patient.
+
+    Parameters
+    ----------
+    endpoint, plan
+        The endpoint and its resolved plan (:meth:`ImprovementPlan.for_endpoint`).
+    concomitant
+        The patient's concomitant changes as (day from first dose, kind, description, acts_on).
+    outcome_status, outcome_day
+        ``case.yaml`` outcome (``died``, ``withdrew``, ``lost_to_follow_up``, ...) and its day.
+
+    Returns
+    -------
+    EndpointData
+        Where the endpoint's record is cut (hypothetical and while-on-treatment strategies), whether
+        an event is a composite failure, and one record per event with what was done.
+
+    Notes
+    -----
+    Only events after the first dose (day > 0) are intercurrent; changes during the pre-treatment
+    record are the criterion's caveats, not estimand events. ``treatment_policy`` keeps the data as
+    observed. ``principal_stratum`` needs a model of the stratum pmpath does not have: the endpoint
+    is then ``insufficient`` with the reason.
+
+    Examples
+    --------
+    >>> from pmpath.dossier.model import ImprovementPlan
+    >>> e = Endpoint(id="seizures", name="Seizures", kind="count", unit="{seizures}",
+    ...              direction="lower_is_better", role="primary")
+    >>> out = intercurrent_events(e, ImprovementPlan().for_endpoint(e),
+    ...     [(21.0, "medication", "clobazam started", ("seizures",))], "ongoing", None)
+    >>> out.cut_day, out.records[0].strategy
+    (21.0, 'hypothetical')
+    """
+    strategies = plan.intercurrent
+    cut: float | None = None
+    failure = False
+    unsupported = None
+    records: list[IntercurrentRecord] = []
+
+    def handle(event: IntercurrentEvent, day: float, description: str) -> None:
+        nonlocal cut, failure, unsupported
+        strategy = strategies[event]
+        when = format_study_day(day)
+        if strategy in (IntercurrentStrategy.hypothetical, IntercurrentStrategy.while_on_treatment):
+            cut = day if cut is None else min(cut, day)
+            effect = (
+                f"{endpoint.id} data from {when} on are not used"
+                if strategy == IntercurrentStrategy.hypothetical
+                else f"{endpoint.id} data up to {when} are used"
+            )
+        elif strategy == IntercurrentStrategy.composite:
+            failure = True
+            effect = f"counts as a failure on {endpoint.id}"
+        elif strategy == IntercurrentStrategy.treatment_policy:
+            effect = f"{endpoint.id} data used as observed"
+        else:
+            unsupported = (
+                f"the {strategy.value} strategy for {event.value} is not supported: it needs a model "
+                "of the principal stratum"
+            )
+            effect = "not applied: " + unsupported
+        records.append(IntercurrentRecord(event.value, day, description, strategy.value, effect))
+
+    for day, kind, description, acts_on in sorted(concomitant, key=lambda c: c[0]):
+        day = float(day)
+        if not math.isfinite(day) or day <= 0:
+            continue
+        if kind == "transplant":
+            handle(IntercurrentEvent.transplant, day, description)
+        elif endpoint.id in acts_on:
+            handle(IntercurrentEvent.concomitant_change, day, f"{kind}: {description}")
+    stops = {
+        "died": IntercurrentEvent.death,
+        "withdrew": IntercurrentEvent.withdrawal,
+        "lost_to_follow_up": IntercurrentEvent.lost_to_follow_up,
+    }
+    if outcome_status in stops and outcome_day is not None:
+        handle(stops[outcome_status], float(outcome_day), outcome_status.replace("_", " "))
+    return EndpointData(cut, failure, unsupported, tuple(records))
+
+
+# --------------------------------------------------------------------------- several primaries
+
+
+def holm_adjusted(p_values: Sequence[float]) -> list[float]:
+    """Holm's step-down adjusted p-values (Holm 1979), in the order given.
+
+    Examples
+    --------
+    >>> [round(p, 3) for p in holm_adjusted([0.01, 0.04, 0.03])]
+    [0.03, 0.06, 0.06]
+    """
+    p = np.asarray(p_values, dtype=float)
+    if p.size == 0:
+        return []
+    if np.any(~np.isfinite(p) | (p < 0) | (p > 1)):
+        raise UsageError(f"p_values: found {p.tolist()}, expected probabilities between 0 and 1")
+    order = np.argsort(p, kind="stable")
+    m = p.size
+    stepped = np.maximum.accumulate((m - np.arange(m)) * p[order])
+    out = np.empty(m)
+    out[order] = np.minimum(stepped, 1.0)
+    return out.tolist()
