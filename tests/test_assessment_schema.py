@@ -33,7 +33,20 @@ def written(example_dossiers: dict[str, Dossier]) -> dict[str, dict[str, Any]]:
 def test_schema_is_a_valid_draft_2020_12_schema() -> None:
     schema = assessment_json_schema()
     jsonschema.Draft202012Validator.check_schema(schema)
-    assert schema["properties"]["schema_version"]["default"] == ASSESSMENT_SCHEMA_VERSION == 1
+    assert schema["properties"]["schema_version"]["default"] == ASSESSMENT_SCHEMA_VERSION == 2
+    # version 2: a verdict carries its typed result only; no untyped numbers, no plot data
+    verdict = schema["$defs"]["Verdict"]["properties"]
+    assert "result" in verdict and not {"numbers", "plots", "figures"} & set(verdict)
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_every_criterion_of_the_examples_has_a_typed_result(
+    written: dict[str, dict[str, Any]], name: str
+) -> None:
+    for patient in written[name]["patients"]:
+        for criterion in patient["criteria"]:
+            assert criterion["result"]["criterion"] == criterion["number"]
+            assert "numbers" not in criterion
 
 
 @pytest.mark.parametrize("name", EXAMPLES)

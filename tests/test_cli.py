@@ -40,7 +40,8 @@ def check_contract(data: dict) -> None:
         assert [c["number"] for c in patient["criteria"]] == [1, 2, 3, 4, 5]
         for c in patient["criteria"]:
             assert c["status"] in ("met", "not_met", "insufficient")
-            assert {"name", "summary", "method", "numbers", "evidence"} <= set(c)
+            assert {"name", "summary", "method", "result", "evidence"} <= set(c)
+            assert "numbers" not in c and "plots" not in c and "figures" not in c
             for e in c["evidence"]:
                 assert (
                     not e["path"].startswith("/")

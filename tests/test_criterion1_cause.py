@@ -126,30 +126,31 @@ def test_compound_heterozygous_in_trans_is_met() -> None:
     )
     assert v.number == 1 and v.name == "Specific molecular cause"
     assert v.status == Status.met
-    assert v.numbers["rule"] == "ar_in_trans" and v.numbers["n_functional_vus"] == 1
-    assert v.numbers["disease_ids"] == ["MONDO:0000001"]
+    assert v.result.rule == "ar_in_trans" and v.result.n_functional_vus == 1
+    assert v.result.disease_ids == ["MONDO:0000001"]
     assert v.result.criterion == 1 and v.result.rule == "ar_in_trans"
     assert "Recessive disease (MONDO:0000001), GENE1" in v.summary
     assert any("VUS counted as pathogenic on functional evidence" in f.message for f in v.flags)
     assert [e.path for e in v.evidence] == ["patients/P1/case.yaml", "platform.yaml"]
-    assert [row["role"] for row in v.plots["genotype"]] == ["counted as P/LP", "counted as P/LP"]
-    assert v.plots["genotype"][0]["variant"] == "GENE1 c.100A>G (chr1:100 A>G)"
+    (table,) = v.figures
+    assert [call.role for call in table.calls] == ["counted as P/LP", "counted as P/LP"]
+    assert table.calls[0].variant == "GENE1 c.100A>G (chr1:100 A>G)"
 
 
 def test_unphased_pair_is_insufficient() -> None:
     v = assess([variant(pos=100), variant(pos=200)])
-    assert v.status == Status.insufficient and v.numbers["rule"] == "ar_phase_unknown"
+    assert v.status == Status.insufficient and v.result.rule == "ar_phase_unknown"
 
 
 def test_variant_in_another_gene_is_not_met() -> None:
     v = assess([variant(gene="GENE2", zygosity="homozygous")])
-    assert v.status == Status.not_met and v.numbers["rule"] == "no_variant_in_gene"
+    assert v.status == Status.not_met and v.result.rule == "no_variant_in_gene"
     assert "GENE2" in v.summary and any("other genes" in f.message for f in v.flags)
 
 
 def test_clinical_diagnosis_is_not_met() -> None:
     v = assess([variant(zygosity="homozygous")], basis="clinical")
-    assert v.status == Status.not_met and v.numbers["rule"] == "clinical_basis"
+    assert v.status == Status.not_met and v.result.rule == "clinical_basis"
 
 
 def test_x_linked_male() -> None:
@@ -162,7 +163,7 @@ def test_x_linked_male() -> None:
     v = assess(
         [variant(gene="OTC", chrom="chrX", zygosity="hemizygous")], disease="otcd", sex="female"
     )
-    assert v.status == Status.not_met and v.numbers["rule"] == "hemizygous_female"
+    assert v.status == Status.not_met and v.result.rule == "hemizygous_female"
 
 
 def test_pathogenic_without_criteria_is_flagged() -> None:

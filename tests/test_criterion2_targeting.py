@@ -111,7 +111,7 @@ def assess(
     }
     dossier = Dossier(tmp_path, Platform.model_validate(plat), {}, [record], inputs, "d" * 64)
     verdict = targeting.evaluate(AssessmentContext(dossier), record)
-    json.dumps(verdict.model_dump(mode="json"))  # numbers and plots must be JSON-able
+    json.dumps(verdict.model_dump(mode="json"))  # the result must be JSON-able
     return verdict
 
 
@@ -121,19 +121,14 @@ ABE_VARIANT = {"chrom": "chrX", "pos": 1036, "ref": "G", "alt": "A"}
 def test_adenine_base_editor_corrects(tmp_path: Path) -> None:
     v = assess(tmp_path, platform(editor={"edit_from": "A", "edit_to": "G"}), [ABE_VARIANT], SPACER)
     assert v.number == 2 and v.status == Status.met
-    n = v.numbers
-    assert (n["strand"], n["protospacer_start"], n["protospacer_end"], n["pam"]) == (
-        "+",
-        1031,
-        1050,
-        "TGG",
-    )
+    n = v.result
+    assert (n.strand, n.start, n.end, n.pam) == ("+", 1031, 1050, "TGG")
+    assert n.location == "chrX:1031-1050 (+)"
     assert (
-        n["variant_positions"] == [6]
-        and n["editing_window"] == [4, 8]
-        and n["mechanism_class"] == "corrects"
+        n.variant_positions == [6]
+        and n.editing_window == [4, 8]
+        and n.mechanism_class == "corrects"
     )
-    assert n["bystander_positions"] == [4] and n["reference_allele_mismatches"] == 1
     assert v.result.criterion == 2 and v.result.molecule == "guide"
     assert v.result.bystander_positions == [4] and v.result.reference_allele_mismatches == 1
     assert any("bystander" in f.message for f in v.flags)
@@ -142,14 +137,15 @@ def test_adenine_base_editor_corrects(tmp_path: Path) -> None:
         "platform.yaml",
         "reference/targets.fa",
     ]
-    assert any(SPACER in line for line in v.plots["alignment"])
+    (alignment,) = v.figures
+    assert any(SPACER in line for line in alignment.lines)
 
 
 def test_missing_conversion_defaults_by_modality(tmp_path: Path) -> None:
     v = assess(tmp_path, platform(editor={}), [ABE_VARIANT], SPACER)
     assert v.status == Status.met and any("A>G assumed" in a for a in v.assumptions)
     c = assess(tmp_path, platform("cytosine_base_editor", editor={}), [ABE_VARIANT], SPACER)
-    assert c.status == Status.not_met and c.numbers["edit"] == "C>T"
+    assert c.status == Status.not_met and c.result.edit == "C>T"
 
 
 def test_minus_strand_target_via_second_variant(tmp_path: Path) -> None:
@@ -164,19 +160,15 @@ def test_minus_strand_target_via_second_variant(tmp_path: Path) -> None:
         SPACER,
         target_variant=1,
     )
-    assert (
-        v.status == Status.met
-        and v.numbers["strand"] == "-"
-        and v.numbers["protospacer_start"] == 531
-    )
+    assert v.status == Status.met and v.result.strand == "-" and v.result.start == 531
 
 
 def test_nuclease_distance(tmp_path: Path) -> None:
     v = assess(tmp_path, platform("nuclease", editor={}), [ABE_VARIANT], SPACER)
     assert (
         v.status == Status.not_met
-        and v.numbers["cut_distance"] == 12
-        and v.numbers["max_cut_distance"] == 10
+        and v.result.cut_distance.value == 12
+        and v.result.max_cut_distance.value == 10
     )
 
 
@@ -197,9 +189,9 @@ def test_splice_switching_aso_on_a_site(tmp_path: Path) -> None:
     )
     assert v.status == Status.met
     assert (
-        v.numbers["gene_strand"] == "-"
-        and v.numbers["site_overlap"] == 4
-        and v.numbers["mechanism_class"] == "works_around"
+        v.result.gene_strand == "-"
+        and v.result.site_overlap == 4
+        and v.result.mechanism_class == "works_around"
     )
     assert any("inferred as -" in a for a in v.assumptions)
 
@@ -214,8 +206,8 @@ def test_gapmer_allele_selectivity(tmp_path: Path) -> None:
     )
     assert (
         v.status == Status.met
-        and v.numbers["allele_selective"] is True
-        and v.numbers["reference_allele_mismatches"] == 1
+        and v.result.allele_selective is True
+        and v.result.reference_allele_mismatches == 1
     )
     # acting on a site away from the variant (chr5:20) it binds both alleles alike
     site = {"chrom": "chr5", "start": 41, "end": 58, "description": "exon"}
@@ -228,8 +220,8 @@ def test_gapmer_allele_selectivity(tmp_path: Path) -> None:
     )
     assert (
         w.status == Status.met
-        and w.numbers["covers_variant"] is False
-        and w.numbers["allele_selective"] is None
+        and w.result.covers_variant is False
+        and w.result.allele_selective is None
     )
     assert any("knock down both alleles" in f.message for f in w.flags)
 

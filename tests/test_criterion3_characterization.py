@@ -139,21 +139,21 @@ def test_well_characterized_cohort_is_met(default_assessment):
     _, verdict = default_assessment
     assert verdict.status == Status.met
     assert verdict.number == 3 and verdict.name == "Well-characterized natural history"
-    primary = verdict.numbers["primary"]
-    assert primary["kind"] == "continuous" and primary["n_subjects"] == 40
-    lo, hi = primary["slope_per_year"]["ci95"]
-    assert lo < 1.5 < hi  # the simulated truth
-    assert primary["characterization"]["adequate"] is True
-    assert {c["name"] for c in primary["characterization"]["checks"]} == {
-        "subjects",
-        "person_years",
-        "slope_relative_se",
-    }
+    result = verdict.result
+    primary, *supportive = result.endpoints
+    assert primary.endpoint == "score" and primary.role == "primary"
+    assert primary.kind == "continuous" and primary.n_subjects == 40
+    assert primary.slope_interval.low < 1.5 < primary.slope_interval.high  # the simulated truth
+    assert primary.slope_interval.level == 0.95
+    assert primary.adequate is True and result.adequate is True
+    assert {c.name for c in result.checks} == {"subjects", "person_years", "slope_relative_se"}
     # supportive endpoints are reported, not decisive
-    assert set(verdict.numbers["supportive"]) == {"crises", "death"}
-    assert verdict.numbers["supportive"]["crises"]["kind"] == "count"
-    assert verdict.numbers["cohort"]["source"] == "Invented registry"
-    assert verdict.numbers["cohort"]["collection"] == "synthetic"
+    assert {e.endpoint: (e.kind, e.role) for e in supportive} == {
+        "crises": ("count", "supportive"),
+        "death": ("time_to_event", "supportive"),
+    }
+    assert result.cohort_source == "Invented registry"
+    assert result.cohort_collection == "synthetic"
     assert any("synthetic" in f.message for f in verdict.flags)
     assert {e.path for e in verdict.evidence} == {
         "natural_history/cohort.yaml",
@@ -162,18 +162,21 @@ def test_well_characterized_cohort_is_met(default_assessment):
         "natural_history/crises.csv",
         "natural_history/death.csv",
     }
-    plots = verdict.plots["endpoints"]
-    assert {p["kind"] for p in plots.values()} == {"continuous", "count", "time_to_event"}
-    assert len(plots["score"]["observations"]["age"]) == 240
-    trajectory = plots["score"]["trajectory"]
+    curve, survival, rates = verdict.figures
+    assert (curve.kind, survival.kind, rates.kind) == (
+        "natural_history_curve",
+        "survival_curve",
+        "cohort_rates",
+    )
+    assert len(curve.age) == 240
     assert all(
         lo <= m <= hi
-        for lo, m, hi in zip(
-            trajectory["lower"], trajectory["mean"], trajectory["upper"], strict=True
-        )
+        for lo, m, hi in zip(curve.grid_lower, curve.grid_mean, curve.grid_upper, strict=True)
     )
-    assert len(plots["crises"]["subjects"]["rate_per_year"]) == 40
-    json.dumps(verdict.model_dump(mode="json"), allow_nan=False)  # numbers and plots are plain JSON
+    (crises,) = rates.rates
+    assert crises.endpoint == "crises" and len(crises.subject_rates) == 40
+    json.dumps(verdict.model_dump(mode="json"), allow_nan=False)  # the result is plain JSON
+    assert "figures" not in verdict.model_dump(mode="json")
 
 
 def test_cohort_fits_are_cached_per_cohort(default_assessment):
@@ -197,11 +200,7 @@ def test_too_few_subjects_is_not_met(tmp_path, small_dossier):
 def test_flat_natural_history_is_not_met_on_precision(tmp_path, small_dossier):
     _, verdict = assess(write_dossier(small_dossier, tmp_path, slope=0.0))
     assert verdict.status == Status.not_met
-    failed = [
-        c["name"]
-        for c in verdict.numbers["primary"]["characterization"]["checks"]
-        if c["passed"] is False
-    ]
+    failed = [c.name for c in verdict.result.checks if c.passed is False]
     assert failed == ["slope_relative_se"]
 
 
@@ -209,7 +208,7 @@ def test_no_data_for_the_primary_endpoint_is_insufficient(tmp_path, small_dossie
     _, verdict = assess(write_dossier(small_dossier, tmp_path, continuous=False))
     assert verdict.status == Status.insufficient
     assert "no data for the primary endpoint 'score'" in verdict.summary
-    assert "crises" in verdict.numbers["supportive"]  # still reported
+    assert [e.endpoint for e in verdict.result.endpoints] == ["crises", "death"]  # still reported
 
 
 def test_primary_fit_failing_on_adequate_data_is_insufficient(tmp_path, small_dossier):
@@ -219,7 +218,7 @@ def test_primary_fit_failing_on_adequate_data_is_insufficient(tmp_path, small_do
     )
     assert verdict.status == Status.insufficient
     assert "values > 0" in verdict.summary
-    assert "score" in verdict.numbers["failed_fits"]
+    assert "score" in verdict.result.failed_fits
     assert "score" not in cohort_fits(ctx, "nh")
 
 
@@ -229,8 +228,6 @@ def test_patient_outside_the_cohort_is_flagged(tmp_path, small_dossier):
             small_dossier, tmp_path, age_at_first_dose=30.0, genotype_class="null/missense"
         )
     )
-    assert verdict.numbers["patient"]["age_within_cohort_range"] is False
-    assert verdict.numbers["patient"]["cohort_subjects_same_genotype_class"] == 0
     assert verdict.result.criterion == 3 and verdict.result.age_within_cohort_range is False
     assert verdict.result.cohort_subjects_same_genotype_class == 0
     assert verdict.result.age_at_first_dose.unit == "years"
@@ -243,7 +240,7 @@ def test_primary_fit_failing_on_too_few_subjects_is_not_met(tmp_path, small_doss
     _, verdict = assess(write_dossier(small_dossier, tmp_path, n_subjects=1))
     assert verdict.status == Status.not_met
     assert "subjects 1 (required >= 20)" in verdict.summary
-    assert "score" in verdict.numbers["failed_fits"]
+    assert "score" in verdict.result.failed_fits
 
 
 def test_large_cohort_plots_a_seeded_sample_of_subjects_beside_quantiles_of_all(
@@ -251,23 +248,20 @@ def test_large_cohort_plots_a_seeded_sample_of_subjects_beside_quantiles_of_all(
 ):
     """A cohort larger than a chart can show: 200 whole subjects at random (the same on every run),
     the model and the observed quantiles from every subject, and captions that say so."""
-    from pmpath.report.plots import criterion_graphics
-
     _, verdict = assess(write_dossier(small_dossier, tmp_path / "a", n_subjects=600))
-    assert verdict.numbers["primary"]["n_subjects"] == 600  # the fit uses every subject
-    score = verdict.plots["endpoints"]["score"]
-    assert (score["n_subjects"], score["n_subjects_shown"]) == (600, 200)
-    subjects = score["observations"]["subject"]
-    assert len(set(subjects)) == 200 and len(subjects) == 200 * 6  # whole subjects
-    assert subjects == sorted(subjects)
-    assert sum(score["quantiles"]["n_observations"]) == 600 * 6
-    crises = verdict.plots["endpoints"]["crises"]
-    assert (crises["n_subjects"], crises["n_subjects_shown"]) == (600, 200)
-    assert len(crises["subjects"]["rate_per_year"]) == 200
+    assert verdict.result.endpoints[0].n_subjects == 600  # the fit uses every subject
+    score, _, rates = verdict.figures
+    assert (score.n_subjects, score.n_subjects_shown) == (600, 200)
+    assert len(set(score.subject)) == 200 and len(score.subject) == 200 * 6  # whole subjects
+    assert score.subject == sorted(score.subject)
+    assert sum(score.quantiles.n_observations) == 600 * 6
+    (crises,) = rates.rates
+    assert (crises.n_subjects, crises.n_subjects_shown) == (600, 200)
+    assert len(crises.subject_rates) == 200
     _, again = assess(write_dossier(small_dossier, tmp_path / "b", n_subjects=600))
-    assert again.plots["endpoints"]["score"]["observations"] == score["observations"]
+    assert (again.figures[0].subject, again.figures[0].age) == (score.subject, score.age)
 
-    charts = {c.name: c for c in criterion_graphics(verdict).charts}
+    charts = _cohort_charts(verdict)
     assert charts["natural-history-score"].caption == (
         "200 of 600 subjects' trajectories shown, sampled at random; bands from all subjects."
     )
@@ -277,13 +271,38 @@ def test_large_cohort_plots_a_seeded_sample_of_subjects_beside_quantiles_of_all(
     assert "observed 2.5%-97.5% (all 600 subjects)" in layers
 
 
-def test_small_cohort_plots_every_subject(default_assessment):
-    from pmpath.report.plots import criterion_graphics
+def _cohort_charts(verdict):
+    """The cohort's charts of a verdict by name (a chart with the patient over it: its cohort part)."""
+    from pmpath.report.plots import OverlaidChart, criterion_graphics
 
+    items = criterion_graphics(verdict).items
+    return {c.name: c for c in (i.cohort if isinstance(i, OverlaidChart) else i for i in items)}
+
+
+def test_patient_is_drawn_over_the_cohort(tmp_path, minimal_spec):
+    """The natural-history curve carries the patient's own measurements at their ages; the cohort part is shared."""
+    from pmpath.dossier.write import write_dossier as write_spec
+
+    write_spec(minimal_spec, tmp_path)
+    dossier = load_dossier(tmp_path)
+    ctx = AssessmentContext(dossier)
+    patient = dossier.patients[0]
+    curve = evaluate(ctx, patient).figures[0]
+    # study days -300, -150, -1, 60, 120, 240 are days -300, -150, -1, 59, 119, 239 from first dose
+    days = np.array([-300, -150, -1, 59, 119, 239])
+    assert curve.patient is not None and curve.patient.patient == patient.id
+    assert curve.patient.age_at_first_dose == 6.0
+    assert curve.patient.age == pytest.approx(list(6.0 + days / 365.25))
+    assert curve.patient.value == [42.1, 41.0, 40.3, 44.8, 45.9, 46.2]
+    again = evaluate(ctx, patient).figures[0]
+    assert again.age is curve.age  # the cohort's lists are shared, not copied per patient
+
+
+def test_small_cohort_plots_every_subject(default_assessment):
     _, verdict = default_assessment
-    score = verdict.plots["endpoints"]["score"]
-    assert (score["n_subjects"], score["n_subjects_shown"]) == (40, 40)
-    charts = {c.name: c for c in criterion_graphics(verdict).charts}
+    score = verdict.figures[0]
+    assert (score.n_subjects, score.n_subjects_shown) == (40, 40)
+    charts = _cohort_charts(verdict)
     assert charts["natural-history-score"].caption == ""
 
 

@@ -1,4 +1,4 @@
-"""Criterion 4 adapter: a patient's engagement table becomes assays, a status, numbers and plot data."""
+"""Criterion 4 adapter: a patient's engagement table becomes assays, a status, a typed result and a forest plot."""
 
 from __future__ import annotations
 
@@ -42,15 +42,20 @@ def test_minimal_fixture_is_met_by_patient_derived_cells(dossier: Path) -> None:
     v = verdict(dossier)
     assert v.number == 4 and v.name == "Target engagement"
     assert v.status == Status.met
-    assert v.numbers["deciding_tier"] == "patient_derived_cells"
-    assert v.numbers["method"] == ["beta_binomial_design_effect"]
-    (row,) = v.numbers["assays"]
-    assert (row["assay"], row["replicates"], row["edited"], row["total"]) == ("hep", 2, 930, 2000)
-    assert row["edited_fraction"] == pytest.approx(0.465)
+    assert v.result.deciding_tier == "patient_derived_cells"
     (assay,) = v.result.assays
-    assert assay.fraction.unit == "%" and assay.fraction.value == pytest.approx(0.465)
-    assert str(assay.fraction) == "46.5%" and assay.interval.low == pytest.approx(row["lower"])
-    assert row["lower"] > 0.2
+    assert assay.method == "beta_binomial_design_effect" and assay.deciding
+    assert (assay.assay, assay.replicates, assay.edited, assay.total) == ("hep", 2, 930, 2000)
+    assert assay.fraction.unit == "%" and assay.fraction.value == pytest.approx(930 / 2000)
+    assert str(assay.fraction) == "46.5%"
+    assert assay.interval.low > 0.2 and assay.interval.level == 0.95
+    (forest,) = v.figures
+    (row,) = forest.assays
+    assert (row.fraction, row.lower, row.minimum) == (
+        assay.fraction.value,
+        assay.interval.low,
+        assay.minimum.value,
+    )
     assert [e.path for e in v.evidence] == ["patients/P1/engagement.csv"]
     assert any("no patient assay" in f.message for f in v.flags)
     json.dumps(v.model_dump(mode="json"), allow_nan=False)
@@ -62,21 +67,21 @@ def test_patient_tier_decides_and_disagreement_is_flagged(dossier: Path) -> None
         "biopsy,patient,1,liver,12,1000,0.2\nhep,patient_derived_cells,1,hepatocyte,450,1000,0.2\nhep,patient_derived_cells,2,hepatocyte,480,1000,0.2\n",
     )
     assert v.status == Status.not_met
-    assert v.numbers["deciding_tier"] == "patient"
-    assert [t["status"] for t in v.numbers["tiers"]] == ["not_met", None, "met", None]
+    assert v.result.deciding_tier == "patient"
+    assert [t.status for t in v.result.tiers] == ["not_met", None, "met", None]
     assert any(
         "patient_derived_cells evidence is met while the deciding patient evidence is not_met"
         in f.message
         for f in v.flags
     )
     assert any(f.message.startswith("biopsy: one replicate sample") for f in v.flags)
-    groups = v.plots["engagement_forest"]["groups"]
-    assert [g["tier"] for g in groups] == ["patient", "patient_derived_cells"]
-    assert [g["deciding"] for g in groups] == [True, False]
-    biopsy = groups[0]["rows"][0]
-    assert (biopsy["lower"], biopsy["upper"]) == pytest.approx(clopper_pearson(12, 1000))
-    assert biopsy["minimum_fraction"] == 0.2
-    assert biopsy["rho"] is None
+    (forest,) = v.figures
+    assert [a.tier for a in forest.assays] == ["patient", "patient_derived_cells"]
+    assert [a.deciding for a in forest.assays] == [True, False]
+    biopsy = forest.assays[0]
+    assert (biopsy.lower, biopsy.upper) == pytest.approx(clopper_pearson(12, 1000))
+    assert biopsy.minimum == 0.2
+    assert v.result.assays[0].intracluster_correlation is None
 
 
 def test_rows_sharing_a_replicate_label_are_a_validation_finding(dossier: Path) -> None:
@@ -122,9 +127,9 @@ def test_confidence_comes_from_the_analysis_plan(dossier: Path) -> None:
         )
     )
     v = verdict(dossier, "biopsy,patient,1,liver,25,100,0.2\n")
-    assert v.numbers["confidence"] == 0.8
-    row = v.numbers["assays"][0]
-    assert (row["lower"], row["upper"]) == pytest.approx(clopper_pearson(25, 100, 0.8))
+    assert v.result.confidence == 0.8 and v.figures[0].confidence == 0.8
+    interval = v.result.assays[0].interval
+    assert (interval.low, interval.high) == pytest.approx(clopper_pearson(25, 100, 0.8))
     assert "80%" in v.method
 
 

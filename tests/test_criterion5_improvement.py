@@ -131,11 +131,11 @@ def test_clear_benefit_is_met_with_concomitant_change_named(tmp_path, small_doss
     v = verdict_for(write_dossier(small_dossier, tmp_path))
     assert v.number == 5 and v.name == "Clinical improvement"
     assert v.status == Status.met, v.summary
-    primary = v.numbers["primary"]
-    assert primary["endpoint"] == "score" and primary["n_pre"] == 5 and primary["n_post"] == 5
-    assert primary["effect"] == pytest.approx(15.0, abs=6.0)
+    primary = v.result.primary
+    assert primary.endpoint == "score" and primary.n_pre == 5 and primary.n_post == 5
+    assert primary.effect.value == pytest.approx(15.0, abs=6.0)
     # only the change after the first measurement (study day -720) is named
-    assert len(v.numbers["concomitant_since_baseline"]) == 1
+    assert len(v.result.concomitant_since_baseline) == 1
     assert any("protein liberalized" in f.message for f in v.flags)
     assert not any("carnitine" in f.message for f in v.flags)
     # the change during the primary endpoint's follow-up bears on the verdict: a caveat, in study days
@@ -143,11 +143,15 @@ def test_clear_benefit_is_met_with_concomitant_change_named(tmp_path, small_doss
     assert caveat.criterion == 5 and caveat.endpoint == "score"
     assert "study day 100" in caveat.message and "study day 100" in v.summary
     assert "concomitant" in v.summary
-    assert (
-        v.plots["trajectory"]["concomitant"][0]["day"] == 99.0
-    )  # study day 100 = day 99 from first dose
+    trajectory = v.figures[0]
+    assert trajectory.kind == "trajectory" and trajectory.role == "primary"
+    assert trajectory.concomitant[0].day == 99.0  # study day 100 = day 99 from first dose
+    assert v.result.concomitant_since_baseline[0].study_day == 100
     # supportive count endpoint reported, not deciding
-    assert "crises" in v.numbers["supportive"]
+    assert [e.endpoint for e in v.result.supportive] == ["crises"]
+    assert [(f.kind, f.role, f.endpoint) for f in v.figures[1:]] == [
+        ("events", "supportive", "crises")
+    ]
     paths = {e.path for e in v.evidence}
     assert {
         "natural_history/cohort.yaml",
@@ -182,16 +186,22 @@ def test_withdrawal_before_assessment_is_not_met(tmp_path, small_dossier):
 def test_death_is_not_met_even_with_improvement(tmp_path, small_dossier):
     outcome = {"status": "died", "date": "2026-06-01", "reason": "respiratory failure"}
     v = verdict_for(write_dossier(small_dossier, tmp_path, outcome=outcome))
-    assert v.numbers["primary"]["status"] == "met"
+    assert v.result.primary.status == Status.met
+    assert v.result.outcome_status == "died"
     assert v.status == Status.not_met and "died" in v.summary
 
 
 def test_flaring_primary_endpoint(tmp_path, small_dossier):
     v = verdict_for(write_dossier(small_dossier, tmp_path, primary="crises", rate_ratio=0.05))
     assert v.status == Status.met, v.summary
-    primary = v.numbers["primary"]
-    assert primary["rate_ratio"]["upper"] < 1 and primary["gap_probability"] <= 0.05
-    assert "events" in v.plots and "score" in v.plots["supportive"]
+    primary = v.result.primary
+    assert primary.rate_ratio_interval.high < 1 and primary.gap_probability <= 0.05
+    assert [(f.kind, f.role, f.endpoint) for f in v.figures] == [
+        ("events", "primary", "crises"),
+        ("trajectory", "supportive", "score"),
+    ]
+    (events,) = [f for f in v.figures if f.kind == "events"]
+    assert events.untreated_rate_per_year == pytest.approx(primary.untreated_rate.value)
     json.dumps(v.model_dump(mode="json"), allow_nan=False)
     assert criterion_graphics(v).notes == ()
     assert "patients/p1/events.csv" in {e.path for e in v.evidence}

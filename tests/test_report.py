@@ -17,7 +17,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from matplotlib.backends.backend_svg import FigureCanvasSVG, RendererSVG
+from pydantic import ValidationError
 
+from pmpath.errors import UsageError
 from pmpath.pathway.assessment import (
     AdverseEvent,
     Assessment,
@@ -26,15 +28,39 @@ from pmpath.pathway.assessment import (
     PlatformAssessment,
     PlatformStatus,
 )
+from pmpath.pathway.figures import (
+    AlignmentBlock,
+    CohortRate,
+    CohortRates,
+    ConcomitantMark,
+    EngagementForest,
+    EventsFigure,
+    ForestAssay,
+    GenotypeTable,
+    NaturalHistoryCurve,
+    PatientMeasurements,
+    QuantileBands,
+    SurvivalCurve,
+    TrajectoryFigure,
+)
 from pmpath.pathway.flags import Flag
+from pmpath.pathway.results import EngagementResult, GenotypeCall
 from pmpath.pathway.verdict import CRITERION_NAMES, Evidence, Status, Verdict
-from pmpath.report.html import display, format_value, render_html
+from pmpath.report.html import format_value, render_html
 from pmpath.report.plots import (
     SVG_RC,
     Chart,
     Line,
+    OverlaidChart,
     SvgDrawing,
+    SvgFrame,
     criterion_graphics,
+    engagement_chart,
+    events_chart,
+    graphic,
+    natural_history_chart,
+    natural_history_graphic,
+    overlay_svg,
     render_svgs,
 )
 
@@ -43,113 +69,141 @@ SHA_A = "a" * 64
 SHA_B = "0123456789abcdef" * 4
 
 
-def _trajectory(name: str) -> dict:
+def _trajectory(name: str, role: str = "primary", endpoint: str = "ammonia") -> TrajectoryFigure:
+    return TrajectoryFigure(
+        role=role,
+        endpoint=endpoint,
+        name=name,
+        unit="umol/L",
+        direction="lower_is_better",
+        day=[-60, -30, -1, 14, 60, 120],
+        value=[110.0, 95.5, 120.0, 60.0, 48.0, None],
+        phase=["pre", "pre", "pre", "post", "post", "post"],
+        prediction_day=[0, 60, 120],
+        prediction_mean=[100.0, 104.0, 108.0],
+        prediction_lower=[80.0, 82.0, 84.0],
+        prediction_upper=[120.0, 126.0, 132.0],
+        concomitant=[
+            ConcomitantMark(
+                day=30, kind="diet", description=f"protein restriction relaxed {HOSTILE}"
+            )
+        ],
+    )
+
+
+def _curve(patient: bool = True, **update: object) -> NaturalHistoryCurve:
+    curve = NaturalHistoryCurve(
+        endpoint="ammonia",
+        name="Plasma ammonia",
+        unit="umol/L",
+        subject=["s1", "s1", "s1", "s2", "s2"],
+        age=[0.5, 1.0, 1.5, 0.7, 1.2],
+        value=[90.0, 100.0, 112.0, 85.0, 96.0],
+        grid_age=[0.5, 1.0, 1.5],
+        grid_mean=[88.0, 99.0, 110.0],
+        grid_lower=[80.0, 92.0, 101.0],
+        grid_upper=[96.0, 106.0, 119.0],
+        n_subjects=2,
+        n_subjects_shown=2,
+        patient=PatientMeasurements(
+            patient="P01", age=[0.9, 1.1, 1.4], value=[131.0, 77.0, 71.5], age_at_first_dose=1.0
+        )
+        if patient
+        else None,
+    )
+    return curve.model_copy(update=update)
+
+
+def _figures(patient_points: bool = True) -> dict[int, list]:
     return {
-        "endpoint": "ammonia",
-        "name": name,
-        "unit": "umol/L",
-        "direction": "lower_is_better",
-        "observed": {
-            "day": [-60, -30, -1, 14, 60, 120],
-            "value": [110.0, 95.5, 120.0, 60.0, 48.0, None],
-            "phase": ["pre", "pre", "pre", "post", "post", "post"],
-        },
-        "prediction": {
-            "day": [0, 60, 120],
-            "mean": [100.0, 104.0, 108.0],
-            "lower": [80.0, 82.0, 84.0],
-            "upper": [120.0, 126.0, 132.0],
-        },
-        "concomitant": [
-            {"day": 30, "kind": "diet", "description": f"protein restriction relaxed {HOSTILE}"}
+        1: [
+            GenotypeTable(
+                calls=[
+                    GenotypeCall(
+                        variant="CPS1 c.1003C>T",
+                        gene="CPS1",
+                        acmg_class="pathogenic",
+                        zygosity="compound heterozygous",
+                        role="counted as P/LP",
+                    )
+                ]
+            )
+        ],
+        2: [
+            AlignmentBlock(
+                lines=["protospacer  ACGTACGTACGTACGTACGT", "target       ACGTACGTACGTACGTACGT"]
+            )
+        ],
+        3: [
+            _curve(patient_points),
+            SurvivalCurve(
+                endpoint="death",
+                name="Death",
+                age=[0.0, 1.0, 2.0, 3.0],
+                survival=[1.0, 0.9, 0.7, 0.6],
+                lower=[1.0, 0.8, 0.55, 0.4],
+                upper=[1.0, 0.97, 0.85, 0.8],
+                n_subjects=20,
+            ),
+            CohortRates(
+                rates=[
+                    CohortRate(
+                        endpoint="crises",
+                        name="Metabolic crises",
+                        rate_per_year=3.2,
+                        lower=2.1,
+                        upper=4.8,
+                        n_subjects=20,
+                        n_subjects_shown=0,
+                    )
+                ]
+            ),
+        ],
+        4: [
+            EngagementForest(
+                confidence=0.95,
+                assays=[
+                    ForestAssay(
+                        assay="liver biopsy amplicon-seq",
+                        tier="patient",
+                        fraction=0.42,
+                        lower=0.35,
+                        upper=0.49,
+                        minimum=0.2,
+                        deciding=True,
+                    ),
+                    ForestAssay(
+                        assay="mouse liver",
+                        tier="animal_model",
+                        fraction=0.6,
+                        lower=0.5,
+                        upper=0.7,
+                        minimum=0.3,
+                    ),
+                    ForestAssay(assay="hepatocytes", tier="patient_derived_cells", fraction=0.8),
+                ],
+            )
+        ],
+        5: [
+            _trajectory(f"Ammonia {HOSTILE}"),
+            EventsFigure(
+                endpoint="crises",
+                name="Metabolic crises",
+                start_day=[-180, -90, 0, 90],
+                end_day=[-90, 0, 90, 180],
+                count=[3, 2, 1, 0],
+                longest_gap=(40, 180),
+                untreated_rate_per_year=3.0,
+                untreated_rate_interval=(2.0, 4.5),
+                concomitant=[ConcomitantMark(day=30, kind="diet", description="protein")],
+            ),
+            _trajectory("Glutamine", role="supportive", endpoint="glutamine"),
         ],
     }
 
 
 def _verdicts(statuses: dict[int, Status], with_plots: bool) -> list[Verdict]:
-    plots: dict[int, dict] = {n: {} for n in range(1, 6)}
-    if with_plots:
-        plots[1] = {
-            "variants": [{"gene": "CPS1", "hgvs": "c.1003C>T", "zygosity": "compound heterozygous"}]
-        }
-        plots[2] = {
-            "alignment": {
-                "lines": ["protospacer  ACGTACGTACGTACGTACGT", "target       ACGTACGTACGTACGTACGT"]
-            }
-        }
-        plots[3] = {
-            "continuous": {
-                "ammonia": {
-                    "observations": {
-                        "age": [0.5, 1.0, 1.5, 0.7, 1.2],
-                        "value": [90.0, 100.0, 112.0, 85.0, 96.0],
-                        "subject": ["s1", "s1", "s1", "s2", "s2"],
-                    },
-                    "grid": {
-                        "age": [0.5, 1.0, 1.5],
-                        "mean": [88.0, 99.0, 110.0],
-                        "lower": [80.0, 92.0, 101.0],
-                        "upper": [96.0, 106.0, 119.0],
-                    },
-                    "unit": "umol/L",
-                    "name": "Plasma ammonia",
-                },
-                "broken": {
-                    "observations": {"age": [1.0, 2.0], "value": [1.0]}
-                },  # malformed on purpose
-            },
-            "rates": {
-                "crises": {
-                    "rate_per_year": 3.2,
-                    "lower": 2.1,
-                    "upper": 4.8,
-                    "name": "Metabolic crises",
-                }
-            },
-            "survival": {
-                "death": {
-                    "timeline": [0.0, 1.0, 2.0, 3.0],
-                    "survival": [1.0, 0.9, 0.7, 0.6],
-                    "lower": [1.0, 0.8, 0.55, 0.4],
-                    "upper": [1.0, 0.97, 0.85, 0.8],
-                }
-            },
-        }
-        plots[4] = {
-            "assays": [
-                {
-                    "assay": "liver biopsy amplicon-seq",
-                    "source": "patient",
-                    "fraction": 0.42,
-                    "lower": 0.35,
-                    "upper": 0.49,
-                    "minimum": 0.2,
-                },
-                {
-                    "assay": "mouse liver",
-                    "source": "animal_model",
-                    "fraction": 0.6,
-                    "lower": 0.5,
-                    "upper": 0.7,
-                    "minimum": 0.3,
-                },
-                {"assay": "hepatocytes", "source": "patient_derived_cells", "fraction": 0.8},
-            ]
-        }
-        plots[5] = {
-            "trajectory": _trajectory(f"Ammonia {HOSTILE}"),
-            "events": {
-                "endpoint": "crises",
-                "periods": {
-                    "start_day": [-180, -90, 0, 90],
-                    "end_day": [-90, 0, 90, 180],
-                    "count": [3, 2, 1, 0],
-                },
-                "longest_gap": {"start_day": 40, "end_day": 180},
-                "concomitant": [{"day": 30, "kind": "diet", "description": "protein"}],
-            },
-            "supportive": {"glutamine": _trajectory("Glutamine")},
-        }
+    figures = _figures() if with_plots else {n: [] for n in range(1, 6)}
     out = []
     for n in range(1, 6):
         s = statuses[n]
@@ -161,23 +215,12 @@ def _verdicts(statuses: dict[int, Status], with_plots: bool) -> list[Verdict]:
                 summary=f"criterion {n} {s.value} {HOSTILE}",
                 method=f"method for criterion {n}",
                 assumptions=[f"assumption {n}"],
-                numbers={
-                    "estimate": 0.123456789,
-                    "n": 7,
-                    "ok": True,
-                    "missing": None,
-                    "interval": [0.1, 0.2],
-                    "by_endpoint": {
-                        "ammonia": {"mean": 1.5, "sd": 0.25},
-                        "glutamine": {"mean": 2.0, "sd": 0.5},
-                    },
-                    "assays": [{"assay": "a", "fraction": 0.5}, {"assay": "b", "fraction": 0.25}],
-                },
+                result=EngagementResult(confidence=0.95, deciding_tier=None) if n == 4 else None,
                 evidence=[Evidence(path=f"patients/P{n}/file.csv", sha256=SHA_A)],
                 flags=[Flag(kind="note", severity="caveat", message=f"flag {n}", criterion=n)]
                 if s != Status.met
                 else [],
-                plots=plots[n],
+                figures=figures[n],
             )
         )
     return out
@@ -306,11 +349,10 @@ def test_patient_pages_have_every_section(report: Path) -> None:
     for n in range(1, 6):
         assert f'id="criterion-{n}"' in page
     assert "ALT increased" in page and "Study day" in page
-    assert "<dt" in page and '<table class="numbers">' in page
-    assert ">0.1235<" in page  # 0.123456789 to 4 significant digits
+    assert '<table class="numbers">' in page and "<th>ACMG class</th>" in page
     assert "protospacer  ACGTACGTACGTACGTACGT" in page
-    assert "c.1003C&gt;T" in page  # variants table, escaped
-    assert "plot &#39;broken.broken&#39; not drawn" in page or "not drawn" in page
+    assert "CPS1 c.1003C&gt;T" in page  # genotype table, escaped
+    assert "Edited fraction per assay" in page  # criterion 4's typed result
     assert "2024-01-10" not in page  # no calendar dates for patient events
     assert (report / "patients" / "P02.html").exists()
 
@@ -326,30 +368,63 @@ def test_self_contained_with_plotly_once(report: Path) -> None:
             and "cdn" not in html.lower()
             and "cdn" not in html.lower()
         )
-        assert html.count("<script src=") <= 1
+        scripts = re.findall(r'<script src="([^"]+)"', html)
+        assert all(re.fullmatch(r"\.\./assets/[\w.-]+\.js", src) for src in scripts)
+        assert all((page.parent / src).is_file() for src in scripts)
         assert len(html) < len(js)  # the bundle is referenced, not inlined
     p1 = (report / "patients" / "P01.html").read_text(encoding="utf-8")
     assert p1.count('<script src="../assets/plotly.min.js"></script>') == 1
-    # one interactive plot per static SVG linked (P01's own and its cohort's)
+    # the three cohort charts' figures come from shared assets, one script each
+    assert len(re.findall(r'<script src="\.\./assets/cohort-[0-9a-f]{16}\.js"></script>', p1)) == 3
+    # one interactive plot per figure; the natural-history one links the patient's SVG and the cohort's
     linked = re.findall(r'href="\.\./plots/([^"]+\.svg)"', p1)
-    assert p1.count("Plotly.newPlot(") == len(linked) == len(set(linked)) == 7
+    assert p1.count("Plotly.newPlot(") == 7
+    assert len(linked) == len(set(linked)) == 8
     assert all((report / "plots" / name).is_file() for name in linked)
     assert "<script src=" not in (report / "patients" / "P02.html").read_text(
         encoding="utf-8"
     )  # no plots
 
 
+_FIGURE = re.compile(
+    r'<div class="plotly-div" id="([^"]+)"></div>\n<script>\(function \(\) \{ '
+    r'var f = pmpathFigure\((null|"[^"]+"), (.*?)\); Plotly\.newPlot\("\1"'
+)
+_ASSET = re.compile(
+    r'^\(window\.pmpathCohort = window\.pmpathCohort \|\| \{\}\)\["([^"]+)"\] = (.*);\n$', re.S
+)
+
+
+def _page_figures(page: Path) -> dict[str, dict]:
+    """Every figure of a page as plotly.js gets it: the shared cohort figure merged with the page's own."""
+    html = page.read_text(encoding="utf-8")
+    out = {}
+    for div_id, key, own in _FIGURE.findall(html):
+        own = json.loads(own)
+        if key == "null":
+            out[div_id] = own
+            continue
+        key = json.loads(key)
+        asset = (page.parent.parent / "assets" / f"{key}.js").read_text(encoding="utf-8")
+        match = _ASSET.match(asset)
+        assert match is not None and match.group(1) == key
+        cohort = json.loads(match.group(2))
+        if own is None:
+            out[div_id] = cohort
+            continue
+        layout = dict(cohort["layout"])
+        for k in ("shapes", "annotations"):
+            layout[k] = cohort["layout"].get(k, []) + own["layout"].get(k, [])
+        out[div_id] = {"data": cohort["data"] + own["data"], "layout": layout}
+    return out
+
+
 def test_embedded_figures_are_valid_plotly_json(report: Path) -> None:
-    page = (report / "patients" / "P01.html").read_text(encoding="utf-8")
-    figures = re.findall(
-        r'<div class="plotly-div" id="([^"]+)"></div>\n<script>\(function \(\) \{ var f = (.*?); Plotly\.newPlot\("\1"',
-        page,
-    )
+    figures = _page_figures(report / "patients" / "P01.html")
     assert len(figures) == 7
-    for _, text in figures:
-        figure = json.loads(text)
+    for figure in figures.values():
         assert figure["data"] and "layout" in figure
-    trajectory = next(json.loads(t) for i, t in figures if i.endswith("_5_trajectory"))
+    trajectory = next(f for i, f in figures.items() if i.endswith("_5_trajectory"))
     names = [trace.get("name") for trace in trajectory["data"]]
     assert "observed before first dose" in names and "observed after first dose" in names
     assert any(a["text"] == "first dose" for a in trajectory["layout"]["annotations"])
@@ -357,6 +432,42 @@ def test_embedded_figures_are_valid_plotly_json(report: Path) -> None:
     assert any(
         "&lt;script&gt;" in (a.get("hovertext") or "") for a in trajectory["layout"]["annotations"]
     )
+
+
+def test_natural_history_chart_shows_the_patient(report: Path) -> None:
+    """The patient page's natural-history figure is the cohort's with the patient's own points over it."""
+    figures = _page_figures(report / "patients" / "P01.html")
+    (figure,) = (f for i, f in figures.items() if "natural-history-ammonia" in i)
+    traces = {t.get("name"): t for t in figure["data"]}
+    assert "cohort subjects (n=2)" in traces and "cohort mean (fitted)" in traces
+    before = traces["patient P01 before first dose"]
+    after = traces["patient P01 after first dose"]
+    assert (before["x"], before["y"]) == ([0.9], [131.0])
+    assert (after["x"], after["y"]) == ([1.1, 1.4], [77.0, 71.5])
+    assert any(a["text"] == "P01: first dose" for a in figure["layout"]["annotations"])
+    (line,) = (s for s in figure["layout"]["shapes"] if s["type"] == "line")
+    assert line["x0"] == line["x1"] == 1.0  # age at first dose
+    # the static figure (print, PDF) is the patient's own, with the patient's points
+    page = (report / "patients" / "P01.html").read_text(encoding="utf-8")
+    stack = re.search(
+        r'<div class="static-stack"><img class="static-plot" src="\.\./plots/(cohort-[0-9a-f]{12}-natural-history-ammonia\.svg)"'
+        r'[^>]*><img class="static-overlay" src="\.\./plots/(P01_3_natural-history-ammonia-patient\.svg)"',
+        page,
+    )
+    assert stack is not None
+    cohort_svg, overlay = (
+        (report / "plots" / name).read_text(encoding="utf-8") for name in stack.groups()
+    )
+    assert "patient P01" not in cohort_svg  # shared by every patient of the cohort
+    assert "patient P01 after first dose" in overlay and "P01: first dose" in overlay
+    root = ET.fromstring(overlay)
+    ns = "{http://www.w3.org/2000/svg}"
+    # the same size as the cohort's SVG, so it lies exactly over it: one marker per measurement
+    assert (root.get("width"), root.get("height")) == (
+        ET.fromstring(cohort_svg).get("width"),
+        ET.fromstring(cohort_svg).get("height"),
+    ) or root.get("viewBox") == ET.fromstring(cohort_svg).get("viewBox")
+    assert len(root.findall(f".//{ns}circle")) == 1 and len(root.findall(f".//{ns}polygon")) == 2
 
 
 def test_svgs_written_and_linked(report: Path) -> None:
@@ -367,10 +478,11 @@ def test_svgs_written_and_linked(report: Path) -> None:
         "cohort-*-natural-history-ammonia.svg",
         "cohort-*-natural-history-rates.svg",
         "cohort-*-survival-death.svg",
+        "P01_3_natural-history-ammonia-patient.svg",
         "P01_4_engagement.svg",
         "P01_5_trajectory.svg",
         "P01_5_events.svg",
-        "P01_5_supportive-glutamine.svg",
+        "P01_5_supportive-trajectory-glutamine.svg",
     }
     assert cohort == expected and len(svgs) == len(expected)
     page = (report / "patients" / "P01.html").read_text(encoding="utf-8")
@@ -398,40 +510,46 @@ def test_user_text_is_escaped(report: Path) -> None:
         assert "<script" not in svg.read_text(encoding="utf-8")
 
 
-def test_malformed_plot_data_is_skipped_with_a_note() -> None:
-    verdict = Verdict(
-        number=5,
-        name=CRITERION_NAMES[5],
-        status=Status.insufficient,
-        summary="s",
-        method="m",
-        plots={
-            "trajectory": {"observed": {"day": [1, 2], "value": ["high", 3]}},
-            "events": 7,
-            "unknown": [1],
-        },
-    )
-    graphics = criterion_graphics(verdict)
-    assert graphics.items == ()
-    assert len(graphics.notes) == 2
-    assert "trajectory" in graphics.notes[0] and "'high'" in graphics.notes[0]
-    assert criterion_graphics(verdict.model_copy(update={"plots": {}})).notes == ()
+def test_malformed_figure_data_is_refused() -> None:
+    """The figure models check their data: what the report draws is never guessed at."""
+    with pytest.raises(ValidationError, match="lists of different lengths"):
+        EventsFigure(endpoint="e", name="E", start_day=[0, 1], end_day=[1], count=[0, 0])
+    with pytest.raises(ValidationError):
+        _trajectory("x").model_validate({**_trajectory("x").model_dump(), "value": ["high"] * 6})
+    with pytest.raises(ValidationError, match="kind"):
+        Verdict(
+            number=5,
+            name="n",
+            status=Status.met,
+            summary="s",
+            method="m",
+            figures=[{"kind": "pie"}],
+        )
+    with pytest.raises(UsageError, match="expected one of"):
+        graphic(object())  # type: ignore[arg-type]
 
 
 def test_events_chart_rates_per_30_days() -> None:
     # 3 events in 90 days -> 1 per 30 days; 1 event in 60 days -> 0.5 per 30 days.
-    verdict = Verdict(
-        number=5,
-        name=CRITERION_NAMES[5],
-        status=Status.met,
-        summary="s",
-        method="m",
-        plots={"events": {"periods": {"start_day": [-90, 0], "end_day": [0, 60], "count": [3, 1]}}},
+    chart = events_chart(
+        EventsFigure(endpoint="e", name="E", start_day=[-90, 0], end_day=[0, 60], count=[3, 1])
     )
-    (chart,) = criterion_graphics(verdict).charts
     bars = [trace for trace in chart.plotly_figure().data if trace.type == "bar"]
     assert [list(b.y) for b in bars] == [[1.0], [0.5]]
     assert [list(b.width) for b in bars] == [[90.0], [60.0]]
+
+
+def test_events_chart_draws_the_expected_untreated_rate() -> None:
+    """3 events a year untreated is 3 * 30 / 365.25 per 30 days, drawn across the periods with its interval."""
+    (figure,) = (f for f in _figures()[5] if isinstance(f, EventsFigure))
+    chart = events_chart(figure)
+    traces = {t.name: t for t in chart.plotly_figure().data}
+    rate = traces["expected untreated rate"]
+    assert list(rate.x) == [-180, 180]
+    assert list(rate.y) == pytest.approx([3.0 * 30 / 365.25] * 2)
+    band = traces["interval of the expected untreated rate"]
+    assert min(band.y) == pytest.approx(2.0 * 30 / 365.25)
+    assert max(band.y) == pytest.approx(4.5 * 30 / 365.25)
 
 
 @pytest.mark.parametrize(
@@ -457,22 +575,6 @@ def test_format_value_keeps_four_significant_digits(x: float) -> None:
     assert math.isclose(shown, x, rel_tol=5e-4)
 
 
-def test_display_shapes() -> None:
-    node = display(
-        {
-            "a": 1,
-            "rows": [{"x": 1}, {"y": 2}],
-            "nested": {"e1": {"m": 1.0}, "e2": {"m": 2.0, "s": 3}},
-        }
-    )
-    assert node.kind == "definitions"
-    kinds = {key: value.kind for _, key, value in node.items}
-    assert kinds == {"a": "scalar", "rows": "table", "nested": "table"}
-    rows = dict((key, value) for _, key, value in node.items)["nested"]
-    assert [c[1] for c in rows.columns] == ["", "m", "s"]
-    assert [[cell.text for cell in row] for row in rows.rows] == [["e1", "1", ""], ["e2", "2", "3"]]
-
-
 def test_write_report_writes_json_and_html(tmp_path: Path) -> None:
     from pmpath.report import write_report
 
@@ -483,93 +585,98 @@ def test_write_report_writes_json_and_html(tmp_path: Path) -> None:
     assert (out / "patients" / "P01.html").is_file()
 
 
-def test_adapter_shapes_are_drawn() -> None:
-    """The shapes criteria 1-4's adapters write (see the plots module docstring) are drawn too."""
-    plots_by_criterion = {
-        1: {"genotype": [{"variant": "c.1A>G", "role": "counted as P/LP"}]},
-        2: {"alignment": ["guide    5'-ACGT-3'", "patient  5'-ACGT-3'"]},
-        3: {
-            "cohort": "nh",
-            "endpoints": {
-                "ammonia": {
-                    "kind": "continuous",
-                    "name": "Ammonia",
-                    "observations": {
-                        "subject": ["a", "a", "b"],
-                        "age": [1.0, 2.0, 1.5],
-                        "value": [40.0, 45.0, 50.0],
-                    },
-                    "trajectory": {
-                        "age": [1.0, 2.0],
-                        "mean": [42.0, 47.0],
-                        "lower": [30.0, 33.0],
-                        "upper": [55.0, 60.0],
-                        "level": 0.95,
-                    },
-                },
-                "crises": {
-                    "kind": "count",
-                    "rate_per_year": 1.2,
-                    "rate_ci": [1.0, 1.5],
-                    "subjects": {"rate_per_year": [0.5, 2.0]},
-                },
-                "death": {
-                    "kind": "time_to_event",
-                    "km": {
-                        "age": [0.0, 5.0],
-                        "survival": [1.0, 0.8],
-                        "lower": [1.0, 0.6],
-                        "upper": [1.0, 0.9],
-                    },
-                },
-                "odd": {"kind": "ordinal"},
-            },
-        },
-        4: {
-            "engagement_forest": {
-                "confidence": 0.95,
-                "groups": [
-                    {
-                        "tier": "patient",
-                        "rows": [
-                            {
-                                "assay": "biopsy",
-                                "tier": "patient",
-                                "edited_fraction": 0.4,
-                                "lower": 0.3,
-                                "upper": 0.5,
-                                "minimum_fraction": 0.2,
-                                "deciding": True,
-                            }
-                        ],
-                    }
-                ],
-            }
-        },
+def test_every_figure_kind_is_drawn() -> None:
+    """Each figure model becomes a graphic: plotly traces from its data, an SVG with its labels."""
+    drawn = {}
+    for n, figures in _figures().items():
+        items = criterion_graphics(
+            Verdict(number=n, name="n", status=Status.met, summary="s", method="m", figures=figures)
+        ).items
+        drawn[n] = [type(item).__name__ for item in items]
+        for figure, item in zip(figures, items, strict=True):
+            if isinstance(item, OverlaidChart):
+                assert item.cohort.scope == "cohort" and item.patient.scope == "patient"
+                charts = [item.patient, item.cohort]
+            elif isinstance(item, Chart):
+                charts = [item]
+            else:
+                continue
+            for chart in charts:
+                data = chart.plotly_dict()["data"]
+                assert data, (figure.kind, chart.name)
+            svg = charts[-1].svg().decode("utf-8")
+            assert charts[-1].title.replace("<", "&lt;").replace(">", "&gt;") in svg
+    assert drawn == {
+        1: ["RecordTable"],
+        2: ["TextBlock"],
+        3: ["OverlaidChart", "Chart", "Chart"],
+        4: ["Chart"],
+        5: ["Chart", "Chart", "Chart"],
     }
-    kinds = {}
-    for n, plots in plots_by_criterion.items():
-        graphics = criterion_graphics(
-            Verdict(
-                number=n,
-                name=CRITERION_NAMES[n],
-                status=Status.met,
-                summary="s",
-                method="m",
-                plots=plots,
-            )
-        )
-        kinds[n] = [getattr(item, "name", None) or item.title for item in graphics.items]
-        if n == 3:
-            assert len(graphics.notes) == 1 and "'ordinal'" in graphics.notes[0]
-        else:
-            assert graphics.notes == ()
-    assert kinds == {
-        1: ["Genotype"],
-        2: ["Alignment"],
-        3: ["natural-history-ammonia", "survival-death", "natural-history-rates"],
-        4: ["engagement"],
-    }
+    # the patient's layers only: the page adds them to the shared cohort figure
+    overlay = natural_history_graphic(_curve()).patient
+    assert [t.get("name") for t in overlay.plotly_dict()["data"]] == [
+        None,
+        "patient P01 before first dose",
+        "patient P01 after first dose",
+    ]
+    assert natural_history_graphic(_curve(patient=False)) == natural_history_chart(
+        _curve(patient=False)
+    )
+
+
+@pytest.mark.parametrize(("x", "y"), [(0.5, 80.0), (1.5, 119.0), (1.0, 100.0)])
+def test_overlay_points_land_where_matplotlib_draws_them(x: float, y: float) -> None:
+    """SvgFrame.point agrees with matplotlib's own data-to-display transform of the same chart."""
+    chart = natural_history_chart(_curve(patient=False))
+    _, frame = chart.svg_and_frame()
+    with matplotlib.rc_context(SVG_RC):
+        fig = chart.figure()
+        FigureCanvasSVG(fig).print_svg(io.BytesIO())
+        px, py = fig.axes[0].transData.transform((x, y)) / fig.dpi * 72
+        height = fig.get_size_inches()[1] * 72
+    assert frame.point(x, y) == pytest.approx((px, height - py), abs=0.01)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    patient=st.text(
+        st.characters(blacklist_categories=("Cc", "Cs")), min_size=1, max_size=30
+    ).filter(str.strip),
+    values=st.lists(
+        st.floats(min_value=-1e6, max_value=1e6, allow_nan=False), min_size=1, max_size=8
+    ),
+)
+def test_overlay_is_well_formed_whatever_the_patient(patient: str, values: list[float]) -> None:
+    """Any patient id and values give an overlay SVG that parses, names the patient and has one marker per value."""
+    ages = [1.0 + i / 4 for i in range(len(values))]
+    frame = SvgFrame(
+        width=540, height=300, left=50, top=30, axes_width=470, axes_height=230,
+        x_range=(0.0, 4.0), y_range=(-1e6, 1e6),
+    )  # fmt: skip
+    mine = PatientMeasurements(patient=patient, age=ages, value=values, age_at_first_dose=1.1)
+    chart = natural_history_graphic(_curve().model_copy(update={"patient": mine})).patient
+    root = ET.fromstring(overlay_svg(frame, chart))
+    ns = "{http://www.w3.org/2000/svg}"
+    markers = root.findall(f".//{ns}circle") + root.findall(f".//{ns}polygon")
+    assert len(markers) == len(values)
+    assert patient in "".join(root.itertext())
+    # control characters, which XML cannot hold, are dropped rather than breaking the file
+    ET.fromstring(overlay_svg(frame, Chart("c", "P\x1f01", "x", "y", chart.layers)))
+
+
+def test_engagement_chart_orders_tiers_and_marks_minimums() -> None:
+    (figure,) = _figures()[4]
+    chart = engagement_chart(figure)
+    labels = [label for _, label in chart.y_ticks]
+    assert labels == [
+        "liver biopsy amplicon-seq [patient, deciding]",
+        "mouse liver [animal model]",
+        "hepatocytes [patient derived cells]",
+    ]
+    minimum = next(t for t in chart.plotly_dict()["data"] if t.get("name") == "required minimum")
+    assert [x for x in minimum["x"] if x is not None] == [0.2, 0.2, 0.3, 0.3]
+    assert chart.title == "Target engagement: edited fraction by assay, with 95% interval"
 
 
 def _page_svgs(page: Path) -> list[str]:
@@ -583,7 +690,7 @@ def test_cohort_charts_are_drawn_once_and_shared(tmp_path: Path) -> None:
     p02 = p01.model_copy(update={"id": "P02"})  # the same cohort as P01
     criteria = copy.deepcopy(p01.criteria)
     c3 = next(v for v in criteria if v.number == 3)
-    c3.plots["continuous"]["ammonia"]["grid"]["mean"][0] = 87.0  # another cohort's fit
+    c3.figures[0] = _curve(grid_mean=[87.0, 99.0, 110.0])  # another cohort's fit
     p03 = p01.model_copy(update={"id": "P03", "criteria": criteria})
     render_html(assessment.model_copy(update={"patients": [p01, p02, p03]}), None, tmp_path)
 
@@ -602,24 +709,27 @@ def test_cohort_charts_are_drawn_once_and_shared(tmp_path: Path) -> None:
     for pid, names in pages.items():
         own = [n for n in names if not n.startswith("cohort-")]
         assert own == [
+            f"{pid}_3_natural-history-ammonia-patient.svg",
             f"{pid}_4_engagement.svg",
             f"{pid}_5_trajectory.svg",
             f"{pid}_5_events.svg",
-            f"{pid}_5_supportive-glutamine.svg",
+            f"{pid}_5_supportive-trajectory-glutamine.svg",
         ]
-    # the shared chart's interactive copy is the same on both pages
+    # the shared charts' interactive figures are in one asset each, loaded by both pages
     figure = re.compile(
-        r'id="plot-(cohort-[^"]+-rates)"></div>\n<script>\(function \(\) \{ var f = (.*?);'
+        r'id="plot-(cohort-[^"]+-rates)"></div>\n<script>\(function \(\) \{ var f = pmpathFigure\(("[^"]+"), null\);'
     )
     p1, p2 = (
         figure.findall((tmp_path / "patients" / f"{p}.html").read_text()) for p in ("P01", "P02")
     )
     assert p1 == p2 and len(p1) == 1
+    assets = sorted(p.name for p in (tmp_path / "assets").glob("cohort-*.js"))
+    assert len(assets) == 4  # natural history (two fits), rates, survival
 
 
 def test_same_chart_twice_on_a_page_has_distinct_plots(tmp_path: Path) -> None:
     """A cohort chart drawn by two criteria of one patient: one SVG, two plot elements with their own ids."""
-    rates = {"rates": {"crises": {"rate_per_year": 3.2, "lower": 2.1, "upper": 4.8}}}
+    (rates,) = (f for f in _figures()[3] if isinstance(f, CohortRates))
     verdicts = [
         Verdict(
             number=n,
@@ -627,7 +737,7 @@ def test_same_chart_twice_on_a_page_has_distinct_plots(tmp_path: Path) -> None:
             status=Status.met,
             summary="s",
             method="m",
-            plots=rates,
+            figures=[rates],
         )
         for n in (3, 5)
     ]
@@ -648,7 +758,7 @@ def _fixture_charts() -> list[Chart]:
 def test_plotly_json_is_what_plotly_validates() -> None:
     """The figures are built as plain dicts; plotly.py's own validators accept them and change nothing."""
     charts = _fixture_charts()
-    assert len(charts) == 7
+    assert len(charts) == 8  # the natural history as the cohort's chart and the patient's layers
     for chart in charts:
         ours = json.loads(chart.plotly_json())
         validated = json.loads(pio.to_json(chart.plotly_figure(), validate=True))
@@ -659,7 +769,7 @@ def test_svgs_are_the_same_drawn_in_worker_processes() -> None:
     charts = _fixture_charts()
     alone = render_svgs(charts, workers=1)
     with SvgDrawing(charts, workers=2) as drawing:
-        assert drawing.workers == 2  # 7 charts: enough for two
+        assert drawing.workers == 2  # 8 charts: enough for two
         assert drawing.result() == alone
         assert drawing.result() == alone  # asked again: the same list
     assert alone == [c.svg() for c in charts]
@@ -711,22 +821,24 @@ def test_static_chart_stays_on_its_canvas(
 
 def test_sampled_cohort_chart_says_so_in_its_caption(tmp_path: Path) -> None:
     """A natural-history chart of a sample of the cohort: the caption under it names the sample."""
-    continuous = {
-        "ammonia": {
-            "observations": {"age": [1.0, 2.0], "value": [40.0, 44.0], "subject": ["s1", "s1"]},
-            "grid": {"age": [1.0, 2.0], "mean": [41.0, 43.0], "lower": [30.0, 31.0], "upper": [50.0, 52.0]},
-            "quantiles": {"age": [1.2, 1.8], "lower": [31.0, 33.0], "median": [41.0, 43.0], "upper": [51.0, 53.0], "level": 0.95},
-            "n_subjects": 100000,
-            "n_subjects_shown": 1,
-        }
-    }  # fmt: skip
+    curve = _curve(
+        patient=False,
+        subject=["s1", "s1"],
+        age=[1.0, 2.0],
+        value=[40.0, 44.0],
+        quantiles=QuantileBands(
+            age=[1.2, 1.8], lower=[31.0, 33.0], median=[41.0, 43.0], upper=[51.0, 53.0], level=0.95
+        ),
+        n_subjects=100000,
+        n_subjects_shown=1,
+    )
     verdict = Verdict(
         number=3,
         name=CRITERION_NAMES[3],
         status=Status.met,
         summary="s",
         method="m",
-        plots={"continuous": continuous},
+        figures=[curve],
     )
     assessment = _assessment()
     patient = assessment.patients[1].model_copy(update={"criteria": [verdict]})
@@ -737,10 +849,10 @@ def test_sampled_cohort_chart_says_so_in_its_caption(tmp_path: Path) -> None:
     )
     assert caption is not None
     assert caption.group(1).startswith(
-        "Natural history: ammonia. 1 of 100,000 subjects&#39; trajectories shown, sampled at random; "
+        "Natural history: Plasma ammonia. 1 of 100,000 subjects&#39; trajectories shown, sampled at random; "
         "bands from all subjects."
     )
-    figure = json.loads(re.search(r"var f = (.*?);", page).group(1))
+    (figure,) = _page_figures(tmp_path / "patients" / "P02.html").values()
     names = [trace.get("name") for trace in figure["data"]]
     assert "1 of 100,000 cohort subjects (random sample)" in names
     assert "observed 2.5%-97.5% (all 100,000 subjects)" in names
@@ -751,7 +863,10 @@ def test_charts_use_only_the_basic_bundles_trace_types(report: Path) -> None:
     """The vendored partial bundle draws scatter, bar and pie traces only: a chart of another type
     would render as an empty frame, so every trace in every page must be one of those."""
     types = set()
-    for page in sorted((report / "patients").glob("*.html")):
+    pages = sorted((report / "patients").glob("*.html")) + sorted(
+        (report / "assets").glob("cohort-*.js")
+    )
+    for page in pages:
         for chunk in re.findall(r'"type":\s*"([a-z0-9]+)"', page.read_text(encoding="utf-8")):
             types.add(chunk)
     traces = types - {"line", "rect", "linear", "log", "date", "category", "-"}  # shape/axis types

@@ -103,8 +103,10 @@ class IgnoredColumns(BaseModel):
     columns: list[str]
 
 
-ASSESSMENT_SCHEMA_VERSION = 1
-"""Version of ``assessment.json``'s layout: a change that breaks :func:`assessment_json_schema` bumps it."""
+ASSESSMENT_SCHEMA_VERSION = 2
+"""Version of ``assessment.json``'s layout: a change that breaks :func:`assessment_json_schema` bumps it.
+
+2: a verdict's untyped ``numbers`` are gone; everything is in its typed ``result``."""
 
 
 class Assessment(BaseModel):

@@ -33,12 +33,16 @@ __all__ = [
     "ConcomitantChange",
     "CriterionResult",
     "EndpointComparison",
+    "EndpointFit",
+    "EndpointStatus",
     "EngagementAssay",
     "EngagementResult",
+    "EngagementTier",
     "EventRateComparisonResult",
     "GenotypeCall",
     "ImprovementResult",
     "Interval",
+    "Mismatch",
     "NaturalHistoryResult",
     "Quantity",
     "TargetingResult",
@@ -124,6 +128,14 @@ class CauseResult(_Result):
     diagnosis_basis: str
     rule: str
     rule_genotype: str
+    disease_ids: list[str] = Field(default_factory=list, description="MONDO and OMIM ids.")
+    n_in_gene: int = 0
+    n_pathogenic: int = Field(0, description="Variants counted as P/LP.")
+    n_pathogenic_copies: int = Field(0, description="Copies of P/LP alleles (2 for a homozygote).")
+    n_functional_vus: int = Field(0, description="VUS counted as P/LP on functional evidence.")
+    n_uncertain: int = 0
+    n_benign: int = 0
+    n_other_genes: int = 0
     calls: list[GenotypeCall] = Field(default_factory=list)
 
     def to_text(self) -> str:
@@ -155,6 +167,15 @@ class CauseResult(_Result):
 # ---------------------------------------------------------------------- criterion 2
 
 
+class Mismatch(_Result):
+    """One mismatch between the guide or ASO and the patient's sequence at its best hit."""
+
+    position: int = Field(description="1-based position in the guide or ASO.")
+    therapy_base: str
+    target_base: str
+    genomic_position: int | None = None
+
+
 class TargetingResult(_Result):
     """Criterion 2: where the guide or ASO pairs in the patient's allele and what it does there."""
 
@@ -175,6 +196,22 @@ class TargetingResult(_Result):
     covers_variant: bool | None = Field(None, description="ASO: binding site covers the variant.")
     allele_selective: bool | None = None
     reference_allele_mismatches: int | None = None
+    chrom: str | None = None
+    start: int | None = Field(None, description="Protospacer or binding site start (1-based).")
+    end: int | None = None
+    strand: str | None = Field(None, description="Guide: strand of the protospacer.")
+    pam: str | None = None
+    pam_matches: bool | None = None
+    mismatches: list[Mismatch] = Field(default_factory=list)
+    variant_positions: list[int] = Field(default_factory=list)
+    edit: str | None = Field(None, description="Base editor: the edit, e.g. 'A>G'.")
+    editing_window: list[int] = Field(default_factory=list)
+    max_cut_distance: Quantity | None = None
+    gene_strand: str | None = Field(None, description="ASO: the gene's strand.")
+    strand_inferred: bool | None = None
+    site: str | None = Field(None, description="ASO: the declared site it acts on.")
+    site_description: str | None = None
+    site_overlap: int | None = Field(None, description="ASO: bases of overlap with the site.")
     alignment: list[str] = Field(default_factory=list)
 
     def to_text(self) -> str:
@@ -228,6 +265,51 @@ class CharacterizationCheck(_Result):
     passed: bool | None = Field(description="None when the value is not a number.")
 
 
+class EndpointFit(_Result):
+    """One endpoint's natural-history fit in the cohort, the same for every patient compared with it.
+
+    Continuous endpoints give ``slope`` (per year, on the endpoint's declared scale) with its
+    95% ``slope_interval``; count endpoints ``rate`` (per year) with ``rate_interval``;
+    time-to-event endpoints ``median_age`` with ``median_age_interval``.
+    """
+
+    endpoint: str
+    name: str
+    unit: str = ""
+    kind: Literal["continuous", "count", "time_to_event"]
+    role: Literal["primary", "supportive"]
+    model: str
+    n_subjects: int
+    n_observations: int | None = None
+    n_events: int | None = None
+    person_years: Quantity | None = None
+    slope: Quantity | None = None
+    slope_interval: Interval | None = None
+    slope_relative_se: float | None = None
+    rate: Quantity | None = None
+    rate_interval: Interval | None = None
+    dispersion: float | None = None
+    median_age: Quantity | None = None
+    median_age_interval: Interval | None = None
+    adequate: bool | None = None
+    checks: list[CharacterizationCheck] = Field(default_factory=list)
+    reasons: list[str] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)
+
+    def estimate_text(self) -> str:
+        """'slope 1.2 points (95% interval ...) per year' or the rate or median, as one phrase."""
+        if self.slope is not None:
+            interval = f" ({self.slope_interval})" if self.slope_interval else ""
+            return f"slope {self.slope} per year{interval}"
+        if self.rate is not None:
+            interval = f" ({self.rate_interval})" if self.rate_interval else ""
+            return f"rate {self.rate}{interval}"
+        if self.median_age is not None:
+            interval = f" ({self.median_age_interval})" if self.median_age_interval else ""
+            return f"median age {self.median_age}{interval}"
+        return MISSING
+
+
 class NaturalHistoryResult(_Result):
     """Criterion 3: the cohort's fit of the primary endpoint against the plan's thresholds."""
 
@@ -247,6 +329,15 @@ class NaturalHistoryResult(_Result):
     )
     age_within_cohort_range: bool | None = None
     cohort_subjects_same_genotype_class: int | None = None
+    genotype_class: str | None = None
+    cohort_citation: str | None = None
+    endpoints: list[EndpointFit] = Field(
+        default_factory=list,
+        description="Every fitted endpoint, primary first; supportive ones are reported only.",
+    )
+    failed_fits: dict[str, str] = Field(
+        default_factory=dict, description="Endpoint id -> why its fit failed."
+    )
 
     def to_text(self) -> str:
         lines = [
@@ -262,6 +353,10 @@ class NaturalHistoryResult(_Result):
             lines.append(
                 f"  patient aged {self.age_at_first_dose} at first dose; cohort ages {self.cohort_age_range}"
             )
+        for e in self.endpoints:
+            lines.append(f"  {e.role} endpoint {e.endpoint}: {e.model}, {e.estimate_text()}")
+        for endpoint, why in self.failed_fits.items():
+            lines.append(f"  {endpoint}: not fitted ({why})")
         return "\n".join(lines)
 
     def to_html(self) -> str:
@@ -276,7 +371,25 @@ class NaturalHistoryResult(_Result):
             f"{self.n_subjects} subjects); primary endpoint <code>{escape(self.primary_endpoint)}</code>"
             f"{': ' + escape(self.model) if self.model else ''}.</p>"
             '<table class="result"><thead><tr><th>Check</th><th>Value</th><th>Required</th>'
-            f"<th>Result</th></tr></thead><tbody>{rows}</tbody></table>"
+            f"<th>Result</th></tr></thead><tbody>{rows}</tbody></table>" + self._endpoints_html()
+        )
+
+    def _endpoints_html(self) -> str:
+        if not self.endpoints and not self.failed_fits:
+            return ""
+        rows = "".join(
+            f"<tr><td>{escape(e.name)}</td><td>{escape(e.role)}</td><td>{escape(e.model)}</td>"
+            f"<td>{e.n_subjects}</td><td>{escape(e.estimate_text())}</td></tr>"
+            for e in self.endpoints
+        )
+        rows += "".join(
+            f"<tr><td>{escape(endpoint)}</td><td></td><td>not fitted</td><td></td><td>{escape(why)}</td></tr>"
+            for endpoint, why in self.failed_fits.items()
+        )
+        return (
+            '<table class="result"><caption>Natural-history fit of each endpoint</caption><thead><tr>'
+            "<th>Endpoint</th><th>Role</th><th>Model</th><th>Subjects</th><th>Estimate</th></tr>"
+            f"</thead><tbody>{rows}</tbody></table>"
         )
 
     def __str__(self) -> str:
@@ -301,6 +414,19 @@ class EngagementAssay(_Result):
     status: Status
     method: str
     deciding: bool
+    intracluster_correlation: float | None = Field(
+        None, description="Between-replicate correlation (rho) the interval allows for."
+    )
+    design_effect: float | None = None
+    effective_total: float | None = Field(None, description="Reads after the design effect.")
+
+
+class EngagementTier(_Result):
+    """One tier of the evidence hierarchy: its status and how many assays it has."""
+
+    tier: str
+    status: Status | None = Field(description="None when the tier has no assay.")
+    n_assays: int
 
 
 class EngagementResult(_Result):
@@ -314,6 +440,7 @@ class EngagementResult(_Result):
     confidence: float
     deciding_tier: str | None = None
     assays: list[EngagementAssay] = Field(default_factory=list)
+    tiers: list[EngagementTier] = Field(default_factory=list, description="Strongest first.")
 
     def to_text(self) -> str:
         if not self.assays:
@@ -407,12 +534,26 @@ class EventRateComparisonResult(_Result):
     rate_ratio_p_value_one_sided: float | None = None
     longest_gap: Quantity
     gap_probability: float | None
+    cohort_rate: Quantity | None = Field(None, description="The cohort's mean rate.")
+    untreated_rate_interval: Interval | None = None
+    follow_up: Quantity | None = Field(None, description="Post-dose follow-up (days).")
+    post_count_probability: float | None = Field(
+        None, description="Chance of as few post-dose events under the untreated rate."
+    )
     regression_to_mean: bool = False
 
 
 EndpointComparison = Annotated[
     TrajectoryComparisonResult | EventRateComparisonResult, Field(discriminator="kind")
 ]
+
+
+class EndpointStatus(_Result):
+    """An endpoint criterion 5 could not compare with the natural history, and why."""
+
+    endpoint: str
+    status: Status
+    reason: str
 
 
 class ConcomitantChange(_Result):
@@ -437,6 +578,12 @@ class ImprovementResult(_Result):
     decision_interval: Interval | None = None
     threshold: Quantity | None = None
     decision_rule: str = ""
+    not_compared: list[EndpointStatus] = Field(
+        default_factory=list, description="Endpoints without a comparison (the primary one too)."
+    )
+    outcome_status: str | None = Field(None, description="The case's outcome (ongoing, died, ...).")
+    age_at_first_dose: Quantity | None = None
+    cohort: str | None = None
 
     def decision_text(self) -> str:
         """'×0.4 (95% interval ×0.2 to ×0.71), threshold ×0.5' or a dash without an estimate."""

@@ -1,12 +1,11 @@
-"""What every criterion returns: a status, its numbers, its method and the evidence it used."""
+"""What every criterion returns: a status, its typed result, its method, the evidence it used and its figures."""
 
 from __future__ import annotations
-
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from pmpath.dossier.vocabulary import Status
+from pmpath.pathway.figures import FigureData
 from pmpath.pathway.flags import Flag, caveats
 from pmpath.pathway.results import CriterionResult
 
@@ -28,15 +27,16 @@ class Verdict(BaseModel):
     method: str
     assumptions: list[str] = Field(default_factory=list)
     result: CriterionResult | None = Field(
-        None, description="The criterion's typed result, with units (criteria 1, 4 and 5 today)."
+        None,
+        description="The criterion's typed result, with units; None when the criterion could not "
+        "get as far as a result (the summary says why).",
     )
-    numbers: dict[str, Any] = Field(default_factory=dict)
     evidence: list[Evidence] = Field(default_factory=list)
     flags: list[Flag] = Field(default_factory=list)
-    plots: dict[str, Any] = Field(
-        default_factory=dict,
+    figures: list[FigureData] = Field(
+        default_factory=list,
         exclude=True,  # in the HTML report, not in assessment.json
-        description="Data for the report's plots (not part of the verdict).",
+        description="Typed data for the report's figures (pmpath.pathway.figures), not part of the verdict.",
     )
 
     @property

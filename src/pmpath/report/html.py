@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
 import jinja2
 import numpy as np
@@ -31,10 +31,13 @@ from pmpath.pathway.verdict import CRITERION_NAMES, Verdict
 from pmpath.report.plots import (
     Chart,
     CriterionGraphics,
+    OverlaidChart,
     RecordTable,
     SvgDrawing,
+    SvgFrame,
     TextBlock,
     criterion_graphics,
+    overlay_svg,
     plotly_config_json,
 )
 
@@ -51,13 +54,13 @@ def plotly_js() -> str:
     return (resources.files("pmpath.report") / _PLOTLY_BUNDLE).read_text(encoding="utf-8")
 
 
+COHORT_ASSETS = "assets"  # cohort-<fingerprint>.js: a cohort chart's Plotly figure, shared by pages
 STATUS_SYMBOLS = {"met": "✓", "not_met": "✗", "insufficient": "?"}
 STATUS_TEXT = {"met": "met", "not_met": "not met", "insufficient": "insufficient"}
 PLATFORM_STATUS_TEXT = {
     "collecting": "collecting evidence",
     "ready_for_marketing_authorization": "ready for marketing authorization",
 }
-LIST_PREVIEW = 20  # longer lists of numbers are cut with "… and N more"
 
 
 # --- numbers as readable tables ------------------------------------------------------------------
@@ -95,93 +98,8 @@ def humanize(key: Any) -> str:
     return text[:1].upper() + text[1:]
 
 
-@dataclass(frozen=True)
-class Scalar:
-    kind: ClassVar[str] = "scalar"
-    text: str
-    numeric: bool = False  # right-aligned in tables
-
-
-@dataclass(frozen=True)
-class Definitions:
-    """Key-value pairs; each item is (label, raw key, value node)."""
-
-    kind: ClassVar[str] = "definitions"
-    items: tuple[tuple[str, str, Node], ...]
-
-
-@dataclass(frozen=True)
-class Table:
-    """Rows of cells under columns of (label, raw key)."""
-
-    kind: ClassVar[str] = "table"
-    columns: tuple[tuple[str, str], ...]
-    rows: tuple[tuple[Node, ...], ...]
-
-
-@dataclass(frozen=True)
-class Items:
-    kind: ClassVar[str] = "items"
-    items: tuple[Node, ...]
-
-
-Node = Scalar | Definitions | Table | Items
-
-
-def _is_scalar(value: Any) -> bool:
-    return not isinstance(value, Mapping | list | tuple | np.ndarray)
-
-
-def _is_flat(value: Any) -> bool:
-    """A scalar or a list of scalars: fits in one table cell."""
-    if isinstance(value, list | tuple | np.ndarray):
-        return all(_is_scalar(v) for v in value)
-    return _is_scalar(value)
-
-
 def _columns(rows: Sequence[Mapping[str, Any]]) -> list[str]:
     return list(dict.fromkeys(str(k) for row in rows for k in row))
-
-
-def display(value: Any) -> Node:
-    """Turn a verdict's numbers into nodes the template draws as definition lists and tables.
-
-    A mapping becomes a definition list, a mapping of flat mappings a table with one row per key,
-    a list of mappings a table with one row per item, a list of scalars one comma-separated line.
-    """
-    if isinstance(value, np.ndarray):
-        value = value.tolist()
-    if isinstance(value, Mapping):
-        if not value:
-            return Scalar("—")
-        inner = list(value.values())
-        if all(
-            isinstance(v, Mapping) and v and all(_is_flat(x) for x in v.values()) for v in inner
-        ):
-            columns = _columns(inner)
-            rows = tuple(
-                (Scalar(str(k)), *(display(row[c]) if c in row else Scalar("") for c in columns))
-                for k, row in value.items()
-            )
-            return Table((("", ""), *((humanize(c), c) for c in columns)), rows)
-        return Definitions(tuple((humanize(k), str(k), display(v)) for k, v in value.items()))
-    if isinstance(value, list | tuple):
-        if not value:
-            return Scalar("(none)")
-        if all(isinstance(v, Mapping) for v in value):
-            columns = _columns(value)
-            rows = tuple(
-                tuple(display(row[c]) if c in row else Scalar("") for c in columns) for row in value
-            )
-            return Table(tuple((humanize(c), c) for c in columns), rows)
-        if all(_is_scalar(v) for v in value):
-            shown = ", ".join(format_value(v) for v in value[:LIST_PREVIEW])
-            if len(value) > LIST_PREVIEW:
-                shown += f", … and {len(value) - LIST_PREVIEW} more"
-            return Scalar(shown)
-        return Items(tuple(display(v) for v in value))
-    numeric = isinstance(value, numbers.Real) and not isinstance(value, bool | np.bool_)
-    return Scalar(format_value(value), numeric)
 
 
 # --- page models ---------------------------------------------------------------------------------
@@ -189,12 +107,22 @@ def display(value: Any) -> Node:
 
 @dataclass
 class PlotView:
+    """One figure on a page.
+
+    ``figure_json`` is the page's own Plotly figure (already safe inside ``<script>``); for a
+    cohort's chart ``cohort_key`` names its figure in the shared asset ``cohort_src`` and
+    ``figure_json`` holds only what the page draws over it (the patient), or ``null``.
+    """
+
     div_id: str
     title: str
-    figure_json: Markup  # already safe inside <script>
+    figure_json: Markup
     svg_href: str
     caption: str = ""  # Chart.caption: what the chart leaves out (a sampled cohort, for instance)
     number: int = 0  # "Figure <number>." on its page, counted from 1
+    cohort_key: str | None = None
+    cohort_src: str | None = None
+    overlay_href: str | None = None  # the patient's layers, laid over the cohort's static SVG
 
     @property
     def alt(self) -> str:
@@ -206,8 +134,7 @@ class PlotView:
 class CriterionView:
     verdict: Verdict
     anchor: str
-    numbers: Node
-    graphics: list[PlotView | TextBlock | tuple[str, Node]] = field(default_factory=list)
+    graphics: list[PlotView | TextBlock | RecordTable] = field(default_factory=list)
     notes: tuple[str, ...] = ()
 
     @property
@@ -239,6 +166,18 @@ class PatientView:
     @property
     def has_plots(self) -> bool:
         return any(isinstance(g, PlotView) for c in self.criteria for g in c.graphics)
+
+    @property
+    def cohort_scripts(self) -> list[str]:
+        """The shared cohort figure assets the page loads, each once, in page order."""
+        return list(
+            dict.fromkeys(
+                g.cohort_src
+                for c in self.criteria
+                for g in c.graphics
+                if isinstance(g, PlotView) and g.cohort_src
+            )
+        )
 
 
 def caveat_messages(flags: Sequence[Flag]) -> list[str]:
@@ -301,6 +240,43 @@ class _ChartFiles:
     charts: dict[str, Chart] = field(default_factory=dict)  # file stem -> chart, in page order
     cohort: dict[str, str] = field(default_factory=dict)  # fingerprint -> file stem
     taken: set[str] = field(default_factory=set)  # lower-cased: distinct on any file system
+    assets: dict[str, Chart] = field(default_factory=dict)  # asset key -> cohort chart
+    overlays: dict[str, tuple[Chart, Chart]] = field(
+        default_factory=dict
+    )  # stem -> (cohort, patient)
+
+    def overlay(self, cohort: Chart, patient: Chart, stem: str, number: int) -> str:
+        """The file stem of a patient's overlay over a cohort chart's SVG."""
+        base = f"{stem}_{number}_{patient.name}"
+        name, k = base, 2
+        while name.lower() in self.taken:
+            name, k = f"{base}-{k}", k + 1
+        self.taken.add(name.lower())
+        self.overlays[name] = (cohort, patient)
+        return name
+
+    def write_overlays(self, plots_dir: Path, frames: Sequence[SvgFrame]) -> None:
+        """Write each overlay; ``frames`` are those of :meth:`distinct`, in its order."""
+        frame_of = dict(zip((c.fingerprint for c in self.distinct()), frames, strict=True))
+        for name, (cohort, patient) in self.overlays.items():
+            (plots_dir / f"{name}.svg").write_bytes(
+                overlay_svg(frame_of[cohort.fingerprint], patient)
+            )
+
+    def asset(self, chart: Chart) -> str:
+        """The key of a cohort chart's shared Plotly figure (``assets/<key>.js``)."""
+        key = f"cohort-{chart.fingerprint[:16]}"
+        self.assets.setdefault(key, chart)
+        return key
+
+    def write_assets(self, out_dir: Path) -> None:
+        """One script per cohort chart, setting ``window.pmpathCohort[key]`` to its figure."""
+        for key, chart in self.assets.items():
+            _write_text(
+                out_dir / COHORT_ASSETS / f"{key}.js",
+                f'(window.pmpathCohort = window.pmpathCohort || {{}})["{key}"] = '
+                f"{chart.plotly_json()};\n",
+            )
 
     def name(self, chart: Chart, stem: str, number: int) -> str:
         if chart.scope == "cohort":
@@ -328,6 +304,14 @@ class _ChartFiles:
             (plots_dir / f"{name}.svg").write_bytes(svg_of[chart.fingerprint])
 
 
+def _div_id(name: str, div_ids: set[str]) -> str:
+    div_id, k = f"plot-{name}", 2
+    while div_id in div_ids:  # the same chart twice on one page
+        div_id, k = f"plot-{name}-{k}", k + 1
+    div_ids.add(div_id)
+    return div_id
+
+
 def _criterion_view(
     verdict: Verdict,
     stem: str,
@@ -336,33 +320,35 @@ def _criterion_view(
     plotly_json: dict[str, Markup],
 ) -> CriterionView:
     graphics: CriterionGraphics = criterion_graphics(verdict)
-    views: list[PlotView | TextBlock | tuple[str, Node]] = []
+    views: list[PlotView | TextBlock | RecordTable] = []
+
+    def own_json(chart: Chart) -> Markup:
+        if chart.fingerprint not in plotly_json:
+            plotly_json[chart.fingerprint] = Markup(chart.plotly_json())
+        return plotly_json[chart.fingerprint]
+
     for item in graphics.items:
-        if isinstance(item, Chart):
-            name = files.name(item, stem, verdict.number)
-            div_id, k = f"plot-{name}", 2
-            while div_id in div_ids:  # the same chart twice on one page
-                div_id, k = f"plot-{name}-{k}", k + 1
-            div_ids.add(div_id)
-            fingerprint = item.fingerprint
-            if fingerprint not in plotly_json:
-                plotly_json[fingerprint] = Markup(item.plotly_json())
-            views.append(
-                PlotView(
-                    div_id,
-                    item.title,
-                    plotly_json[fingerprint],
-                    f"../plots/{name}.svg",
-                    item.caption,
-                )
+        if isinstance(item, Chart | OverlaidChart):
+            chart = item.cohort if isinstance(item, OverlaidChart) else item
+            name = files.name(chart, stem, verdict.number)
+            view = PlotView(
+                _div_id(name, div_ids), chart.title, Markup("null"), f"../plots/{name}.svg"
             )
-        elif isinstance(item, TextBlock):
+            view.caption = chart.caption
+            if chart.scope == "cohort":
+                view.cohort_key = files.asset(chart)
+                view.cohort_src = f"../{COHORT_ASSETS}/{view.cohort_key}.js"
+            else:
+                view.figure_json = own_json(chart)
+            if isinstance(item, OverlaidChart):
+                view.title = item.patient.title
+                view.figure_json = own_json(item.patient)
+                overlay = files.overlay(chart, item.patient, stem, verdict.number)
+                view.overlay_href = f"../plots/{overlay}.svg"
+            views.append(view)
+        else:
             views.append(item)
-        elif isinstance(item, RecordTable):
-            views.append((item.title, display(list(item.rows))))
-    return CriterionView(
-        verdict, criterion_anchor(verdict.number), display(verdict.numbers), views, graphics.notes
-    )
+    return CriterionView(verdict, criterion_anchor(verdict.number), views, graphics.notes)
 
 
 def _patient_view(
@@ -410,7 +396,9 @@ def render_html(assessment: Assessment, dossier: Dossier | None, out_dir: Path) 
 
     A patient's static plots are ``plots/<id>_<criterion>_<name>.svg``; the natural-history
     cohort's are ``plots/cohort-<hash>-<name>.svg``, written once and linked from the page of every
-    patient compared with that cohort. Each distinct chart is drawn once, the SVGs in worker
+    patient compared with that cohort, and their interactive figures ``assets/cohort-<hash>.js``,
+    loaded by those pages, which draw the patient's own measurements over them (a patient's
+    static natural-history figure is the cohort's fitted band with the patient's points). Each distinct chart is drawn once, the SVGs in worker
     processes while the pages are written (see :class:`pmpath.report.plots.SvgDrawing`).
 
     Parameters
@@ -440,7 +428,9 @@ def render_html(assessment: Assessment, dossier: Dossier | None, out_dir: Path) 
     # The SVGs are drawn in worker processes while this one writes the pages.
     with SvgDrawing(files.distinct()) as drawing:
         _write_pages(assessment, views, env, out_dir)
+        files.write_assets(out_dir)
         files.write_svgs(plots_dir, drawing.result())
+        files.write_overlays(plots_dir, drawing.frames())
 
 
 def _write_pages(

@@ -1,70 +1,18 @@
-"""The report's plots: interactive Plotly figures and matching static SVGs, drawn from ``Verdict.plots``.
+"""The report's plots: interactive Plotly figures and matching static SVGs, drawn from ``Verdict.figures``.
 
 Each chart is described once as a :class:`Chart` (lines, markers, bands, bars, vertical lines,
 shaded spans) and rendered twice: :meth:`Chart.plotly_json` for the HTML page and
-:meth:`Chart.svg` (matplotlib, deterministic bytes) for the static copy. Builders read only the keys
-below; a missing key draws nothing, malformed data is skipped with a note in the report, never a crash.
-The natural-history builders mark their charts ``scope="cohort"``: they are the same for every
-patient compared with the cohort, so a report draws them once.
+:meth:`Chart.svg` (matplotlib, deterministic bytes) for the static copy. The builders take the
+typed models of :mod:`pmpath.pathway.figures` (one per ``kind``, see :func:`graphic`) and read
+nothing else. The natural-history charts are marked ``scope="cohort"``: they are the same for
+every patient compared with the cohort, so a report draws them once; a natural-history curve that
+carries the patient's measurements becomes an :class:`OverlaidChart` (the shared cohort chart,
+the patient's layers drawn over it, and the patient's own static figure).
 
 Rendering is most of a report's time, so: the Plotly figure is built as plain dicts (plotly.py's
 validation would cost more than everything else; a test checks it would accept them unchanged), the
 SVG's margins are measured from its labels instead of drawing twice for ``bbox_inches="tight"``,
 and :func:`render_svgs` draws many charts in worker processes.
-
-The keys of ``Verdict.plots`` understood here (days are days from first dose, day 0 = first dose;
-ages in years; numbers may be ``null`` where unknown; "name" and "unit" are optional labels)::
-
-    criterion 1  {"variants": [{column: value, ...}, ...]}                    table, one row per dict
-    criterion 2  {"alignment": {"lines": [str, ...], "title": str?}}          monospace text block
-                 (or a list of such dicts)
-    criterion 3  {"continuous": {endpoint_id: {
-                      "observations": {"age": [...], "value": [...], "subject": [...]},
-                      "grid": {"age": [...], "mean": [...], "lower": [...], "upper": [...]},
-                      "unit": str, "name": str}},
-                  "rates": {endpoint_id: {"rate_per_year": r, "lower": l, "upper": u,
-                                          "name": str, "unit": str}},
-                  "survival": {endpoint_id: {"timeline": [...], "survival": [...],
-                                             "lower": [...], "upper": [...], "name": str}}}
-                 continuous: cohort spaghetti (light) with the mean curve and its band; "subject"
-                 may be left out (points only), and either "observations" or "grid" may be absent.
-                 Optional: "quantiles" {"age", "lower", "median", "upper", "level"} (observed
-                 quantiles by age over all subjects, dotted) and "n_subjects", "n_subjects_shown"
-                 (the observations are a random sample of whole subjects: legend and caption say so).
-                 rates: one forest plot of all count endpoints (events per person-year with CI).
-                 survival: Kaplan-Meier step curve with its band; timeline is age in years.
-    criterion 4  {"assays": [{"assay": s, "source": tier, "fraction": f,
-                              "lower": l, "upper": u, "minimum": m}, ...]}
-                 forest plot of the edited fraction with its interval per assay, grouped by tier
-                 (source: patient, animal_model, patient_derived_cells, other_in_vitro), each
-                 assay's required minimum as a dashed mark; lower, upper, minimum are optional.
-    criterion 5  {"trajectory": TRAJECTORY,
-                  "events": {"endpoint": id, "name": str?, "periods": {"start_day": [...],
-                             "end_day": [...], "count": [...]},
-                             "longest_gap": {"start_day": a, "end_day": b},
-                             "concomitant": [CONCOMITANT, ...]},
-                  "supportive": {endpoint_id: TRAJECTORY}}
-                 TRAJECTORY = {"endpoint": id, "name": str, "unit": str, "direction": str,
-                               "observed": {"day": [...], "value": [...], "phase": ["pre"|"post"]},
-                               "prediction": {"day": [...], "mean": [...], "lower": [...],
-                                              "upper": [...]},
-                               "concomitant": [CONCOMITANT, ...]}
-                 CONCOMITANT = {"day": d, "kind": k, "description": s}
-                 trajectory: observed before (open circles) and after (filled diamonds) the first
-                 dose, the predicted untreated mean and band, the first dose and each concomitant
-                 change as vertical lines. "phase" may be left out (day < 0 is "pre"). events: bars
-                 of events per 30 days for each period (count * 30 / (end_day - start_day)), the
-                 longest event-free gap shaded.
-
-The shapes the criterion adapters write today are read too (each builder's docstring has the
-details): criterion 1 ``{"genotype": [row, ...]}`` (a table like "variants"); criterion 2
-``{"alignment": [str, ...]}`` (the lines themselves); criterion 3 ``{"endpoints": {endpoint_id:
-{"kind": "continuous"|"count"|"time_to_event", "name", "unit", "observations", "trajectory" (the
-grid), "rate_per_year", "rate_ci", "subjects", "km" {age, survival, lower, upper}}}}``; criterion 4
-``{"engagement_forest": {"confidence": c, "groups": [{"tier", "rows": [{"assay", "tier",
-"edited_fraction", "lower", "upper", "minimum_fraction", "deciding"}]}]}}``.
-
-The keys are looked up whatever the criterion number, so a criterion may carry any of them.
 """
 
 from __future__ import annotations
@@ -75,11 +23,10 @@ import io
 import json
 import math
 import multiprocessing as mp
-import numbers
 import os
 import re
 import sys
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -96,6 +43,20 @@ from matplotlib.textpath import text_to_path
 from matplotlib.transforms import blended_transform_factory
 
 from pmpath.dossier.vocabulary import DAYS_PER_YEAR
+from pmpath.errors import UsageError
+from pmpath.pathway.figures import (
+    AlignmentBlock,
+    CohortRates,
+    ConcomitantMark,
+    EngagementForest,
+    EventsFigure,
+    FigureData,
+    GenotypeTable,
+    NaturalHistoryCurve,
+    PatientMeasurements,
+    SurvivalCurve,
+    TrajectoryFigure,
+)
 from pmpath.pathway.verdict import Verdict
 
 if TYPE_CHECKING:
@@ -152,10 +113,6 @@ PLOTLY_CONFIG = {
 }
 
 Number = float | None
-
-
-class PlotDataError(ValueError):
-    """``Verdict.plots`` holds data in a shape the report cannot draw."""
 
 
 # --- chart description ---------------------------------------------------------------------------
@@ -319,6 +276,7 @@ class Chart:
     layers: tuple[Layer, ...]
     y_ticks: tuple[tuple[float, str], ...] = ()
     x_range: tuple[float, float] | None = None
+    y_range: tuple[float, float] | None = None
     height: int = 420
     scope: Literal["patient", "cohort"] = "patient"
     caption: str = ""
@@ -491,6 +449,8 @@ class Chart:
         xaxis = dict(_PLOTLY_AXIS, title={"text": _plotly_text(self.x_label)})
         if self.x_range:
             xaxis["range"] = _plain(self.x_range)
+        if self.y_range:
+            yaxis["range"] = _plain(self.y_range)
         layout = {
             "template": _PLOTLY_TEMPLATE,
             "title": {
@@ -539,11 +499,28 @@ class Chart:
 
     def svg(self) -> bytes:
         """The same chart as a static SVG; identical bytes for identical charts."""
+        return self.svg_and_frame()[0]
+
+    def svg_and_frame(self) -> tuple[bytes, SvgFrame]:
+        """:meth:`svg` and where its axes lie in it, to draw more over it (:func:`overlay_svg`)."""
         with matplotlib.rc_context(SVG_RC):
             fig = self.figure()
             buf = io.BytesIO()
             FigureCanvasSVG(fig).print_svg(buf, metadata={"Date": None})
-        return _self_contained_svg(buf.getvalue(), self.title, self.caption)
+            ax = fig.axes[0]
+            width, height = (float(v) * 72 for v in fig.get_size_inches())
+            box = ax.get_position()
+            frame = SvgFrame(
+                width=width,
+                height=height,
+                left=box.x0 * width,
+                top=(1 - box.y1) * height,
+                axes_width=box.width * width,
+                axes_height=box.height * height,
+                x_range=tuple(float(v) for v in ax.get_xlim()),
+                y_range=tuple(float(v) for v in ax.get_ylim()),
+            )
+        return _self_contained_svg(buf.getvalue(), self.title, self.caption), frame
 
     def figure(self) -> Figure:
         """The static chart as a matplotlib figure, laid out as :meth:`svg` draws it.
@@ -644,6 +621,8 @@ class Chart:
             ax.grid(False, axis="y")
         if self.x_range:
             ax.set_xlim(*self.x_range)
+        if self.y_range:
+            ax.set_ylim(*self.y_range)
         if ax.get_legend_handles_labels()[1]:
             ax.legend(fontsize=7, loc="best", framealpha=0.85)
         self._fit_axes(fig, ax)
@@ -701,12 +680,122 @@ class Chart:
         ax.xaxis.set_label_coords(0.5, -(x_ticks_room + label_gap) / axes_h)
 
 
+@dataclass(frozen=True)
+class SvgFrame:
+    """Where a static chart's axes lie in its SVG, in points from the top left, and their data ranges."""
+
+    width: float
+    height: float
+    left: float
+    top: float
+    axes_width: float
+    axes_height: float
+    x_range: tuple[float, float]
+    y_range: tuple[float, float]
+
+    def point(self, x: float, y: float) -> tuple[float, float]:
+        """SVG coordinates of the data point (x, y)."""
+        (x0, x1), (y0, y1) = self.x_range, self.y_range
+        return (
+            self.left + (x - x0) / (x1 - x0) * self.axes_width,
+            self.top + (y1 - y) / (y1 - y0) * self.axes_height,
+        )
+
+
+_OVERLAY_SYMBOL_PT = 3.2  # marker half-size in the overlay, as the chart's markers
+
+
+def overlay_svg(frame: SvgFrame, chart: Chart) -> bytes:
+    """``chart``'s lines, markers and vertical lines as a transparent SVG laid exactly over a static
+    chart drawn with ``frame``: a patient's points over the cohort's shared SVG, a few hundred
+    bytes instead of a whole chart drawn again. Clipped to the axes; the layers' names are listed
+    above the axes' top right corner.
+    """
+
+    def num(v: float) -> str:
+        return f"{v:.2f}".rstrip("0").rstrip(".")
+
+    left, top = frame.left, frame.top
+    parts: list[str] = []
+    legend: list[tuple[str, str, str]] = []  # (symbol, colour, name)
+    for layer in chart.layers:
+        if isinstance(layer, Line):
+            points = " ".join(
+                "{},{}".format(*map(num, frame.point(x, y)))
+                for x, y in zip(layer.x, layer.y, strict=True)
+                if x is not None and y is not None
+            )
+            if points:
+                parts.append(
+                    f'<polyline points="{points}" fill="none" stroke="{layer.color}" '
+                    f'stroke-width="{num(layer.width)}" stroke-opacity="{num(layer.opacity)}"/>'
+                )
+        elif isinstance(layer, Markers):
+            filled = _MPL_MARKER.get(layer.symbol, ("o", True))[1]
+            fill = layer.color if filled else "white"
+            r = _OVERLAY_SYMBOL_PT
+            for x, y in zip(layer.x, layer.y, strict=True):
+                if x is None or y is None:
+                    continue
+                cx, cy = map(num, frame.point(x, y))
+                if layer.symbol == "diamond":
+                    px, py = frame.point(x, y)
+                    d = " ".join(f"{num(a)},{num(b)}" for a, b in ((px, py - r), (px + r, py), (px, py + r), (px - r, py)))  # fmt: skip
+                    parts.append(f'<polygon points="{d}" fill="{fill}" stroke="{layer.color}"/>')
+                else:
+                    parts.append(
+                        f'<circle cx="{cx}" cy="{cy}" r="{num(r)}" fill="{fill}" stroke="{layer.color}"/>'
+                    )
+            if layer.name:
+                legend.append(
+                    (
+                        "◆" if layer.symbol == "diamond" else "○" if not filled else "●",
+                        layer.color,
+                        layer.name,
+                    )
+                )
+        elif isinstance(layer, VLine):
+            x, _ = frame.point(layer.x, frame.y_range[0])
+            dash = ' stroke-dasharray="4,2"' if layer.dash != "solid" else ""
+            parts.append(
+                f'<line x1="{num(x)}" y1="{num(top)}" x2="{num(x)}" y2="{num(top + frame.axes_height)}" '
+                f'stroke="{layer.color}" stroke-width="1"{dash}/>'
+            )
+            if layer.label:
+                parts.append(
+                    f'<text x="{num(x - 2)}" y="{num(top + 3)}" font-size="7" fill="{layer.color}" '
+                    f'text-anchor="end" transform="rotate(-90 {num(x - 2)} {num(top + 3)})">'
+                    f"{_xml_text(layer.label).decode()}</text>"
+                )
+    right = left + frame.axes_width
+    key = "".join(
+        f'<tspan fill="{color}">{symbol} {_xml_text(name).decode()}</tspan><tspan>  </tspan>'
+        for symbol, color, name in legend
+    )
+    alt = _xml_text(chart.title).decode()
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{num(frame.width)}pt" height="{num(frame.height)}pt" '
+        f'viewBox="0 0 {num(frame.width)} {num(frame.height)}" role="img" aria-label="{alt}">\n'
+        f"<title>{alt}</title>\n"
+        f'<defs><clipPath id="axes"><rect x="{num(left)}" y="{num(top)}" width="{num(frame.axes_width)}" '
+        f'height="{num(frame.axes_height)}"/></clipPath></defs>\n'
+        f'<g clip-path="url(#axes)">{"".join(parts)}</g>\n'
+        f'<text x="{num(right)}" y="{num(top - 3)}" font-size="7" text-anchor="end" '
+        f'font-family="DejaVu Sans, sans-serif">{key}</text>\n'
+        "</svg>\n"
+    ).encode()
+
+
 _SVG_DOCTYPE = re.compile(rb"<!DOCTYPE[^>]*>\s*")
 _SVG_METADATA = re.compile(rb"\s*<metadata>.*?</metadata>", re.S)
 _SVG_ROOT = re.compile(rb"<svg\b[^>]*>")
 
 
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
 def _xml_text(text: str) -> bytes:
+    text = _NOT_XML.sub("", text)  # control characters cannot be written in XML 1.0
     return (
         text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
     ).encode("utf-8")
@@ -742,8 +831,8 @@ def _text_height(size: float) -> float:
     return _measure("lp", size, tuple(matplotlib.rcParams["font.family"]))[1]
 
 
-def _chart_svg(chart: Chart) -> bytes:  # a module-level function, so a worker process can run it
-    return chart.svg()
+def _chart_svg(chart: Chart) -> tuple[bytes, SvgFrame]:  # module level: a worker process runs it
+    return chart.svg_and_frame()
 
 
 class SvgDrawing:
@@ -780,8 +869,8 @@ class SvgDrawing:
             raise ValueError(f"workers: found {workers}, expected a positive number")
         self.workers = min(workers, len(self.charts) // _CHARTS_PER_WORKER)
         self._pool: ProcessPoolExecutor | None = None
-        self._pending: Iterator[bytes] | None = None
-        self._svgs: list[bytes] | None = None
+        self._pending: Iterator[tuple[bytes, SvgFrame]] | None = None
+        self._svgs: list[tuple[bytes, SvgFrame]] | None = None
         if self.workers > 1 and sys.platform.startswith("linux"):
             try:
                 from pmpath.report.workers import end_with_parent
@@ -804,8 +893,14 @@ class SvgDrawing:
             except BrokenProcessPool:  # a worker was killed (out of memory?): draw them here
                 self.close()
         if self._svgs is None:
-            self._svgs = [chart.svg() for chart in self.charts]
-        return self._svgs
+            self._svgs = [chart.svg_and_frame() for chart in self.charts]
+        return [svg for svg, _ in self._svgs]
+
+    def frames(self) -> list[SvgFrame]:
+        """Where each chart's axes lie in its SVG (waits for the SVGs, as :meth:`result`)."""
+        self.result()
+        assert self._svgs is not None
+        return [frame for _, frame in self._svgs]
 
     def close(self) -> None:
         """Stop the workers; charts not yet drawn are dropped."""
@@ -848,104 +943,62 @@ class TextBlock:
 
 @dataclass(frozen=True)
 class RecordTable:
-    """Rows of a table as dicts; the page renders them like the verdict's numbers."""
+    """A table of text cells under column labels (the genotype calls)."""
 
     kind: ClassVar[str] = "table"
 
     title: str
-    rows: tuple[Mapping[str, Any], ...]
+    columns: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
 
 
-Graphic = Chart | TextBlock | RecordTable
+@dataclass(frozen=True)
+class OverlaidChart:
+    """A cohort's chart, shared by every patient compared with it, with one patient drawn over it.
+
+    ``cohort`` is drawn once per report (its Plotly figure in a shared asset, its SVG once);
+    ``patient`` holds only the patient's layers: the page adds them to the cohort's interactive
+    figure, and :func:`overlay_svg` draws them as a small transparent SVG laid over the cohort's
+    static one (print and PDF), so no patient redraws the cohort.
+    """
+
+    kind: ClassVar[str] = "overlaid"
+
+    cohort: Chart
+    patient: Chart
+
+
+Graphic = Chart | OverlaidChart | TextBlock | RecordTable
 
 
 @dataclass(frozen=True)
 class CriterionGraphics:
-    """What the report draws for one verdict, in page order, and what it had to skip."""
+    """What the report draws for one verdict, in page order."""
 
     items: tuple[Graphic, ...]
-    notes: tuple[str, ...]
+    notes: tuple[str, ...] = ()
 
     @property
     def charts(self) -> tuple[Chart, ...]:
-        return tuple(g for g in self.items if isinstance(g, Chart))
+        """Every chart drawn, an overlaid chart as its cohort and patient parts."""
+        out: list[Chart] = []
+        for g in self.items:
+            if isinstance(g, Chart):
+                out.append(g)
+            elif isinstance(g, OverlaidChart):
+                out += [g.cohort, g.patient]
+        return tuple(out)
 
 
-# --- reading plot data defensively ---------------------------------------------------------------
-
-
-def _mapping(data: Any, where: str) -> Mapping[str, Any]:
-    if not isinstance(data, Mapping):
-        raise PlotDataError(f"{where}: found {type(data).__name__}, expected a mapping")
-    return data
-
-
-def _floats(data: Mapping[str, Any], key: str, where: str) -> list[Number]:
-    if key not in data:
-        raise PlotDataError(f"{where}: missing {key!r}")
-    values = data[key]
-    if isinstance(values, np.ndarray):
-        values = values.tolist()
-    if not isinstance(values, list | tuple):
-        raise PlotDataError(
-            f"{where}.{key}: found {type(values).__name__}, expected a list of numbers"
-        )
-    out: list[Number] = []
-    for i, v in enumerate(values):
-        if v is None:
-            out.append(None)
-        elif isinstance(v, bool) or not isinstance(v, numbers.Real):
-            raise PlotDataError(f"{where}.{key}[{i}]: found {v!r}, expected a number or null")
-        else:
-            f = float(v)
-            out.append(f if math.isfinite(f) else None)
-    return out
-
-
-def _number(data: Mapping[str, Any], key: str, where: str, required: bool = True) -> Number:
-    v = data.get(key)
-    if v is None:
-        if required:
-            raise PlotDataError(f"{where}: missing {key!r}")
-        return None
-    if isinstance(v, bool) or not isinstance(v, numbers.Real):
-        raise PlotDataError(f"{where}.{key}: found {v!r}, expected a number")
-    f = float(v)
-    return f if math.isfinite(f) else None
-
-
-def _labels(data: Mapping[str, Any], key: str, where: str) -> list[str]:
-    values = data[key]
-    if isinstance(values, np.ndarray):
-        values = values.tolist()
-    if not isinstance(values, list | tuple):
-        raise PlotDataError(f"{where}.{key}: found {type(values).__name__}, expected a list")
-    return ["" if v is None else str(v) for v in values]
-
-
-def _same_length(where: str, **columns: Sequence[Any]) -> int:
-    lengths = {k: len(v) for k, v in columns.items()}
-    if len(set(lengths.values())) > 1:
-        found = ", ".join(f"{k}: {n}" for k, n in lengths.items())
-        raise PlotDataError(
-            f"{where}: lists of different lengths ({found}), expected equal lengths"
-        )
-    return next(iter(lengths.values()), 0)
-
-
-def _label(value: Any, default: str) -> str:
-    return default if value is None or value == "" else str(value)
+# --- labels --------------------------------------------------------------------------------------
 
 
 def _axis_label(name: str, unit: str) -> str:
     return f"{name} ({unit})" if unit else name
 
 
-def _level_text(level: Any, what: str) -> str:
-    """A band's legend entry: "95% prediction interval ..." when the data gives its level."""
-    if isinstance(level, float) and 0 < level < 1:
-        return f"{level:.0%} {what}"
-    return what
+def _percent(level: float) -> str:
+    return f"{level:.0%}"
 
 
 def _humanize(value: str) -> str:
@@ -956,318 +1009,178 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-.") or "plot"
 
 
-# --- builders ------------------------------------------------------------------------------------
-
-
-def _concomitant_lines(items: Any, where: str) -> list[VLine]:
-    if items is None:
-        return []
-    if not isinstance(items, list | tuple):
-        raise PlotDataError(f"{where}: found {type(items).__name__}, expected a list of changes")
-    lines = []
-    for i, item in enumerate(items):
-        item = _mapping(item, f"{where}[{i}]")
-        day = _number(item, "day", f"{where}[{i}]")
-        if day is None:
-            continue
-        kind = _label(item.get("kind"), "change")
-        description = _label(item.get("description"), "")
-        short = description if len(description) <= 32 else description[:31] + "…"
-        lines.append(
-            VLine(
-                day,
-                f"{kind}: {short}" if short else kind,
-                color=PURPLE,
-                dash="dash",
-                hover=description,
-            )
-        )
-    return lines
-
-
-def trajectory_chart(data: Any, name: str, where: str) -> Chart:
-    """Observed values before and after the first dose against the predicted untreated course."""
-    d = _mapping(data, where)
-    observed = _mapping(d.get("observed"), f"{where}.observed")
-    day = _floats(observed, "day", f"{where}.observed")
-    value = _floats(observed, "value", f"{where}.observed")
-    if "phase" in observed and observed["phase"] is not None:
-        phase = _labels(observed, "phase", f"{where}.observed")
-    else:
-        phase = ["pre" if x is not None and x < 0 else "post" for x in day]
-    _same_length(f"{where}.observed", day=day, value=value, phase=phase)
-
-    layers: list[Layer] = []
-    if d.get("prediction") is not None:
-        pred = _mapping(d["prediction"], f"{where}.prediction")
-        p_day = _floats(pred, "day", f"{where}.prediction")
-        mean = _floats(pred, "mean", f"{where}.prediction")
-        if "lower" in pred and "upper" in pred:
-            lower = _floats(pred, "lower", f"{where}.prediction")
-            upper = _floats(pred, "upper", f"{where}.prediction")
-            _same_length(f"{where}.prediction", day=p_day, mean=mean, lower=lower, upper=upper)
-            layers.append(
-                Band(
-                    p_day,
-                    lower,
-                    upper,
-                    name=_level_text(
-                        pred.get("level"), "prediction interval of the untreated course"
-                    ),
-                    color=GREY,
-                    opacity=0.3,
-                )
-            )
-        _same_length(f"{where}.prediction", day=p_day, mean=mean)
-        layers.append(
-            Line(p_day, mean, name="predicted untreated course (mean)", color=DARK, dash="dash")
-        )
-    pre = [i for i, p in enumerate(phase) if p == "pre"]
-    post = [i for i, p in enumerate(phase) if p != "pre"]
-    if pre:
-        layers.append(
-            Markers(
-                [day[i] for i in pre],
-                [value[i] for i in pre],
-                name="observed before first dose",
-                color=BLUE,
-                symbol="circle-open",
-            )
-        )
-    if post:
-        layers.append(
-            Markers(
-                [day[i] for i in post],
-                [value[i] for i in post],
-                name="observed after first dose",
-                color=VERMILLION,
-                symbol="diamond",
-            )
-        )
-    layers.append(VLine(0.0, "first dose", color=DARK, dash="solid"))
-    layers.extend(_concomitant_lines(d.get("concomitant"), f"{where}.concomitant"))
-
-    label = _label(d.get("name"), _label(d.get("endpoint"), name))
-    direction = _label(d.get("direction"), "")
-    return Chart(
-        name=name,
-        title=f"{label}: observed vs predicted untreated course"
-        + (f" ({_humanize(direction)})" if direction else ""),
-        x_label="Days from first dose",
-        y_label=_axis_label(label, _label(d.get("unit"), "")),
-        layers=tuple(layers),
-    )
-
-
-def events_chart(data: Any, where: str) -> Chart:
-    """Event rate per 30 days in each observation period, with the longest event-free gap shaded."""
-    d = _mapping(data, where)
-    periods = _mapping(d.get("periods"), f"{where}.periods")
-    start = _floats(periods, "start_day", f"{where}.periods")
-    end = _floats(periods, "end_day", f"{where}.periods")
-    count = _floats(periods, "count", f"{where}.periods")
-    _same_length(f"{where}.periods", start_day=start, end_day=end, count=count)
-    groups: dict[str, tuple[list[float], list[float], list[float], list[str]]] = {
-        "pre": ([], [], [], []),
-        "post": ([], [], [], []),
-    }
-    for a, b, n in zip(start, end, count, strict=True):
-        if a is None or b is None or n is None or b <= a:
-            continue
-        g = groups["pre" if a < 0 else "post"]
-        g[0].append(a)
-        g[1].append(b)
-        g[2].append(n * 30.0 / (b - a))
-        g[3].append(f"days {a:g} to {b:g}: {n:g} events ({n * 30.0 / (b - a):.3g} per 30 days)")
-    layers: list[Layer] = []
-    gap = d.get("longest_gap")
-    if gap is not None:
-        gap = _mapping(gap, f"{where}.longest_gap")
-        g0 = _number(gap, "start_day", f"{where}.longest_gap")
-        g1 = _number(gap, "end_day", f"{where}.longest_gap")
-        if g0 is not None and g1 is not None:
-            layers.append(Span(g0, g1, f"longest event-free gap: {g1 - g0:g} days", color=GREEN))
-    names = {"pre": ("before first dose", BLUE), "post": ("after first dose", VERMILLION)}
-    for phase, (a, b, h, hover) in groups.items():
-        if a:
-            layers.append(Bars(a, b, h, name=names[phase][0], color=names[phase][1], hover=hover))
-    if not any(isinstance(x, Bars) for x in layers):
-        raise PlotDataError(f"{where}.periods: no period with end_day > start_day")
-    layers.extend(
-        _untreated_rate_layers(d.get("rates_per_year"), start, end, f"{where}.rates_per_year")
-    )
-    layers.append(VLine(0.0, "first dose", color=DARK, dash="solid"))
-    layers.extend(_concomitant_lines(d.get("concomitant"), f"{where}.concomitant"))
-    label = _label(d.get("name"), _label(d.get("endpoint"), "events"))
-    return Chart(
-        name="events",
-        title=f"{label}: events per 30 days",
-        x_label="Days from first dose",
-        y_label="Events per 30 days",
-        layers=tuple(layers),
-    )
-
-
-def _untreated_rate_layers(
-    rates: Any, start: Sequence[Number], end: Sequence[Number], where: str
-) -> list[Layer]:
-    """The expected untreated rate (per 30 days) across the chart, with its interval when given."""
-    if rates is None:
-        return []
-    rates = _mapping(rates, where)
-    rate = _number(rates, "untreated_patient", where, required=False)
-    days = [x for x in (*start, *end) if x is not None]
-    if rate is None or not days:
-        return []
-    per_30 = 30.0 / DAYS_PER_YEAR
-    x = [min(days), max(days)]
-    layers: list[Layer] = []
-    interval = rates.get("untreated_patient_interval")
-    if isinstance(interval, list | tuple) and len(interval) == 2 and None not in interval:
-        lo, hi = float(interval[0]) * per_30, float(interval[1]) * per_30
-        layers.append(
-            Band(
-                x,
-                [lo, lo],
-                [hi, hi],
-                name="interval of the expected untreated rate",
-                color=GREY,
-                opacity=0.25,
-            )
-        )
-    layers.append(
-        Line(
-            x,
-            [rate * per_30] * 2,
-            name="expected untreated rate",
-            color=DARK,
-            dash="dash",
-            width=1.5,
-        )
-    )
-    return layers
-
-
-def _count(data: Mapping[str, Any], key: str, where: str) -> int | None:
-    value = data.get(key)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
-        raise PlotDataError(f"{where}.{key}: found {value!r}, expected a whole number >= 0")
-    return int(value)
-
-
-def _sample_caption(shown: int | None, total: int | None, what: str, from_all: str) -> str:
+def _sample_caption(shown: int, total: int, what: str, from_all: str) -> str:
     """'200 of 100,000 subjects' trajectories shown, sampled at random; bands from all subjects.'"""
-    if shown is None or total is None or shown >= total:
+    if shown >= total:
         return ""
     return f"{shown:,} of {total:,} subjects' {what} shown, sampled at random; {from_all}."
 
 
-def natural_history_chart(endpoint: str, data: Any, where: str) -> Chart:
-    """The cohort's trajectories (light) with the fitted mean curve and its band.
+# --- criteria 1 and 2 ----------------------------------------------------------------------------
 
-    Optional keys: ``quantiles`` {age, lower, median, upper, level} (observed quantiles by age over
-    every subject, drawn dotted) and ``n_subjects`` / ``n_subjects_shown`` (a cohort larger than a
-    chart can show sends a random sample of whole subjects; the legend and the caption say so).
-    """
-    d = _mapping(data, where)
-    cohort: list[Layer] = []
-    fitted: list[Layer] = []
-    total = _count(d, "n_subjects", where)
-    shown = _count(d, "n_subjects_shown", where)
-    sampled = shown is not None and total is not None and shown < total
-    if d.get("observations") is not None:
-        obs = _mapping(d["observations"], f"{where}.observations")
-        age = _floats(obs, "age", f"{where}.observations")
-        value = _floats(obs, "value", f"{where}.observations")
-        if obs.get("subject") is not None:
-            subject = _labels(obs, "subject", f"{where}.observations")
-            _same_length(f"{where}.observations", age=age, value=value, subject=subject)
-            by_subject: dict[str, list[tuple[float, Number]]] = {}
-            for s, a, v in zip(subject, age, value, strict=True):
-                if a is not None:
-                    by_subject.setdefault(s, []).append((a, v))
-            xs: list[Number] = []
-            ys: list[Number] = []
-            lone_x: list[Number] = []  # subjects seen once: a point, as a line would not show
-            lone_y: list[Number] = []
-            for points in by_subject.values():
-                if len(points) == 1:
-                    lone_x.append(points[0][0])
-                    lone_y.append(points[0][1])
-                    continue
-                for a, v in sorted(points, key=lambda p: p[0]):
-                    xs.append(a)
-                    ys.append(v)
-                xs.append(None)
-                ys.append(None)
-            name = (
-                f"{len(by_subject):,} of {total:,} cohort subjects (random sample)"
-                if sampled
-                else f"cohort subjects (n={len(by_subject)})"
-            )
-            # Lines without a marker per visit: a marker is an element of its own in the SVG,
-            # and thousands of them made the chart most of a PDF page's printing time.
-            cohort.append(Line(xs, ys, name=name, color=GREY, width=0.8, opacity=0.6))
-            if lone_x:
-                cohort.append(Markers(lone_x, lone_y, color=GREY, size=3))
-        else:
-            _same_length(f"{where}.observations", age=age, value=value)
-            name = "cohort observations (random sample)" if sampled else "cohort observations"
-            cohort.append(Markers(age, value, name=name, color=GREY, size=4))
-    if d.get("quantiles") is not None:
-        w = f"{where}.quantiles"
-        q = _mapping(d["quantiles"], w)
-        q_age = _floats(q, "age", w)
-        q_lower, q_median, q_upper = (_floats(q, k, w) for k in ("lower", "median", "upper"))
-        _same_length(w, age=q_age, lower=q_lower, median=q_median, upper=q_upper)
-        level = q.get("level")
-        central = (
-            f"{(1 - level) / 2:.1%}-{1 - (1 - level) / 2:.1%}"
-            if isinstance(level, float) and 0 < level < 1
-            else "range"
+_GENOTYPE_COLUMNS = ("Variant", "Gene", "ACMG class", "ACMG criteria", "Zygosity", "Phase group", "Phase evidence", "Role")  # fmt: skip
+
+
+def genotype_table(figure: GenotypeTable) -> RecordTable:
+    """The patient's variant calls as a table of text."""
+    rows = tuple(
+        (
+            c.variant,
+            c.gene,
+            _humanize(c.acmg_class),
+            ", ".join(c.acmg_criteria),
+            c.zygosity,
+            "" if c.phase_group is None else str(c.phase_group),
+            c.phase_evidence or "",
+            c.role,
         )
-        everyone = "all subjects" if total is None else f"all {total:,} subjects"
+        for c in figure.calls
+    )
+    return RecordTable(figure.title, _GENOTYPE_COLUMNS, rows)
+
+
+def alignment_block(figure: AlignmentBlock) -> TextBlock:
+    return TextBlock(figure.title, tuple(figure.lines))
+
+
+# --- criterion 3 ---------------------------------------------------------------------------------
+
+
+def _cohort_layers(curve: NaturalHistoryCurve) -> tuple[list[Layer], list[Layer], list[Layer]]:
+    """(the fitted band, the cohort's observations and quantiles, the fitted mean) of a curve."""
+    band: list[Layer] = []
+    cohort: list[Layer] = []
+    mean: list[Layer] = []
+    if curve.subject:
+        by_subject: dict[str, list[tuple[float, Number]]] = {}
+        for s, a, v in zip(curve.subject, curve.age, curve.value, strict=True):
+            if a is not None:
+                by_subject.setdefault(s, []).append((a, v))
+        xs: list[Number] = []
+        ys: list[Number] = []
+        lone_x: list[Number] = []  # subjects seen once: a point, as a line would not show
+        lone_y: list[Number] = []
+        for points in by_subject.values():
+            if len(points) == 1:
+                lone_x.append(points[0][0])
+                lone_y.append(points[0][1])
+                continue
+            for a, v in sorted(points, key=lambda p: p[0]):
+                xs.append(a)
+                ys.append(v)
+            xs.append(None)
+            ys.append(None)
+        name = (
+            f"{len(by_subject):,} of {curve.n_subjects:,} cohort subjects (random sample)"
+            if curve.sampled
+            else f"cohort subjects (n={len(by_subject)})"
+        )
+        # Lines without a marker per visit: a marker is an element of its own in the SVG,
+        # and thousands of them made the chart most of a PDF page's printing time.
+        cohort.append(Line(xs, ys, name=name, color=GREY, width=0.8, opacity=0.6))
+        if lone_x:
+            cohort.append(Markers(lone_x, lone_y, color=GREY, size=3))
+    q = curve.quantiles
+    if q is not None:
+        tail = (1 - q.level) / 2
+        central = f"{tail:.1%}-{1 - tail:.1%}"
+        everyone = f"all {curve.n_subjects:,} subjects"
         cohort += [
-            Line(q_age, q_lower, name=f"observed {central} ({everyone})", color=DARK, dash="dot", width=1.2),
-            Line(q_age, q_upper, color=DARK, dash="dot", width=1.2),
-            Line(q_age, q_median, name=f"observed median ({everyone})", color=DARK, dash="dash", width=1.2),
+            Line(q.age, q.lower, name=f"observed {central} ({everyone})", color=DARK, dash="dot", width=1.2),
+            Line(q.age, q.upper, color=DARK, dash="dot", width=1.2),
+            Line(q.age, q.median, name=f"observed median ({everyone})", color=DARK, dash="dash", width=1.2),
         ]  # fmt: skip
-    if d.get("grid") is not None:
-        grid = _mapping(d["grid"], f"{where}.grid")
-        g_age = _floats(grid, "age", f"{where}.grid")
-        mean = _floats(grid, "mean", f"{where}.grid")
-        if "lower" in grid and "upper" in grid:
-            lower = _floats(grid, "lower", f"{where}.grid")
-            upper = _floats(grid, "upper", f"{where}.grid")
-            _same_length(f"{where}.grid", age=g_age, mean=mean, lower=lower, upper=upper)
-            fitted.append(
-                Band(
-                    g_age,
-                    lower,
-                    upper,
-                    name=_level_text(grid.get("level"), "range of untreated values (fitted model)"),
-                    color=BLUE,
-                    opacity=0.15,
+    if curve.grid_age:
+        band.append(
+            Band(
+                curve.grid_age,
+                curve.grid_lower,
+                curve.grid_upper,
+                name=f"{_percent(curve.band_level)} range of untreated values (fitted model)",
+                color=BLUE,
+                opacity=0.15,
+            )
+        )
+        mean.append(
+            Line(
+                curve.grid_age, curve.grid_mean, name="cohort mean (fitted)", color=BLUE, width=2.2
+            )
+        )
+    return band, cohort, mean
+
+
+def _patient_layers(patient: PatientMeasurements) -> list[Layer]:
+    """The patient's measurements (open before the first dose, filled after) and the first dose."""
+    before = [
+        i for i, a in enumerate(patient.age) if a is not None and a <= patient.age_at_first_dose
+    ]
+    after = [
+        i for i, a in enumerate(patient.age) if a is not None and a > patient.age_at_first_dose
+    ]
+    layers: list[Layer] = [
+        Line(patient.age, patient.value, color=VERMILLION, width=1.0, opacity=0.7),
+    ]
+    for idx, name, symbol in (
+        (before, f"patient {patient.patient} before first dose", "circle-open"),
+        (after, f"patient {patient.patient} after first dose", "diamond"),
+    ):
+        if idx:
+            layers.append(
+                Markers(
+                    [patient.age[i] for i in idx],
+                    [patient.value[i] for i in idx],
+                    name=name,
+                    color=VERMILLION,
+                    symbol=symbol,
                 )
             )
-        _same_length(f"{where}.grid", age=g_age, mean=mean)
-        fitted.append(Line(g_age, mean, name="cohort mean (fitted)", color=BLUE, width=2.2))
-    # The band under the subjects' lines, the mean on top of them.
-    layers = fitted[:-1] + cohort + fitted[-1:]
-    if not layers:
-        raise PlotDataError(f"{where}: neither 'observations' nor 'grid'")
-    label = _label(d.get("name"), endpoint)
-    return Chart(
-        name=f"natural-history-{_slug(endpoint)}",
-        title=f"Natural history: {label}",
-        x_label="Age (years)",
-        y_label=_axis_label(label, _label(d.get("unit"), "")),
-        layers=tuple(layers),
-        scope="cohort",
-        caption=_sample_caption(shown, total, "trajectories", "bands from all subjects"),
+    layers.append(
+        VLine(patient.age_at_first_dose, f"{patient.patient}: first dose", color=VERMILLION)
     )
+    return layers
+
+
+def _padded(extent: tuple[float, float] | None, share: float = 0.05) -> tuple[float, float] | None:
+    """An axis range around ``extent`` with a margin of ``share`` of its width on each side."""
+    if extent is None:
+        return None
+    lo, hi = extent
+    pad = (hi - lo) * share or abs(lo) * share or 1.0
+    return (lo - pad, hi + pad)
+
+
+def natural_history_chart(curve: NaturalHistoryCurve) -> Chart:
+    """The cohort's trajectories (light) with the fitted mean curve and its band (no patient)."""
+    band, cohort, mean = _cohort_layers(curve)
+    return Chart(
+        x_range=_padded(curve.age_extent),
+        y_range=_padded(curve.value_extent),
+        name=f"natural-history-{_slug(curve.endpoint)}",
+        title=f"Natural history: {curve.name}",
+        x_label="Age (years)",
+        y_label=_axis_label(curve.name, curve.unit),
+        layers=tuple(band + cohort + mean),  # the band under the subjects, the mean on top
+        scope="cohort",
+        caption=_sample_caption(
+            curve.n_subjects_shown, curve.n_subjects, "trajectories", "bands from all subjects"
+        ),
+    )
+
+
+def natural_history_graphic(curve: NaturalHistoryCurve) -> Chart | OverlaidChart:
+    """The cohort's chart, with the patient drawn over it when the curve carries the patient."""
+    chart = natural_history_chart(curve)
+    if curve.patient is None:
+        return chart
+    patient = Chart(
+        name=f"{chart.name}-patient",
+        title=f"{chart.title}: patient {curve.patient.patient}",
+        x_label=chart.x_label,
+        y_label=chart.y_label,
+        layers=tuple(_patient_layers(curve.patient)),
+        caption=chart.caption,
+    )
+    return OverlaidChart(chart, patient)
 
 
 def _steps(x: Sequence[Number], y: Sequence[Number]) -> tuple[list[Number], list[Number]]:
@@ -1283,39 +1196,27 @@ def _steps(x: Sequence[Number], y: Sequence[Number]) -> tuple[list[Number], list
     return xs, ys
 
 
-def survival_chart(endpoint: str, data: Any, where: str) -> Chart:
+def survival_chart(curve: SurvivalCurve) -> Chart:
     """Kaplan-Meier curve of the cohort with its confidence band."""
-    d = _mapping(data, where)
-    t = _floats(d, "timeline", where)
-    s = _floats(d, "survival", where)
-    _same_length(where, timeline=t, survival=s)
-    layers: list[Layer] = []
-    if "lower" in d and "upper" in d:
-        lower = _floats(d, "lower", where)
-        upper = _floats(d, "upper", where)
-        _same_length(where, timeline=t, lower=lower, upper=upper)
-        bx, bl = _steps(t, lower)
-        _, bu = _steps(t, upper)
-        layers.append(
+    bx, bl = _steps(curve.age, curve.lower)
+    _, bu = _steps(curve.age, curve.upper)
+    sx, sy = _steps(curve.age, curve.survival)
+    return Chart(
+        name=f"survival-{_slug(curve.endpoint)}",
+        title=f"Natural history: {curve.name} (event-free probability)",
+        x_label="Age (years)",
+        y_label="Probability event-free",
+        layers=(
             Band(
                 bx,
                 bl,
                 bu,
-                name=_level_text(d.get("level"), "confidence band of the Kaplan-Meier estimate"),
+                name=f"{_percent(curve.confidence)} confidence band of the Kaplan-Meier estimate",
                 color=BLUE,
                 opacity=0.2,
-            )
-        )
-    sx, sy = _steps(t, s)
-    layers.append(Line(sx, sy, name="Kaplan-Meier estimate", color=BLUE, width=2.0))
-    label = _label(d.get("name"), endpoint)
-    return Chart(
-        name=f"survival-{_slug(endpoint)}",
-        title=f"Natural history: {label} (event-free probability)",
-        x_label="Age (years)",
-        y_label="Probability event-free",
-        layers=tuple(layers),
-        x_range=None,
+            ),
+            Line(sx, sy, name="Kaplan-Meier estimate", color=BLUE, width=2.0),
+        ),
         scope="cohort",
     )
 
@@ -1376,99 +1277,35 @@ def _forest(
     return layers, tuple(ticks)
 
 
-def engagement_chart(data: Any, where: str, interval: str = "interval") -> Chart:
-    """Forest plot of the edited fraction per assay, grouped by evidence tier."""
-    if not isinstance(data, list | tuple) or not data:
-        raise PlotDataError(
-            f"{where}: found {type(data).__name__}, expected a non-empty list of assays"
-        )
-    parsed = []
-    for i, item in enumerate(data):
-        w = f"{where}[{i}]"
-        item = _mapping(item, w)
-        source = _label(item.get("source"), "other")
-        tier = _humanize(source) + (", deciding" if item.get("deciding") is True else "")
-        parsed.append(
-            (
-                f"{_label(item.get('assay'), f'assay {i + 1}')} [{tier}]",
-                source,
-                _number(item, "fraction", w),
-                _number(item, "lower", w, required=False),
-                _number(item, "upper", w, required=False),
-                _number(item, "minimum", w, required=False),
-            )
-        )
-    rank = {t: k for k, t in enumerate(TIER_ORDER)}
-    # known tiers in evidence order, then others by name; assays keep their order within a tier
-    parsed.sort(key=lambda r: (rank.get(r[1], len(rank)), r[1] if r[1] not in rank else ""))
-    layers, ticks = _forest(parsed, lambda g: TIER_COLORS.get(g, GREY))
-    values = [v for r in parsed for v in (r[2], r[3], r[4], r[5]) if v is not None]
-    return Chart(
-        name="engagement",
-        title=f"Target engagement: edited fraction by assay, with {interval}",
-        x_label="Edited fraction",
-        y_label="",
-        layers=tuple(layers),
-        y_ticks=ticks,
-        x_range=(min(0.0, *values) - 0.02, max(1.0, *values) + 0.02),
-        height=max(300, 140 + 34 * len(parsed)),
-    )
-
-
-def rates_chart(data: Any, where: str) -> Chart:
-    """Forest plot of the cohort's event rates per person-year, one row per count endpoint.
-
-    Each endpoint may add ``"subjects": {"rate_per_year": [...]}``: every subject's own rate,
-    drawn as light points on its row, and ``n_subjects`` / ``n_subjects_shown`` when those are a
-    random sample of the cohort (the caption says so).
-    """
-    d = _mapping(data, where)
-    rows = []
-    subject_rates: list[list[Number]] = []
-    captions: list[str] = []
-    for endpoint, item in d.items():
-        w = f"{where}.{endpoint}"
-        item = _mapping(item, w)
-        rows.append(
-            (
-                _label(item.get("name"), str(endpoint)),
-                "",
-                _number(item, "rate_per_year", w),
-                _number(item, "lower", w, required=False),
-                _number(item, "upper", w, required=False),
-                None,
-            )
-        )
-        subjects = item.get("subjects")
-        subject_rates.append(
-            _floats(_mapping(subjects, f"{w}.subjects"), "rate_per_year", f"{w}.subjects")
-            if subjects is not None
-            else []
-        )
+def rates_chart(figure: CohortRates) -> Chart:
+    """Forest plot of the cohort's event rates per person-year, one row per count endpoint,
+    with each subject's own rate (of a random sample when there are many) as light points."""
+    rows = [(r.name, "", r.rate_per_year, r.lower, r.upper, None) for r in figure.rates]
+    captions = []
+    for r in figure.rates:
         caption = _sample_caption(
-            _count(item, "n_subjects_shown", w),
-            _count(item, "n_subjects", w),
+            r.n_subjects_shown,
+            r.n_subjects,
             "own rates",
             "the cohort rate and its interval are from all subjects",
         )
         if caption:
-            captions.append(f"{rows[-1][0]}: {caption}")
-    if not rows:
-        raise PlotDataError(f"{where}: no endpoints")
+            captions.append(f"{r.name}: {caption}")
     layers, ticks = _forest(
-        rows, lambda _g: BLUE, lambda _g: "cohort rate with confidence interval"
+        rows,
+        lambda _g: BLUE,
+        lambda _g: f"cohort rate with {_percent(figure.confidence)} confidence interval",
     )
     px: list[Number] = []
     py: list[Number] = []
-    for (pos, _), rates in zip(ticks, subject_rates, strict=True):
-        px += rates
-        py += [pos] * len(rates)
+    for (pos, _), r in zip(ticks, figure.rates, strict=True):
+        px += r.subject_rates
+        py += [pos] * len(r.subject_rates)
     if px:
         name = "cohort subjects (random sample)" if captions else "cohort subjects"
         layers.insert(0, Markers(px, py, name=name, color=GREY, symbol="circle-open", size=5))
-    values = [v for r in rows for v in (r[2], r[3], r[4]) if v is not None] + [
-        v for v in px if v is not None
-    ]
+    values = [v for r in rows for v in (r[2], r[3], r[4]) if v is not None]
+    values += [v for v in px if v is not None]
     return Chart(
         name="natural-history-rates",
         title="Natural history: event rates",
@@ -1483,204 +1320,244 @@ def rates_chart(data: Any, where: str) -> Chart:
     )
 
 
-# --- reading verdict.plots: each builder takes (data, where, notes) -------------------------------
-
-Builder = Callable[[Any, str, list[str]], list[Graphic]]
-_DATA_ERRORS = (PlotDataError, KeyError, TypeError, ValueError, IndexError)
+# --- criterion 4 ---------------------------------------------------------------------------------
 
 
-def _guarded(notes: list[str], where: str, build: Callable[[], list[Graphic]]) -> list[Graphic]:
-    """Run one builder; malformed data becomes a note instead of an exception."""
-    try:
-        return build()
-    except _DATA_ERRORS as exc:
-        notes.append(f"plot '{where}' not drawn: {exc}")
-        return []
-
-
-def _each_endpoint(chart: Callable[[str, Any, str], Chart]) -> Builder:
-    """One chart per endpoint; one malformed endpoint does not hide the others."""
-
-    def build(data: Any, where: str, notes: list[str]) -> list[Graphic]:
-        out: list[Graphic] = []
-        for endpoint, value in _mapping(data, where).items():
-            w = f"{where}.{endpoint}"
-            out += _guarded(notes, w, lambda e=endpoint, v=value, w=w: [chart(str(e), v, w)])
-        return out
-
-    return build
-
-
-def _one(chart: Callable[[Any, str], Chart]) -> Builder:
-    return lambda data, where, notes: [chart(data, where)]
-
-
-def _records(title: str) -> Builder:
-    def build(data: Any, where: str, notes: list[str]) -> list[Graphic]:
-        if not isinstance(data, list | tuple) or not all(isinstance(r, Mapping) for r in data):
-            raise PlotDataError(f"{where}: expected a list of rows (mappings)")
-        return [RecordTable(title, tuple(data))] if data else []
-
-    return build
-
-
-def _alignment(data: Any, where: str, notes: list[str]) -> list[Graphic]:
-    if isinstance(data, list | tuple) and all(isinstance(x, str) for x in data):
-        return [TextBlock("Alignment", tuple(data))]
-    blocks = data if isinstance(data, list | tuple) else [data]
-    out: list[Graphic] = []
-    for i, block in enumerate(blocks):
-        w = f"{where}[{i}]" if isinstance(data, list | tuple) else where
-        block = _mapping(block, w)
-        lines = block.get("lines")
-        if not isinstance(lines, list | tuple):
-            raise PlotDataError(
-                f"{w}.lines: found {type(lines).__name__}, expected a list of strings"
-            )
-        out.append(TextBlock(_label(block.get("title"), "Alignment"), tuple(str(x) for x in lines)))
-    return out
-
-
-def _endpoints(data: Any, where: str, notes: list[str]) -> list[Graphic]:
-    """``{"endpoints": {id: {"kind": ..., ...}}}``, the shape criterion 3's adapter writes.
-
-    continuous: observations {subject, age, value}, ``trajectory`` {age, mean, lower, upper} (the
-    grid) and optionally ``quantiles``, ``n_subjects``, ``n_subjects_shown`` (see
-    :func:`natural_history_chart`); count: ``rate_per_year``, ``rate_ci`` [lower, upper] and optionally
-    ``subjects`` {rate_per_year}, ``n_subjects``, ``n_subjects_shown``; time_to_event: ``km`` {age,
-    survival, lower, upper}.
-    """
-    out: list[Graphic] = []
-    rates: dict[str, Any] = {}
-    for endpoint, value in _mapping(data, where).items():
-        w = f"{where}.{endpoint}"
-        if not isinstance(value, Mapping):
-            notes.append(f"plot '{w}' not drawn: found {type(value).__name__}, expected a mapping")
-            continue
-        kind = value.get("kind")
-        if kind == "continuous":
-            grid = value.get("grid", value.get("trajectory"))
-            out += _guarded(
-                notes,
-                w,
-                lambda e=endpoint, v=value, g=grid, w=w: [
-                    natural_history_chart(str(e), {**v, "grid": g}, w)
-                ],
-            )
-        elif kind == "time_to_event":
-            km = value.get("km")
-            if isinstance(km, Mapping):
-                curve = {
-                    "name": value.get("name"),
-                    **km,
-                    "timeline": km.get("timeline", km.get("age")),
-                }
-            else:
-                curve = value
-            out += _guarded(
-                notes, w, lambda e=endpoint, c=curve, w=w: [survival_chart(str(e), c, w)]
-            )
-        elif kind == "count":
-            ci = value.get("rate_ci")
-            lower, upper = (
-                (ci[0], ci[1])
-                if isinstance(ci, list | tuple) and len(ci) == 2
-                else (value.get("lower"), value.get("upper"))
-            )
-            rates[str(endpoint)] = {
-                "name": value.get("name"),
-                "rate_per_year": value.get("rate_per_year"),
-                "lower": lower,
-                "upper": upper,
-                "subjects": value.get("subjects"),
-                "n_subjects": value.get("n_subjects"),
-                "n_subjects_shown": value.get("n_subjects_shown"),
-            }
-        else:
-            notes.append(
-                f"plot '{w}' not drawn: found kind {kind!r}, expected continuous, count or time_to_event"
-            )
-    if rates:
-        out += _guarded(notes, f"{where} (rates)", lambda: [rates_chart(rates, where)])
-    return out
-
-
-def _engagement_forest(data: Any, where: str, notes: list[str]) -> list[Graphic]:
-    """``{"engagement_forest": {"confidence": c, "groups": [{"tier", "rows": [...]}]}}``, the shape
-    criterion 4's adapter writes; rows carry assay, tier, edited_fraction, lower, upper,
-    minimum_fraction and deciding."""
-    d = _mapping(data, where)
-    groups = d.get("groups")
-    if not isinstance(groups, list | tuple):
-        raise PlotDataError(
-            f"{where}.groups: found {type(groups).__name__}, expected a list of tiers"
+def engagement_chart(figure: EngagementForest) -> Chart:
+    """Forest plot of the measured fraction per assay, grouped by evidence tier."""
+    rows = [
+        (
+            f"{a.assay} [{_humanize(a.tier)}{', deciding' if a.deciding else ''}]",
+            a.tier,
+            a.fraction,
+            a.lower,
+            a.upper,
+            a.minimum,
         )
-    assays = []
-    for i, group in enumerate(groups):
-        group = _mapping(group, f"{where}.groups[{i}]")
-        rows = group.get("rows") or []
-        if not isinstance(rows, list | tuple):
-            raise PlotDataError(
-                f"{where}.groups[{i}].rows: found {type(rows).__name__}, expected a list"
-            )
-        for j, row in enumerate(rows):
-            row = _mapping(row, f"{where}.groups[{i}].rows[{j}]")
-            assays.append(
-                {
-                    "assay": row.get("assay"),
-                    "source": row.get("tier", row.get("source", group.get("tier"))),
-                    "fraction": row.get("edited_fraction", row.get("fraction")),
-                    "lower": row.get("lower"),
-                    "upper": row.get("upper"),
-                    "minimum": row.get("minimum_fraction", row.get("minimum")),
-                    "deciding": row.get("deciding", group.get("deciding")),
-                }
-            )
-    confidence = d.get("confidence")
-    interval = (
-        f"{confidence:.0%} interval"
-        if isinstance(confidence, float) and 0 < confidence < 1
-        else "interval"
+        for a in figure.assays
+    ]
+    rank = {t: k for k, t in enumerate(TIER_ORDER)}
+    # known tiers in evidence order, then others by name; assays keep their order within a tier
+    rows.sort(key=lambda r: (rank.get(r[1], len(rank)), r[1] if r[1] not in rank else ""))
+    layers, ticks = _forest(rows, lambda g: TIER_COLORS.get(g, GREY))
+    values = [v for r in rows for v in (r[2], r[3], r[4], r[5]) if v is not None]
+    return Chart(
+        name="engagement",
+        title=f"Target engagement: {figure.measure} by assay, with "
+        f"{_percent(figure.confidence)} interval",
+        x_label=figure.measure.capitalize(),
+        y_label="",
+        layers=tuple(layers),
+        y_ticks=ticks,
+        x_range=(min(0.0, *values) - 0.02, max(1.0, *values) + 0.02),
+        height=max(300, 140 + 34 * len(rows)),
     )
-    return [engagement_chart(assays, where, interval)]
 
 
-def _supportive(endpoint: str, data: Any, where: str) -> Chart:
-    return trajectory_chart(data, f"supportive-{_slug(endpoint)}", where)
+# --- criterion 5 ---------------------------------------------------------------------------------
 
 
-# In page order; the second key of a pair is the shape an adapter writes today (see the docstrings
-# of _endpoints and _engagement_forest).
-_BUILDERS: tuple[tuple[str, Builder], ...] = (
-    ("variants", _records("Variants")),
-    ("genotype", _records("Genotype")),
-    ("alignment", _alignment),
-    ("continuous", _each_endpoint(natural_history_chart)),
-    ("rates", _one(rates_chart)),
-    ("survival", _each_endpoint(survival_chart)),
-    ("endpoints", _endpoints),
-    ("assays", _one(engagement_chart)),
-    ("engagement_forest", _engagement_forest),
-    ("trajectory", _one(lambda d, w: trajectory_chart(d, "trajectory", w))),
-    ("events", _one(events_chart)),
-    ("supportive", _each_endpoint(_supportive)),
-)
+def _concomitant_lines(marks: Sequence[ConcomitantMark]) -> list[VLine]:
+    lines = []
+    for m in marks:
+        short = m.description if len(m.description) <= 32 else m.description[:31] + "…"
+        lines.append(
+            VLine(
+                m.day,
+                f"{m.kind}: {short}" if short else m.kind,
+                color=PURPLE,
+                dash="dash",
+                hover=m.description,
+            )
+        )
+    return lines
+
+
+def _figure_name(base: str, role: str, endpoint: str) -> str:
+    return base if role == "primary" else f"supportive-{base}-{_slug(endpoint)}"
+
+
+def trajectory_chart(figure: TrajectoryFigure) -> Chart:
+    """Observed values before and after the first dose against the predicted untreated course."""
+    layers: list[Layer] = []
+    level = _percent(figure.prediction_level)
+    if figure.population_mean:
+        layers.append(
+            Band(
+                figure.prediction_day,
+                figure.population_lower,
+                figure.population_upper,
+                name=f"{level} range of the cohort at the patient's ages",
+                color=SKY,
+                opacity=0.12,
+            )
+        )
+    if figure.prediction_day:
+        layers.append(
+            Band(
+                figure.prediction_day,
+                figure.prediction_lower,
+                figure.prediction_upper,
+                name=f"{level} prediction interval of the untreated course",
+                color=GREY,
+                opacity=0.3,
+            )
+        )
+        layers.append(
+            Line(
+                figure.prediction_day,
+                figure.prediction_mean,
+                name="predicted untreated course (mean)",
+                color=DARK,
+                dash="dash",
+            )
+        )
+    for phase, name, color, symbol in (
+        ("pre", "observed before first dose", BLUE, "circle-open"),
+        ("post", "observed after first dose", VERMILLION, "diamond"),
+    ):
+        idx = [i for i, p in enumerate(figure.phase) if p == phase]
+        if idx:
+            layers.append(
+                Markers(
+                    [figure.day[i] for i in idx],
+                    [figure.value[i] for i in idx],
+                    name=name,
+                    color=color,
+                    symbol=symbol,
+                )
+            )
+    layers.append(VLine(0.0, "first dose", color=DARK, dash="solid"))
+    layers.extend(_concomitant_lines(figure.concomitant))
+    direction = f" ({_humanize(figure.direction)})" if figure.direction else ""
+    return Chart(
+        name=_figure_name("trajectory", figure.role, figure.endpoint),
+        title=f"{figure.name}: observed vs predicted untreated course{direction}",
+        x_label="Days from first dose",
+        y_label=_axis_label(figure.name, figure.unit),
+        layers=tuple(layers),
+    )
+
+
+def events_chart(figure: EventsFigure) -> Chart:
+    """Event rate per 30 days in each observation period, the expected untreated rate and the
+    longest event-free gap shaded."""
+    groups: dict[str, tuple[list[float], list[float], list[float], list[str]]] = {
+        "pre": ([], [], [], []),
+        "post": ([], [], [], []),
+    }
+    for a, b, n in zip(figure.start_day, figure.end_day, figure.count, strict=True):
+        if a is None or b is None or b <= a:
+            continue
+        g = groups["pre" if a < 0 else "post"]
+        g[0].append(a)
+        g[1].append(b)
+        g[2].append(n * 30.0 / (b - a))
+        g[3].append(f"days {a:g} to {b:g}: {n:g} events ({n * 30.0 / (b - a):.3g} per 30 days)")
+    layers: list[Layer] = []
+    if figure.longest_gap is not None:
+        g0, g1 = figure.longest_gap
+        layers.append(Span(g0, g1, f"longest event-free gap: {g1 - g0:g} days", color=GREEN))
+    names = {"pre": ("before first dose", BLUE), "post": ("after first dose", VERMILLION)}
+    for phase, (a, b, h, hover) in groups.items():
+        if a:
+            layers.append(Bars(a, b, h, name=names[phase][0], color=names[phase][1], hover=hover))
+    days = [x for x in (*figure.start_day, *figure.end_day) if x is not None]
+    if figure.untreated_rate_per_year is not None and days:
+        per_30 = 30.0 / DAYS_PER_YEAR
+        x = [min(days), max(days)]
+        if figure.untreated_rate_interval is not None:
+            lo, hi = (v * per_30 for v in figure.untreated_rate_interval)
+            layers.append(
+                Band(
+                    x,
+                    [lo, lo],
+                    [hi, hi],
+                    name="interval of the expected untreated rate",
+                    color=GREY,
+                    opacity=0.25,
+                )
+            )
+        rate = figure.untreated_rate_per_year * per_30
+        layers.append(
+            Line(x, [rate, rate], name="expected untreated rate", color=DARK, dash="dash")
+        )
+    layers.append(VLine(0.0, "first dose", color=DARK, dash="solid"))
+    layers.extend(_concomitant_lines(figure.concomitant))
+    return Chart(
+        name=_figure_name("events", figure.role, figure.endpoint),
+        title=f"{figure.name}: events per 30 days",
+        x_label="Days from first dose",
+        y_label="Events per 30 days",
+        layers=tuple(layers),
+    )
+
+
+# --- one verdict ---------------------------------------------------------------------------------
+
+
+def graphic(figure: FigureData) -> Graphic:
+    """What the report draws for one figure of a verdict."""
+    match figure:
+        case GenotypeTable():
+            return genotype_table(figure)
+        case AlignmentBlock():
+            return alignment_block(figure)
+        case NaturalHistoryCurve():
+            return natural_history_graphic(figure)
+        case CohortRates():
+            return rates_chart(figure)
+        case SurvivalCurve():
+            return survival_chart(figure)
+        case EngagementForest():
+            return engagement_chart(figure)
+        case TrajectoryFigure():
+            return trajectory_chart(figure)
+        case EventsFigure():
+            return events_chart(figure)
+    raise UsageError(
+        f"figure: found {type(figure).__name__}, expected one of pmpath.pathway.figures.FigureData"
+    )
 
 
 def criterion_graphics(verdict: Verdict) -> CriterionGraphics:
-    """Charts, text blocks and tables for one verdict from the keys of ``verdict.plots`` it knows.
-
-    Keys that are absent draw nothing; data in an unexpected shape is skipped and named in
-    ``notes`` so the page can say what is missing.
-    """
-    items: list[Graphic] = []
-    notes: list[str] = []
-    plots = verdict.plots or {}
-    for key, build in _BUILDERS:
-        if plots.get(key) is not None:
-            items += _guarded(notes, key, lambda b=build, k=key: b(plots[k], k, notes))
-    return CriterionGraphics(tuple(items), tuple(notes))
+    """Charts, text blocks and tables for one verdict, from its typed ``figures``, in page order."""
+    return CriterionGraphics(tuple(graphic(f) for f in verdict.figures))
 
 
 def plotly_config_json() -> str:
     return json.dumps(PLOTLY_CONFIG, sort_keys=True)
+
+
+__all__ = [
+    "PLOTLY_CONFIG",
+    "SVG_RC",
+    "Band",
+    "Bars",
+    "Chart",
+    "CriterionGraphics",
+    "Graphic",
+    "Line",
+    "Markers",
+    "OverlaidChart",
+    "RecordTable",
+    "Span",
+    "SvgDrawing",
+    "SvgFrame",
+    "TextBlock",
+    "VLine",
+    "alignment_block",
+    "criterion_graphics",
+    "engagement_chart",
+    "events_chart",
+    "genotype_table",
+    "graphic",
+    "natural_history_chart",
+    "natural_history_graphic",
+    "overlay_svg",
+    "plotly_config_json",
+    "rates_chart",
+    "render_svgs",
+    "survival_chart",
+    "trajectory_chart",
+]

@@ -2,8 +2,9 @@
 
 Turns the case's diagnosis, the platform's disease (gene, inheritance) and the patient's variants
 into :class:`pmpath.mechanism.AlleleCall` inputs, applies :func:`pmpath.mechanism.genotype_consistent`
-and reports the rule row applied. ``Verdict.plots["genotype"]`` lists the calls with the role each
-played (counted as P/LP, uncertain, benign, other gene).
+and reports the rule row applied. The verdict's
+:class:`~pmpath.pathway.figures.GenotypeTable` lists the calls with the role each played (counted as
+P/LP, uncertain, benign, other gene).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pmpath.dossier.load import PLATFORM_FILE
 from pmpath.dossier.model import Variant
 from pmpath.mechanism import AlleleCall, genotype_consistent
 from pmpath.pathway.context import AssessmentContext
+from pmpath.pathway.figures import GenotypeTable
 from pmpath.pathway.flags import Flag, FlagSeverity
 from pmpath.pathway.results import CauseResult, GenotypeCall
 from pmpath.pathway.verdict import CRITERION_NAMES, Status, Verdict
@@ -112,24 +114,6 @@ def evaluate(ctx: AssessmentContext, patient: PatientRecord) -> Verdict:
 
     ids = [x for x in (disease.mondo, disease.omim) if x]
     disease_text = f"{disease.name} ({', '.join(ids)})" if ids else disease.name
-    numbers = {
-        "disease": disease.id,
-        "disease_ids": ids,
-        "gene": disease.gene,
-        "inheritance": disease.inheritance.value,
-        "sex": diagnosis.sex,
-        "diagnosis_basis": diagnosis.basis,
-        "rule": result.rule.id,
-        "rule_genotype": result.rule.genotype,
-        "n_variants": len(calls),
-        "n_in_gene": result.n_in_gene,
-        "n_pathogenic": result.n_pathogenic,
-        "n_pathogenic_copies": result.n_pathogenic_copies,
-        "n_functional_vus": result.n_functional_vus,
-        "n_uncertain": result.n_uncertain,
-        "n_benign": result.n_benign,
-        "n_other_genes": result.n_other_genes,
-    }
     counted, uncertain = set(result.counted), set(result.uncertain)
     rows = []
     for v, call in zip(patient.variants, calls, strict=True):
@@ -142,16 +126,16 @@ def evaluate(ctx: AssessmentContext, patient: PatientRecord) -> Verdict:
         else:
             role = "benign"
         rows.append(
-            {
-                "variant": call.name,
-                "gene": v.gene,
-                "acmg_class": call.acmg_class,
-                "acmg_criteria": list(v.acmg_criteria),
-                "zygosity": call.zygosity,
-                "phase_group": v.allele,
-                "phase_evidence": v.phase_evidence,
-                "role": role,
-            }
+            GenotypeCall(
+                variant=call.name,
+                gene=v.gene,
+                acmg_class=call.acmg_class,
+                acmg_criteria=list(v.acmg_criteria),
+                zygosity=call.zygosity,
+                phase_group=v.allele,
+                phase_evidence=v.phase_evidence,
+                role=role,
+            )
         )
     return Verdict(
         number=NUMBER,
@@ -160,10 +144,9 @@ def evaluate(ctx: AssessmentContext, patient: PatientRecord) -> Verdict:
         summary=f"{disease_text}, {disease.gene}: {result.reason}",
         method=METHOD,
         assumptions=list(ASSUMPTIONS),
-        numbers=numbers,
         evidence=evidence,
         flags=flags,
-        plots={"genotype": rows},
+        figures=[GenotypeTable(calls=rows)],
         result=CauseResult(
             disease=disease.id,
             gene=disease.gene,
@@ -172,6 +155,14 @@ def evaluate(ctx: AssessmentContext, patient: PatientRecord) -> Verdict:
             diagnosis_basis=diagnosis.basis,
             rule=result.rule.id,
             rule_genotype=result.rule.genotype,
-            calls=[GenotypeCall(**row) for row in rows],
+            disease_ids=ids,
+            n_in_gene=result.n_in_gene,
+            n_pathogenic=result.n_pathogenic,
+            n_pathogenic_copies=result.n_pathogenic_copies,
+            n_functional_vus=result.n_functional_vus,
+            n_uncertain=result.n_uncertain,
+            n_benign=result.n_benign,
+            n_other_genes=result.n_other_genes,
+            calls=rows,
         ),
     )

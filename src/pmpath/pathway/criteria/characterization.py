@@ -4,18 +4,17 @@
 ``ctx.cache``) and is what criterion 5 compares patients with. `evaluate` judges the primary endpoint's
 fit against ``analysis_plan.natural_history``; supportive endpoints are reported, not decisive.
 
-``Verdict.plots["endpoints"][endpoint_id]`` holds, by ``kind``:
+The verdict's figures (:mod:`pmpath.pathway.figures`) are, per fitted endpoint, by kind:
 
-- ``"continuous"``: ``observations`` {subject, age, value} of whole subjects drawn at random (seeded:
-  every run shows the same ones), at most 200 subjects and 6000 points; ``n_subjects`` and
-  ``n_subjects_shown``; ``trajectory`` {age, mean, lower, upper, level} (population mean and 95% range
-  of untreated observations, from the model fitted to every subject) and ``quantiles`` {age, lower,
-  median, upper, level} (observed 2.5%, 50% and 97.5% quantiles by age, over every observation);
-- ``"count"``: ``subjects`` {subject, events, person_years, rate_per_year} of at most 200 subjects
-  drawn the same way, ``n_subjects``, ``n_subjects_shown``, and the population ``rate_per_year``,
-  ``rate_ci`` (from every subject);
-- ``"time_to_event"``: ``km`` {age, survival, lower, upper} and ``median``, ``median_ci``; a curve
-  with more than 1000 steps is given at 1000 ages (the step function read there).
+- continuous: a :class:`~pmpath.pathway.figures.NaturalHistoryCurve`: the observations of whole
+  subjects drawn at random (seeded: every run shows the same ones), at most 200 subjects and 6000
+  points, the population mean and 95% range of untreated observations (from the model fitted to
+  every subject), the observed 2.5%, 50% and 97.5% quantiles by age over every observation, and the
+  patient's own measurements of the endpoint;
+- count: one :class:`~pmpath.pathway.figures.CohortRates` for all count endpoints, each with the
+  cohort rate and its interval (from every subject) and the own rates of at most 200 subjects;
+- time-to-event: a :class:`~pmpath.pathway.figures.SurvivalCurve`, the Kaplan-Meier curve (a curve
+  with more than 1000 steps is given at 1000 ages, the step function read there).
 
 Everything here is computed once per cohort (``ctx.cache``), not once per patient: for a cohort of
 100,000 subjects the plot data is as small as for one of 100, and the fits are not repeated.
@@ -33,6 +32,7 @@ import pandas as pd
 from pmpath.dossier import CohortTables, PatientRecord
 from pmpath.dossier.load import COHORT_FILE
 from pmpath.dossier.model import Endpoint, EndpointKind, NaturalHistoryPlan
+from pmpath.dossier.vocabulary import DAYS_PER_YEAR
 from pmpath.errors import AnalysisError
 from pmpath.natural_history import (
     Characterization,
@@ -47,9 +47,19 @@ from pmpath.natural_history import (
 )
 from pmpath.pathway import flags as flag_kinds
 from pmpath.pathway.context import AssessmentContext
+from pmpath.pathway.figures import (
+    CohortRate,
+    CohortRates,
+    FigureData,
+    NaturalHistoryCurve,
+    PatientMeasurements,
+    QuantileBands,
+    SurvivalCurve,
+)
 from pmpath.pathway.flags import Flag, FlagSeverity
 from pmpath.pathway.results import (
     CharacterizationCheck,
+    EndpointFit,
     Interval,
     NaturalHistoryResult,
     Quantity,
@@ -89,10 +99,10 @@ class CohortFits:
         Endpoint id -> fit, for endpoints with data whose fit succeeded.
     errors : dict
         Endpoint id -> why the fit failed, for endpoints with data whose fit failed.
-    numbers : dict
-        Endpoint id -> the verdict's numbers of the fit and its characterization, for every fitted endpoint.
-    plots : dict
-        Endpoint id -> the verdict's plot data (see the module docstring), for every fitted endpoint.
+    summaries : dict
+        Endpoint id -> the fit and its characterization as a typed result, for every fitted endpoint.
+    figures : dict
+        Endpoint id -> the cohort's plot data (see the module docstring), for every fitted endpoint.
     age_ranges : dict
         Endpoint id -> youngest and oldest age the cohort observed it at, for endpoints with data.
     shortfalls : dict
@@ -101,10 +111,13 @@ class CohortFits:
 
     fits: dict[str, Fit] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
-    numbers: dict[str, dict[str, Any]] = field(default_factory=dict)
-    plots: dict[str, dict[str, Any]] = field(default_factory=dict)
+    summaries: dict[str, EndpointFit] = field(default_factory=dict)
+    figures: dict[str, NaturalHistoryCurve | CohortRate | SurvivalCurve] = field(
+        default_factory=dict
+    )
     age_ranges: dict[str, tuple[float, float]] = field(default_factory=dict)
     shortfalls: dict[str, list[str]] = field(default_factory=dict)
+    patients: dict[tuple[str, str], PatientMeasurements] = field(default_factory=dict)
 
 
 def _kind_table(tables: CohortTables, kind: EndpointKind) -> pd.DataFrame:
@@ -144,8 +157,47 @@ def _cohort_results(ctx: AssessmentContext, cohort_id: str) -> CohortFits:
             _add_endpoint(
                 out, endpoint, _endpoint_table(_kind_table(tables, endpoint.kind), endpoint), plan
             )
+        _add_patients(out, ctx, cohort_id)
         ctx.cache[key] = out
     return ctx.cache[key]
+
+
+def _add_patients(out: CohortFits, ctx: AssessmentContext, cohort_id: str) -> None:
+    """The measurements of every patient compared with the cohort, and charts wide enough for all."""
+    platform = ctx.dossier.platform
+    curves = {e: f for e, f in out.figures.items() if isinstance(f, NaturalHistoryCurve)}
+    if not curves:
+        return
+    endpoints = [e for e in platform.endpoints if e.id in curves]
+    extents: dict[str, list[float]] = {e: [] for e in curves}
+    for patient in ctx.dossier.patients:
+        disease = platform.disease(patient.case.diagnosis.disease)
+        if disease is None or disease.cohort != cohort_id:
+            continue
+        for endpoint in endpoints:
+            mine = _patient_measurements(patient, endpoint)
+            if mine is None:
+                continue
+            out.patients[(patient.id, endpoint.id)] = mine
+            ages = [a for a in mine.age if a is not None]
+            values = [v for v in mine.value if v is not None]
+            extents[endpoint.id] += [min(ages), max(ages), min(values), max(values)]
+    for endpoint_id, curve in curves.items():
+        e = extents[endpoint_id]
+        if not e:
+            continue
+        ages = [a for a in (*curve.age, *curve.grid_age, *e[0::4], *e[1::4]) if a is not None]
+        values = [
+            v
+            for v in (*curve.value, *curve.grid_lower, *curve.grid_upper, *e[2::4], *e[3::4])
+            if v is not None
+        ]
+        out.figures[endpoint_id] = curve.model_copy(
+            update={
+                "age_extent": (min(ages), max(ages)),
+                "value_extent": (min(values), max(values)),
+            }
+        )
 
 
 def _add_endpoint(
@@ -162,13 +214,8 @@ def _add_endpoint(
         out.shortfalls[endpoint.id] = _raw_shortfall(endpoint, table, plan)
         return
     out.fits[endpoint.id] = fit
-    out.numbers[endpoint.id] = {
-        "name": endpoint.name,
-        "unit": endpoint.unit,
-        **fit_numbers(fit),
-        "characterization": _characterization_numbers(_characterize(fit, plan)),
-    }
-    out.plots[endpoint.id] = _plot(fit, endpoint, table)
+    out.summaries[endpoint.id] = _endpoint_fit(fit, endpoint, _characterize(fit, plan))
+    out.figures[endpoint.id] = _figure(fit, endpoint, table)
 
 
 def cohort_fits(ctx: AssessmentContext, cohort_id: str) -> dict[str, Fit]:
@@ -200,81 +247,60 @@ def _nums(values: Any) -> list[float | None]:
     return [_num(v) for v in np.asarray(values, dtype=float)]
 
 
-def _estimate(value: float, se: float, ci: tuple[float, float]) -> dict[str, Any]:
-    return {"estimate": _num(value), "se": _num(se), "ci95": [_num(ci[0]), _num(ci[1])]}
-
-
-def fit_numbers(fit: Fit) -> dict[str, Any]:
-    """The JSON-able numbers of one fit, as reported in the verdict."""
-    if isinstance(fit, GrowthCurve):
-        sd0, sd1 = fit.random_effects_sd
-        return {
-            "kind": "continuous",
-            "model": f"linear mixed model (REML), random {fit.random_structure.replace('_', ' ')}",
-            "scale": fit.scale,
-            "age_center": fit.age_center,
-            "mean_at_age_center": _estimate(fit.intercept, fit.intercept_se, fit.intercept_ci()),
-            "slope_per_year": _estimate(fit.slope, fit.slope_se, fit.slope_ci()),
-            "slope_relative_se": _num(fit.slope_relative_se),
-            "variance_components": {
-                "random_intercept_sd": _num(sd0),
-                "random_slope_sd": _num(sd1),
-                "correlation": _num(fit.random_effects_correlation),
-                "residual_sd": _num(fit.residual_sd),
-            },
-            "random_structure": fit.random_structure,
-            "optimizer": fit.optimizer,
-            "converged": fit.converged,
-            "n_subjects": fit.n_subjects,
-            "n_observations": fit.n_observations,
-            "person_years": _num(fit.person_years),
-            "age_range": [_num(fit.age_range[0]), _num(fit.age_range[1])],
-            "notes": list(fit.notes),
-        }
-    if isinstance(fit, RateFit):
-        return {
-            "kind": "count",
-            "model": fit.model,
-            "rate_per_year": {
-                "estimate": _num(fit.rate_per_year),
-                "log_se": _num(fit.log_rate_se),
-                "ci95": [_num(fit.rate_ci[0]), _num(fit.rate_ci[1])],
-            },
-            "dispersion": _num(fit.dispersion),
-            "dispersion_ci95": None
-            if fit.dispersion_ci is None
-            else [_num(v) for v in fit.dispersion_ci],
-            "n_subjects": fit.n_subjects,
-            "n_events": fit.n_events,
-            "person_years": _num(fit.person_years),
-            "notes": list(fit.notes),
-        }
-    return {
-        "kind": "time_to_event",
-        "model": "Kaplan-Meier",
-        "median_age": _num(fit.median),
-        "median_age_ci95": [_num(fit.median_ci[0]), _num(fit.median_ci[1])],
+def _endpoint_fit(fit: Fit, endpoint: Endpoint, ch: Characterization) -> EndpointFit:
+    """One endpoint's fit and characterization as a typed result (units from the endpoint)."""
+    common: dict[str, Any] = {
+        "endpoint": endpoint.id,
+        "name": endpoint.name,
+        "unit": endpoint.unit or "",
+        "role": endpoint.role,
         "n_subjects": fit.n_subjects,
-        "n_events": fit.n_events,
-        "person_years": _num(fit.person_years),
-    }
-
-
-def _characterization_numbers(ch: Characterization) -> dict[str, Any]:
-    return {
+        "person_years": Quantity.of(fit.person_years, "years"),
         "adequate": ch.adequate,
         "checks": [
-            {
-                "name": c.name,
-                "value": _num(c.value),
-                "threshold": c.threshold,
-                "comparison": c.comparison,
-                "passed": c.passed,
-            }
+            CharacterizationCheck(
+                name=c.name,
+                value=_num(c.value),
+                threshold=c.threshold,
+                comparison=c.comparison,
+                passed=c.passed,
+            )
             for c in ch.checks
         ],
         "reasons": list(ch.reasons),
     }
+    if isinstance(fit, GrowthCurve):
+        unit = "log units" if fit.scale == "log" else (endpoint.unit or "")
+        lo, hi = fit.slope_ci()
+        return EndpointFit(
+            kind="continuous",
+            model=f"linear mixed model (REML), random {fit.random_structure.replace('_', ' ')}",
+            n_observations=fit.n_observations,
+            slope=Quantity.of(fit.slope, unit),
+            slope_interval=Interval.of(lo, hi, unit, 0.95),
+            slope_relative_se=_num(fit.slope_relative_se),
+            notes=list(fit.notes),
+            **common,
+        )
+    if isinstance(fit, RateFit):
+        return EndpointFit(
+            kind="count",
+            model=fit.model.replace("_", " "),
+            n_events=fit.n_events,
+            rate=Quantity.of(fit.rate_per_year, "per year"),
+            rate_interval=Interval.of(fit.rate_ci[0], fit.rate_ci[1], "per year", 0.95),
+            dispersion=_num(fit.dispersion),
+            notes=list(fit.notes),
+            **common,
+        )
+    return EndpointFit(
+        kind="time_to_event",
+        model="Kaplan-Meier",
+        n_events=fit.n_events,
+        median_age=Quantity.of(fit.median, "years"),
+        median_age_interval=Interval.of(fit.median_ci[0], fit.median_ci[1], "years", 0.95),
+        **common,
+    )
 
 
 def _characterize(fit: Fit, plan: NaturalHistoryPlan) -> Characterization:
@@ -363,7 +389,7 @@ def _sample_subjects(sizes: pd.Series, max_points: int) -> tuple[list[str], bool
     return sorted(keep), True
 
 
-def _quantile_numbers(table: pd.DataFrame) -> dict[str, Any] | None:
+def _quantile_bands(table: pd.DataFrame) -> QuantileBands | None:
     tail = (1 - BAND_LEVEL) / 2
     q = age_quantiles(
         table["age"].to_numpy(dtype=float),
@@ -372,14 +398,14 @@ def _quantile_numbers(table: pd.DataFrame) -> dict[str, Any] | None:
     )
     if q is None:
         return None
-    return {
-        "age": _nums(q.age),
-        "lower": _nums(q.values[:, 0]),
-        "median": _nums(q.values[:, 1]),
-        "upper": _nums(q.values[:, 2]),
-        "level": BAND_LEVEL,
-        "n_observations": [int(n) for n in q.n_observations],
-    }
+    return QuantileBands(
+        age=_nums(q.age),
+        lower=_nums(q.values[:, 0]),
+        median=_nums(q.values[:, 1]),
+        upper=_nums(q.values[:, 2]),
+        level=BAND_LEVEL,
+        n_observations=[int(n) for n in q.n_observations],
+    )
 
 
 def _thinned_km(fit: SurvivalFit) -> dict[str, list[float | None]]:
@@ -395,13 +421,10 @@ def _thinned_km(fit: SurvivalFit) -> dict[str, list[float | None]]:
     return {"age": _nums(age), **{k: _nums(v) for k, v in columns.items()}}
 
 
-def _plot(fit: Fit, endpoint: Endpoint, table: pd.DataFrame) -> dict[str, Any]:
-    base = {
-        "name": endpoint.name,
-        "unit": endpoint.unit,
-        "role": endpoint.role,
-        "direction": endpoint.direction.value,
-    }
+def _figure(
+    fit: Fit, endpoint: Endpoint, table: pd.DataFrame
+) -> NaturalHistoryCurve | CohortRate | SurvivalCurve:
+    """The cohort's plot data of one fitted endpoint (the same for every patient)."""
     if isinstance(fit, GrowthCurve):
         subject = table["subject"].astype(str)
         sizes = subject.value_counts().sort_index()
@@ -410,28 +433,22 @@ def _plot(fit: Fit, endpoint: Endpoint, table: pd.DataFrame) -> dict[str, Any]:
         shown = shown.assign(subject=subject[shown.index]).sort_values(["subject", "age"])
         grid = np.linspace(fit.age_range[0], fit.age_range[1], GRID_POINTS)
         band = fit.band(grid, BAND_LEVEL)
-        return {
-            **base,
-            "kind": "continuous",
-            "scale": fit.scale,
-            "observations": {
-                "subject": shown["subject"].tolist(),
-                "age": _nums(shown["age"]),
-                "value": _nums(shown["value"]),
-            },
-            "n_observations": len(table),
-            "n_subjects": len(sizes),
-            "n_subjects_shown": len(keep),
-            "downsampled": len(shown) < len(table),
-            "trajectory": {
-                "age": _nums(band.age),
-                "mean": _nums(band.mean),
-                "lower": _nums(band.lower),
-                "upper": _nums(band.upper),
-                "level": BAND_LEVEL,
-            },
-            "quantiles": _quantile_numbers(table),
-        }
+        return NaturalHistoryCurve(
+            endpoint=endpoint.id,
+            name=endpoint.name,
+            unit=endpoint.unit or "",
+            subject=shown["subject"].tolist(),
+            age=_nums(shown["age"]),
+            value=_nums(shown["value"]),
+            grid_age=_nums(band.age),
+            grid_mean=_nums(band.mean),
+            grid_lower=_nums(band.lower),
+            grid_upper=_nums(band.upper),
+            band_level=BAND_LEVEL,
+            quantiles=_quantile_bands(table),
+            n_subjects=len(sizes),
+            n_subjects_shown=len(keep),
+        )
     if isinstance(fit, RateFit):
         per = (
             table.assign(
@@ -443,28 +460,68 @@ def _plot(fit: Fit, endpoint: Endpoint, table: pd.DataFrame) -> dict[str, Any]:
         )
         keep, _ = _sample_subjects(pd.Series(1, index=per.index), MAX_PLOT_SUBJECTS)
         shown = per.loc[keep]
-        return {
-            **base,
-            "kind": "count",
-            "subjects": {
-                "subject": shown.index.tolist(),
-                "events": [int(v) for v in shown["count"]],
-                "person_years": _nums(shown["person_years"]),
-                "rate_per_year": _nums(shown["count"] / shown["person_years"]),
-            },
-            "n_subjects": len(per),
-            "n_subjects_shown": len(shown),
-            "rate_per_year": _num(fit.rate_per_year),
-            "rate_ci": [_num(fit.rate_ci[0]), _num(fit.rate_ci[1])],
-        }
-    return {
-        **base,
-        "kind": "time_to_event",
-        "km": _thinned_km(fit),
-        "n_subjects": fit.n_subjects,
-        "median": _num(fit.median),
-        "median_ci": [_num(fit.median_ci[0]), _num(fit.median_ci[1])],
-    }
+        return CohortRate(
+            endpoint=endpoint.id,
+            name=endpoint.name,
+            rate_per_year=_num(fit.rate_per_year),
+            lower=_num(fit.rate_ci[0]),
+            upper=_num(fit.rate_ci[1]),
+            subject_rates=_nums(shown["count"] / shown["person_years"]),
+            n_subjects=len(per),
+            n_subjects_shown=len(shown),
+        )
+    km = _thinned_km(fit)
+    return SurvivalCurve(
+        endpoint=endpoint.id,
+        name=endpoint.name,
+        age=km["age"],
+        survival=km["survival"],
+        lower=km["lower"],
+        upper=km["upper"],
+        n_subjects=fit.n_subjects,
+    )
+
+
+def _patient_measurements(patient: PatientRecord, endpoint: Endpoint) -> PatientMeasurements | None:
+    """The patient's own measurements of a continuous endpoint, at their ages, for the cohort's chart."""
+    frame = patient.measurements
+    if frame.empty or "endpoint" not in frame.columns:
+        return None
+    rows = frame[frame["endpoint"] == endpoint.id]
+    day = pd.to_numeric(rows["day"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    value = pd.to_numeric(rows["value"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    keep = ~(np.isnan(day) | np.isnan(value))
+    if not keep.any():
+        return None
+    order = np.argsort(day[keep], kind="stable")
+    age0 = patient.case.diagnosis.age_at_first_dose_years
+    return PatientMeasurements(
+        patient=patient.id,
+        age=_nums(age0 + day[keep][order] / DAYS_PER_YEAR),
+        value=_nums(value[keep][order]),
+        age_at_first_dose=age0,
+    )
+
+
+def _figures(
+    results: CohortFits, platform_endpoints: list[Endpoint], patient: PatientRecord
+) -> list[FigureData]:
+    """Criterion 3's figures: one per continuous and time-to-event endpoint, one for all rates."""
+    out: list[FigureData] = []
+    rates: list[CohortRate] = []
+    for endpoint in platform_endpoints:
+        figure = results.figures.get(endpoint.id)
+        if isinstance(figure, NaturalHistoryCurve):
+            mine = results.patients.get((patient.id, endpoint.id))
+            # a shallow copy: the cohort's lists are shared, not copied, for every patient
+            out.append(figure if mine is None else figure.model_copy(update={"patient": mine}))
+        elif isinstance(figure, SurvivalCurve):
+            out.append(figure)
+        elif isinstance(figure, CohortRate):
+            rates.append(figure)
+    if rates:
+        out.append(CohortRates(rates=rates))
+    return out
 
 
 # ---------------------------------------------------------------------- verdict
@@ -519,20 +576,6 @@ def evaluate(ctx: AssessmentContext, patient: PatientRecord) -> Verdict:
 
     cohort = tables.cohort
     results = _cohort_results(ctx, cohort.id)
-    thresholds = plan.model_dump(mode="json")
-    numbers: dict[str, Any] = {
-        "cohort": {
-            "id": cohort.id,
-            "disease": cohort.disease,
-            "source": cohort.provenance.source,
-            "citation": cohort.provenance.citation,
-            "collection": cohort.provenance.collection,
-            "description": cohort.provenance.description,
-            "n_subjects": len(tables.subjects),
-        },
-        "thresholds": thresholds,
-        "primary_endpoint": primary.id,
-    }
     flags: list[Flag] = []
 
     def flag(kind: str, severity: FlagSeverity, message: str, endpoint: str | None = None) -> None:
@@ -540,7 +583,6 @@ def evaluate(ctx: AssessmentContext, patient: PatientRecord) -> Verdict:
             Flag(kind=kind, severity=severity, message=message, criterion=NUMBER, endpoint=endpoint)
         )
 
-    plots: dict[str, Any] = {"cohort": cohort.id, "primary_endpoint": primary.id, "endpoints": {}}
     if cohort.provenance.collection == "synthetic":
         flag(
             flag_kinds.SYNTHETIC_DATA,
@@ -548,20 +590,9 @@ def evaluate(ctx: AssessmentContext, patient: PatientRecord) -> Verdict:
             f"natural-history cohort {cohort.id!r} is synthetic (invented data)",
         )
 
-    # every endpoint with a fit: numbers, plots; supportive ones are reported only
-    supportive: dict[str, Any] = {}
-    for endpoint in platform.endpoints:
-        fit = results.fits.get(endpoint.id)
-        if fit is None:
-            continue
-        entry = dict(results.numbers[endpoint.id])  # the cohort's, the same for every patient
-        if endpoint.id == primary.id:
-            numbers["primary"] = entry
-        else:
-            supportive[endpoint.id] = entry
-        plots["endpoints"][endpoint.id] = results.plots[endpoint.id]
-    numbers["supportive"] = supportive
-    numbers["failed_fits"] = dict(results.errors)
+    # every endpoint with a fit; supportive ones are reported only
+    fitted = [results.summaries[e.id] for e in platform.endpoints if e.id in results.summaries]
+    fitted.sort(key=lambda e: e.endpoint != primary.id)  # the primary endpoint first
     for endpoint_id, message in results.errors.items():
         if endpoint_id != primary.id:
             flag(
@@ -573,15 +604,13 @@ def evaluate(ctx: AssessmentContext, patient: PatientRecord) -> Verdict:
 
     # the patient against the cohort: age within the observed range, genotype represented
     diagnosis = patient.case.diagnosis
-    patient_numbers: dict[str, Any] = {
-        "age_at_first_dose": diagnosis.age_at_first_dose_years,
-        "genotype_class": diagnosis.genotype_class,
-    }
+    age_range: Interval | None = None
+    inside: bool | None = None
+    same: int | None = None
     if primary.id in results.age_ranges:
         lo, hi = results.age_ranges[primary.id]
         inside = lo <= diagnosis.age_at_first_dose_years <= hi
-        patient_numbers["cohort_age_range"] = [lo, hi]
-        patient_numbers["age_within_cohort_range"] = inside
+        age_range = Interval.of(lo, hi, "years")
         if not inside:
             flag(
                 flag_kinds.OUTSIDE_COHORT_AGES,
@@ -594,17 +623,16 @@ def evaluate(ctx: AssessmentContext, patient: PatientRecord) -> Verdict:
         same = int(
             (tables.subjects["genotype_class"].astype(str) == diagnosis.genotype_class).sum()
         )
-        patient_numbers["cohort_subjects_same_genotype_class"] = same
         if same == 0:
             flag(
                 flag_kinds.OUTSIDE_COHORT_GENOTYPES,
                 FlagSeverity.caveat,
                 f"no cohort subject shares the patient's genotype class {diagnosis.genotype_class!r}",
             )
-    numbers["patient"] = patient_numbers
 
     # the primary endpoint decides
     fit = results.fits.get(primary.id)
+    primary_fit = results.summaries.get(primary.id)
     if fit is not None:
         ch = _characterize(fit, plan)
         described = _describe(fit, primary)
@@ -653,32 +681,26 @@ def evaluate(ctx: AssessmentContext, patient: PatientRecord) -> Verdict:
         summary=summary,
         method=METHOD,
         assumptions=_assumptions(kinds, cohort.provenance.collection),
-        numbers=numbers,
         evidence=ctx.evidence(COHORT_FILE, *tables.files),
         flags=flags,
-        plots=plots,
-        result=_typed(numbers),
-    )
-
-
-def _typed(numbers: dict[str, Any]) -> NaturalHistoryResult:
-    """The verdict's numbers as a typed result."""
-    cohort, patient = numbers["cohort"], numbers["patient"]
-    primary = numbers.get("primary") or {}
-    characterization = primary.get("characterization") or {}
-    age_range = patient.get("cohort_age_range")
-    return NaturalHistoryResult(
-        cohort=cohort["id"],
-        cohort_source=cohort["source"],
-        cohort_collection=cohort["collection"],
-        n_subjects=cohort["n_subjects"],
-        primary_endpoint=numbers["primary_endpoint"],
-        model=primary.get("model"),
-        adequate=characterization.get("adequate"),
-        checks=[CharacterizationCheck(**c) for c in characterization.get("checks", [])],
-        reasons=characterization.get("reasons", []),
-        age_at_first_dose=Quantity.of(patient["age_at_first_dose"], "years"),
-        cohort_age_range=None if age_range is None else Interval.of(*age_range, "years"),
-        age_within_cohort_range=patient.get("age_within_cohort_range"),
-        cohort_subjects_same_genotype_class=patient.get("cohort_subjects_same_genotype_class"),
+        figures=_figures(results, platform.endpoints, patient),
+        result=NaturalHistoryResult(
+            cohort=cohort.id,
+            cohort_source=cohort.provenance.source,
+            cohort_collection=cohort.provenance.collection,
+            cohort_citation=cohort.provenance.citation,
+            n_subjects=len(tables.subjects),
+            primary_endpoint=primary.id,
+            model=None if primary_fit is None else primary_fit.model,
+            adequate=None if primary_fit is None else primary_fit.adequate,
+            checks=[] if primary_fit is None else primary_fit.checks,
+            reasons=[] if primary_fit is None else primary_fit.reasons,
+            age_at_first_dose=Quantity.of(diagnosis.age_at_first_dose_years, "years"),
+            cohort_age_range=age_range,
+            age_within_cohort_range=inside,
+            cohort_subjects_same_genotype_class=same,
+            genotype_class=diagnosis.genotype_class,
+            endpoints=fitted,
+            failed_fits=dict(results.errors),
+        ),
     )

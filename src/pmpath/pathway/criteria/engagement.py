@@ -10,17 +10,22 @@ import pandas as pd
 
 from pmpath.dossier import PatientRecord
 from pmpath.engagement import (
-    EVIDENCE_TIERS,
     TIER_RULE,
-    AssayEngagement,
     AssayResult,
     EngagementAssessment,
     assess_engagement,
 )
 from pmpath.errors import AnalysisError
 from pmpath.pathway.context import AssessmentContext
+from pmpath.pathway.figures import EngagementForest, ForestAssay
 from pmpath.pathway.flags import Flag, FlagSeverity
-from pmpath.pathway.results import EngagementAssay, EngagementResult, Interval, Quantity
+from pmpath.pathway.results import (
+    EngagementAssay,
+    EngagementResult,
+    EngagementTier,
+    Interval,
+    Quantity,
+)
 from pmpath.pathway.verdict import CRITERION_NAMES, Status, Verdict
 
 NUMBER = 4
@@ -93,29 +98,6 @@ def _json(x: float | None) -> float | None:
     return None if x is None or not math.isfinite(x) else float(x)
 
 
-def _assay_row(a: AssayEngagement, deciding_tier: str | None) -> dict:
-    iv = a.interval
-    return {
-        "assay": a.assay,
-        "tier": a.source,
-        "tissue": a.tissue,
-        "replicates": iv.n_replicates,
-        "edited": iv.edited,
-        "total": iv.total,
-        "edited_fraction": _json(iv.edited_fraction),
-        "lower": _json(iv.lower),
-        "upper": _json(iv.upper),
-        "minimum_fraction": _json(a.minimum_fraction),
-        "status": a.status,
-        "method": iv.method,
-        "rho": _json(iv.rho),
-        "design_effect": _json(iv.design_effect),
-        "adjusted_design_effect": _json(iv.adjusted_design_effect),
-        "effective_total": _json(iv.effective_total),
-        "deciding": a.source == deciding_tier,
-    }
-
-
 def _flags(result: EngagementAssessment, frame: pd.DataFrame) -> list[Flag]:
     flags: list[Flag] = []
 
@@ -181,7 +163,6 @@ def evaluate(ctx: AssessmentContext, patient: PatientRecord) -> Verdict:
         return Verdict(
             status=Status.insufficient,
             summary="no target-engagement assay reported",
-            numbers={"confidence": confidence, "n_assays": 0},
             **common,
         )
     try:
@@ -190,40 +171,9 @@ def evaluate(ctx: AssessmentContext, patient: PatientRecord) -> Verdict:
         return Verdict(
             status=Status.insufficient,
             summary=f"engagement could not be assessed: {exc}",
-            numbers={"confidence": confidence},
             **common,
         )
 
-    rows = [_assay_row(a, result.deciding_tier) for a in result.assays]
-    deciding = result.tier(result.deciding_tier).assays if result.deciding_tier else ()
-    numbers = {
-        "confidence": confidence,
-        "n_assays": len(rows),
-        "deciding_tier": result.deciding_tier,
-        "method": sorted({a.interval.method for a in deciding}),
-        "tiers": [
-            {"tier": t.tier, "status": t.status, "n_assays": len(t.assays)} for t in result.tiers
-        ],
-        "assays": rows,
-    }
-    plots = {
-        "engagement_forest": {
-            "kind": "forest",
-            "x_label": "edited fraction",
-            "confidence": confidence,
-            "tiers": list(EVIDENCE_TIERS),
-            "groups": [
-                {
-                    "tier": t.tier,
-                    "status": t.status,
-                    "deciding": t.tier == result.deciding_tier,
-                    "rows": [r for r in rows if r["tier"] == t.tier],
-                }
-                for t in result.tiers
-                if t.assays
-            ],
-        }
-    }
     modality = ctx.dossier.platform.modality.value
     typed = EngagementResult(
         measure="corrected splicing" if modality == "splice_switching_aso" else "edited fraction",
@@ -243,15 +193,43 @@ def evaluate(ctx: AssessmentContext, patient: PatientRecord) -> Verdict:
                 status=a.status,
                 method=a.interval.method,
                 deciding=a.source == result.deciding_tier,
+                intracluster_correlation=_json(a.interval.rho),
+                design_effect=_json(a.interval.design_effect),
+                effective_total=_json(a.interval.effective_total),
             )
             for a in result.assays
         ],
+        tiers=[
+            EngagementTier(tier=t.tier, status=t.status, n_assays=len(t.assays))
+            for t in result.tiers
+        ],
+    )
+    forest = (
+        [
+            EngagementForest(
+                measure=typed.measure,
+                confidence=confidence,
+                assays=[
+                    ForestAssay(
+                        assay=a.assay,
+                        tier=a.tier,
+                        fraction=a.fraction.value,
+                        lower=a.interval.low,
+                        upper=a.interval.high,
+                        minimum=a.minimum.value,
+                        deciding=a.deciding,
+                    )
+                    for a in typed.assays
+                ],
+            )
+        ]
+        if typed.assays
+        else []
     )
     return Verdict(
         status=Status(result.status),
         summary=_summary(result),
-        numbers=numbers,
-        plots=plots,
+        figures=forest,
         result=typed,
         flags=_flags(result, frame),
         **common,

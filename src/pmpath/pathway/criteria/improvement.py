@@ -8,10 +8,10 @@ Supportive endpoints get the same analyses, reported and not deciding. Death, or
 the primary endpoint could be assessed, is not improvement. Concomitant changes after the baseline
 are named: they can confound improvement.
 
-``Verdict.plots`` follows :mod:`pmpath.report.plots` for criterion 5: ``"trajectory"`` (continuous
-primary endpoint) or ``"events"`` (count primary endpoint), ``"supportive"`` (trajectories of
-continuous supportive endpoints) and ``"supportive_events"`` (event data of count supportive
-endpoints, not drawn by the report).
+The verdict's figures (:mod:`pmpath.pathway.figures`) are a
+:class:`~pmpath.pathway.figures.TrajectoryFigure` (continuous endpoint) or an
+:class:`~pmpath.pathway.figures.EventsFigure` (count endpoint) for the primary endpoint, then one for
+each supportive endpoint that could be compared (``role="supportive"``).
 """
 
 from __future__ import annotations
@@ -42,10 +42,12 @@ from pmpath.outcomes import (
 from pmpath.pathway import flags as flag_kinds
 from pmpath.pathway.context import AssessmentContext
 from pmpath.pathway.criteria.characterization import cohort_fit_errors, cohort_fits
+from pmpath.pathway.figures import ConcomitantMark, EventsFigure, FigureData, TrajectoryFigure
 from pmpath.pathway.flags import Flag, FlagSeverity
 from pmpath.pathway.results import (
     ConcomitantChange,
     EndpointComparison,
+    EndpointStatus,
     EventRateComparisonResult,
     ImprovementResult,
     Interval,
@@ -85,13 +87,12 @@ METHOD = (
 
 @dataclass
 class EndpointResult:
-    """One endpoint's analysis for the verdict: its status, why, its numbers and its plot data."""
+    """One endpoint's analysis for the verdict: its status, why, its typed result and its figure."""
 
     endpoint: Endpoint
     status: Status
     reason: str
-    numbers: dict[str, Any] = field(default_factory=dict)
-    plot: dict[str, Any] | None = None
+    figure: TrajectoryFigure | EventsFigure | None = None
     flags: list[Flag] = field(default_factory=list)
     post_data_short: bool = False  # too few post-dose visits, or too little post-dose follow-up
     typed: EndpointComparison | None = None  # the comparison as a typed result, with units
@@ -273,41 +274,6 @@ def _as_untreated_model(fit: Any) -> UntreatedModel:
     )
 
 
-def _trajectory_numbers(result: TrajectoryComparison, post_days: np.ndarray) -> dict[str, Any]:
-    p = result.prediction
-    out: dict[str, Any] = {
-        "analysis": "trajectory against the predicted untreated course",
-        "decision": result.decision,
-        "reason": result.reason,
-        "scale": result.scale,
-        "direction": result.direction,
-        "n_pre": result.n_pre,
-        "n_post": result.n_post,
-        "effect": _num(result.effect),
-        "effect_se": _num(result.se),
-        "z": _num(result.z),
-        "p_value_one_sided": _num(result.p_value),
-        "fraction_beyond_band": _num(result.fraction_beyond_band),
-        "n_beyond_band": result.n_beyond_band,
-        "prediction_conditional": p.conditional,
-        "random_effects_blup": _nums(p.random_effects),
-        "post_visits": {
-            "day": _nums(post_days),
-            "age": _nums(p.ages),
-            "observed_minus_predicted": _nums(result.residuals),
-            "benefit_z": _nums(result.visit_z),
-            "beyond_band": [bool(b) for b in result.beyond_band],
-            "predicted": _nums(p.median_original),
-            "lower": _nums(p.lower_original),
-            "upper": _nums(p.upper_original),
-        },
-        "regression_to_mean": result.regression_to_mean,
-    }
-    if result.scale == "log":
-        out["effect_ratio"] = _num(result.effect_ratio)
-    return out
-
-
 def _one_sided_z(alpha: float) -> float:
     return float(ndtri(1 - alpha))
 
@@ -367,41 +333,40 @@ def _trajectory_result(
     )
 
 
-def _trajectory_plot(
+def _marks(concomitant: list[dict[str, Any]]) -> list[ConcomitantMark]:
+    return [
+        ConcomitantMark(day=c["day"], kind=c["kind"], description=c["description"])
+        for c in concomitant
+    ]
+
+
+def _trajectory_figure(
     result: TrajectoryComparison, endpoint: Endpoint, age0: float, concomitant: list[dict[str, Any]]
-) -> dict[str, Any]:
+) -> TrajectoryFigure:
     plot = result.plot
 
     def days(ages: np.ndarray) -> list[float | None]:
         return _nums((np.asarray(ages, dtype=float) - age0) * DAYS_PER_YEAR)
 
-    return {
-        "endpoint": endpoint.id,
-        "name": endpoint.name,
-        "unit": endpoint.unit,
-        "direction": endpoint.direction.value,
-        "observed": {
-            "day": days(plot.pre_ages) + days(plot.post_ages),
-            "age": _nums(plot.pre_ages) + _nums(plot.post_ages),
-            "value": _nums(plot.pre_values) + _nums(plot.post_values),
-            "phase": ["pre"] * len(plot.pre_ages) + ["post"] * len(plot.post_ages),
-        },
-        "prediction": {
-            "day": days(plot.grid_ages),
-            "age": _nums(plot.grid_ages),
-            "mean": _nums(plot.predicted_median),
-            "lower": _nums(plot.predicted_lower),
-            "upper": _nums(plot.predicted_upper),
-            "level": plot.level,
-        },
-        "population": {
-            "day": days(plot.grid_ages),
-            "mean": _nums(plot.population_median),
-            "lower": _nums(plot.population_lower),
-            "upper": _nums(plot.population_upper),
-        },
-        "concomitant": concomitant,
-    }
+    return TrajectoryFigure(
+        role=endpoint.role,
+        endpoint=endpoint.id,
+        name=endpoint.name,
+        unit=endpoint.unit or "",
+        direction=endpoint.direction.value,
+        day=days(plot.pre_ages) + days(plot.post_ages),
+        value=_nums(plot.pre_values) + _nums(plot.post_values),
+        phase=["pre"] * len(plot.pre_ages) + ["post"] * len(plot.post_ages),
+        prediction_day=days(plot.grid_ages),
+        prediction_mean=_nums(plot.predicted_median),
+        prediction_lower=_nums(plot.predicted_lower),
+        prediction_upper=_nums(plot.predicted_upper),
+        prediction_level=plot.level,
+        population_mean=_nums(plot.population_median),
+        population_lower=_nums(plot.population_lower),
+        population_upper=_nums(plot.population_upper),
+        concomitant=_marks(concomitant),
+    )
 
 
 def _continuous(
@@ -486,8 +451,7 @@ def _continuous(
         endpoint,
         Status(result.decision),
         result.reason,
-        numbers=_trajectory_numbers(result, post_day),
-        plot=_trajectory_plot(result, endpoint, age0, concomitant),
+        figure=_trajectory_figure(result, endpoint, age0, concomitant),
         flags=flags,
         post_data_short=short,
         typed=_trajectory_result(result, endpoint, post_day),
@@ -495,47 +459,6 @@ def _continuous(
 
 
 # ---------------------------------------------------------------------- count endpoints
-
-
-def _events_numbers(result: EventRateComparison) -> dict[str, Any]:
-    ratio = result.rate_ratio
-    post = result.posterior
-    lo, hi = post.interval(result.confidence)
-    return {
-        "analysis": "event rate and event-free gap against the untreated rate",
-        "decision": result.decision,
-        "reason": result.reason,
-        "pre_events": result.pre_events,
-        "pre_years": _num(result.pre_years),
-        "post_events": result.post_events,
-        "post_years": _num(result.post_years),
-        "follow_up_days": _num(result.follow_up_days),
-        "pre_rate_per_year": _num(result.pre_rate_per_year),
-        "post_rate_per_year": _num(result.post_rate_per_year),
-        "rate_ratio": None
-        if ratio is None
-        else {
-            "estimate": _num(ratio.estimate),
-            "lower": _num(ratio.lower),
-            "upper": _num(ratio.upper),
-            "confidence": ratio.confidence,
-            "p_value_one_sided": _num(ratio.p_value),
-        },
-        "untreated_rate": {
-            "cohort_rate_per_year": _num(result.cohort.rate_per_year),
-            "cohort_dispersion": _num(result.cohort.dispersion),
-            "patient_mean_per_year": _num(post.mean),
-            "patient_interval": [_num(lo), _num(hi)],
-            "posterior_shape": _num(post.shape),
-            "posterior_rate_years": _num(post.rate),
-        },
-        "longest_gap_days": _num(result.longest_gap_days),
-        "longest_gap": [_num(result.longest_gap_start), _num(result.longest_gap_end)],
-        "gap_probability": _num(result.gap_probability),
-        "post_count_probability": _num(result.post_count_probability),
-        "min_follow_up_days": _num(result.min_follow_up_days),
-        "regression_to_mean": result.regression_to_mean,
-    }
 
 
 def _events_result(result: EventRateComparison, endpoint: Endpoint) -> EventRateComparisonResult:
@@ -560,6 +483,12 @@ def _events_result(result: EventRateComparison, endpoint: Endpoint) -> EventRate
         rate_ratio_p_value_one_sided=None if ratio is None else _num(ratio.p_value),
         longest_gap=Quantity.of(result.longest_gap_days, "days"),
         gap_probability=_num(result.gap_probability),
+        cohort_rate=Quantity.of(result.cohort.rate_per_year, "per year"),
+        untreated_rate_interval=Interval.of(
+            *result.posterior.interval(result.confidence), "per year", result.confidence
+        ),
+        follow_up=Quantity.of(result.follow_up_days, "days"),
+        post_count_probability=_num(result.post_count_probability),
         regression_to_mean=result.regression_to_mean,
     )
 
@@ -605,32 +534,28 @@ def _decision(primary: EndpointComparison | None, plan: ImprovementPlan) -> dict
     return {}
 
 
-def _events_plot(
+def _events_figure(
     result: EventRateComparison, endpoint: Endpoint, concomitant: list[dict[str, Any]]
-) -> dict[str, Any]:
+) -> EventsFigure:
     plot = result.plot
-    return {
-        "endpoint": endpoint.id,
-        "name": endpoint.name,
-        "unit": endpoint.unit,
-        "direction": endpoint.direction.value,
-        "periods": {
-            "start_day": _nums(plot.period_start),
-            "end_day": _nums(plot.period_end),
-            "count": [int(c) for c in plot.period_count],
-        },
-        "longest_gap": None
-        if not math.isfinite(plot.gap_start)
-        else {"start_day": plot.gap_start, "end_day": plot.gap_end},
-        "rates_per_year": {
-            "cohort": _num(plot.cohort_rate_per_year),
-            "untreated_patient": _num(plot.untreated_rate_per_year),
-            "untreated_patient_interval": _nums(plot.untreated_rate_interval),
-            "pre": _num(plot.pre_rate_per_year),
-            "post": _num(plot.post_rate_per_year),
-        },
-        "concomitant": concomitant,
-    }
+    interval = _nums(plot.untreated_rate_interval)
+    return EventsFigure(
+        role=endpoint.role,
+        endpoint=endpoint.id,
+        name=endpoint.name,
+        start_day=_nums(plot.period_start),
+        end_day=_nums(plot.period_end),
+        count=[int(c) for c in plot.period_count],
+        longest_gap=None
+        if not (math.isfinite(plot.gap_start) and math.isfinite(plot.gap_end))
+        else (float(plot.gap_start), float(plot.gap_end)),
+        untreated_rate_per_year=_num(plot.untreated_rate_per_year),
+        untreated_rate_interval=None
+        if len(interval) != 2 or None in interval
+        else (interval[0], interval[1]),
+        cohort_rate_per_year=_num(plot.cohort_rate_per_year),
+        concomitant=_marks(concomitant),
+    )
 
 
 def _count(
@@ -680,8 +605,7 @@ def _count(
         endpoint,
         Status(result.decision),
         result.reason,
-        numbers=_events_numbers(result),
-        plot=_events_plot(result, endpoint, concomitant),
+        figure=_events_figure(result, endpoint, concomitant),
         flags=_analysis_flags(endpoint, result.flags),
         typed=_events_result(result, endpoint),
         post_data_short=result.decision == "insufficient",
@@ -832,35 +756,11 @@ def evaluate(ctx: AssessmentContext, patient: PatientRecord) -> Verdict:
             + "."
         )
 
-    numbers: dict[str, Any] = {
-        "cohort": disease.cohort,
-        "primary_endpoint": primary.id,
-        "thresholds": plan.model_dump(mode="json"),
-        "outcome_status": outcome,
-        "age_at_first_dose": patient.case.diagnosis.age_at_first_dose_years,
-        "primary": {
-            "endpoint": primary.id,
-            "kind": primary.kind.value,
-            "status": main.status.value,
-            "reason": main.reason,
-            **main.numbers,
-        },
-        "supportive": {},
-        "concomitant_since_baseline": concomitant,
-    }
-    plots: dict[str, Any] = {"supportive": {}, "supportive_events": {}}
-    if main.plot is not None:
-        plots["trajectory" if primary.kind == EndpointKind.continuous else "events"] = main.plot
+    figures: list[FigureData] = [] if main.figure is None else [main.figure]
     for endpoint in platform.endpoints:
         if endpoint.id == primary.id:
             continue
         res = results[endpoint.id]
-        numbers["supportive"][endpoint.id] = {
-            "kind": endpoint.kind.value,
-            "status": res.status.value,
-            "reason": res.reason,
-            **res.numbers,
-        }
         # a supportive endpoint does not decide: its flags are context, not caveats
         flags.extend(
             f.model_copy(
@@ -871,10 +771,8 @@ def evaluate(ctx: AssessmentContext, patient: PatientRecord) -> Verdict:
             )
             for f in res.flags
         )
-        if res.plot is not None:
-            plots[
-                "supportive" if endpoint.kind == EndpointKind.continuous else "supportive_events"
-            ][endpoint.id] = res.plot
+        if res.figure is not None:
+            figures.append(res.figure)
 
     typed = ImprovementResult(
         primary_endpoint=primary.id,
@@ -890,9 +788,17 @@ def evaluate(ctx: AssessmentContext, patient: PatientRecord) -> Verdict:
             )
             for c in concomitant
         ],
+        not_compared=[
+            EndpointStatus(endpoint=e.id, status=results[e.id].status, reason=results[e.id].reason)
+            for e in platform.endpoints
+            if results[e.id].typed is None
+        ],
+        outcome_status=outcome,
+        age_at_first_dose=Quantity.of(patient.case.diagnosis.age_at_first_dose_years, "years"),
+        cohort=disease.cohort,
         **_decision(main.typed, plan),
     )
-    kinds = {primary.kind} | {e.kind for e in platform.endpoints if results[e.id].numbers}
+    kinds = {primary.kind} | {e.kind for e in platform.endpoints if results[e.id].typed is not None}
     evidence_paths = [COHORT_FILE, *tables.files, *patient_files]
     return Verdict(
         number=NUMBER,
@@ -901,9 +807,8 @@ def evaluate(ctx: AssessmentContext, patient: PatientRecord) -> Verdict:
         summary=summary,
         method=METHOD,
         assumptions=_assumptions(kinds),
-        numbers=numbers,
         evidence=ctx.evidence(*evidence_paths),
         flags=flags,
-        plots=plots,
+        figures=figures,
         result=typed,
     )

@@ -2,8 +2,9 @@
 
 Builds the patient's allele from the platform's reference FASTA and the targeted variant, then
 checks a guide with :func:`pmpath.mechanism.verify_guide` (base editors, nucleases) or an ASO with
-:func:`pmpath.mechanism.verify_aso`. ``Verdict.plots["alignment"]`` holds the text alignment
-(lines) of the therapy against the patient's sequence, with the editing window and variant marked.
+:func:`pmpath.mechanism.verify_aso`. The verdict's :class:`~pmpath.pathway.figures.AlignmentBlock`
+holds the text alignment (lines) of the therapy against the patient's sequence, with the editing
+window and variant marked.
 """
 
 from __future__ import annotations
@@ -26,8 +27,9 @@ from pmpath.mechanism import (
 )
 from pmpath.pathway.context import AssessmentContext
 from pmpath.pathway.criteria.cause import variant_label
+from pmpath.pathway.figures import AlignmentBlock
 from pmpath.pathway.flags import Flag, FlagSeverity
-from pmpath.pathway.results import Quantity, TargetingResult
+from pmpath.pathway.results import Mismatch, Quantity, TargetingResult
 from pmpath.pathway.verdict import CRITERION_NAMES, Status, Verdict
 
 NUMBER = 2
@@ -266,9 +268,7 @@ def evaluate(ctx: AssessmentContext, patient: PatientRecord) -> Verdict:
                     f"a nuclease counts as acting on the variant when it cuts within {editor.max_cut_distance} bp of it (NHEJ indels cluster at the cut)"
                 )
     except AnalysisError as exc:
-        return verdict(
-            Status.insufficient, str(exc), numbers={"target_variant": label}, flags=flags
-        )
+        return verdict(Status.insufficient, str(exc), flags=flags)
 
     numbers["target_variant"] = label
     status = Status(result.status.value)
@@ -292,9 +292,8 @@ def evaluate(ctx: AssessmentContext, patient: PatientRecord) -> Verdict:
     return verdict(
         status,
         summary,
-        numbers=numbers,
         flags=flags,
-        plots={"alignment": alignment},
+        figures=[AlignmentBlock(lines=alignment)] if alignment else [],
         result=_typed(numbers, is_aso, modality, alignment),
     )
 
@@ -302,7 +301,7 @@ def evaluate(ctx: AssessmentContext, patient: PatientRecord) -> Verdict:
 def _typed(
     numbers: dict[str, Any], is_aso: bool, modality: Modality, alignment: list[str]
 ) -> TargetingResult:
-    """The verdict's numbers as a typed result."""
+    """The verification's numbers (``_guide_numbers``, ``_aso_numbers``) as a typed result."""
     start = numbers.get("binding_start" if is_aso else "protospacer_start")
     end = numbers.get("binding_end" if is_aso else "protospacer_end")
     strand = "" if is_aso else f" ({numbers.get('strand')})"
@@ -323,5 +322,31 @@ def _typed(
         covers_variant=numbers.get("covers_variant"),
         allele_selective=numbers.get("allele_selective"),
         reference_allele_mismatches=numbers.get("reference_allele_mismatches"),
+        chrom=numbers.get("chrom"),
+        start=start,
+        end=end,
+        strand=numbers.get("strand"),
+        pam=numbers.get("pam"),
+        pam_matches=numbers.get("pam_matches"),
+        mismatches=[
+            Mismatch(
+                position=m["position"],
+                therapy_base=m["aso" if is_aso else "guide"],
+                target_base=m["target"],
+                genomic_position=m.get("genomic_position"),
+            )
+            for m in numbers.get("mismatches", [])
+        ],
+        variant_positions=numbers.get("variant_positions", []),
+        edit=numbers.get("edit"),
+        editing_window=numbers.get("editing_window", []),
+        max_cut_distance=None
+        if numbers.get("max_cut_distance") is None
+        else Quantity.of(numbers["max_cut_distance"], "bp"),
+        gene_strand=numbers.get("gene_strand"),
+        strand_inferred=numbers.get("strand_inferred"),
+        site=numbers.get("site"),
+        site_description=numbers.get("site_description"),
+        site_overlap=numbers.get("site_overlap"),
         alignment=list(alignment),
     )
