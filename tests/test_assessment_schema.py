@@ -33,7 +33,7 @@ def written(example_dossiers: dict[str, Dossier]) -> dict[str, dict[str, Any]]:
 def test_schema_is_a_valid_draft_2020_12_schema() -> None:
     schema = assessment_json_schema()
     jsonschema.Draft202012Validator.check_schema(schema)
-    assert schema["properties"]["schema_version"]["default"] == ASSESSMENT_SCHEMA_VERSION == 2
+    assert schema["properties"]["schema_version"]["default"] == ASSESSMENT_SCHEMA_VERSION == 3
     # version 2: a verdict carries its typed result only; no untyped numbers, no plot data
     verdict = schema["$defs"]["Verdict"]["properties"]
     assert "result" in verdict and not {"numbers", "plots", "figures"} & set(verdict)
@@ -125,7 +125,10 @@ def test_the_caveats_reviewers_found_are_caveats(example_dossiers: dict[str, Dos
     assert ("concomitant_change", 5) in kinds["ssaso-cln", "P02"]
     assert ("regression_to_the_mean", 5) in kinds["abe-ucd", "P02"]
     assert ("concomitant_change", 5) in kinds["abe-ucd", "P01"]
-    assert kinds["abe-ucd", "P04"] == set()
+    # issue 7: the clinician-set primary endpoint decides only by the plan's justification, which
+    # every abe-ucd verdict shows; otherwise P04 is clean
+    assert kinds["abe-ucd", "P04"] == {("endpoint_category", 5)}
+    assert kinds["ssaso-cln", "P01"] == set()
 
 
 def test_decision_quantity_of_a_rate_endpoint_is_a_ratio_against_the_plan(
@@ -135,6 +138,8 @@ def test_decision_quantity_of_a_rate_endpoint_is_a_ratio_against_the_plan(
     plan = dossier.platform.analysis_plan.improvement
     for p in assess_dossier(dossier).patients:
         r = p.criterion(5).result
-        assert r.decision_estimate.unit == "ratio" and r.threshold.value == plan.max_rate_ratio
+        mcid = plan.for_endpoint(dossier.platform.primary_endpoint).mcid
+        assert mcid.value == 0  # the example's plan: any reduction, judged by the one-sided bound
+        assert r.decision_estimate.unit == "ratio" and r.threshold.value == 1.0
         assert r.decision_interval.low < r.decision_estimate.value < r.decision_interval.high
         assert r.decision_interval.level == pytest.approx(1 - 2 * plan.alpha_one_sided)

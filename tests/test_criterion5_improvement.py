@@ -173,7 +173,7 @@ def test_untreated_course_is_not_met(tmp_path, small_dossier):
 def test_too_few_post_dose_visits_is_insufficient(tmp_path, small_dossier):
     v = verdict_for(write_dossier(small_dossier, tmp_path, post_days=[90]))
     assert v.status == Status.insufficient
-    assert "1 post-treatment visit" in v.summary
+    assert "1 counted post-dose visit" in v.summary
 
 
 def test_withdrawal_before_assessment_is_not_met(tmp_path, small_dossier):

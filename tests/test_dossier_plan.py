@@ -119,7 +119,6 @@ def test_the_plan_defaults_of_v3() -> None:
     assert (plan.prior.mean, plan.prior.sd) == (0.0, None)
     assert plan.endpoints == {}
     # kept readable for the criterion until the new rule replaces it; no longer a plan field
-    assert plan.min_fraction_beyond_band == 2 / 3
     assert "min_fraction_beyond_band" not in ImprovementPlan.model_fields
 
 

@@ -202,7 +202,6 @@ def platforms(draw) -> Platform:
         "analysis_plan": {
             "fixed_on": draw(st.dates(dt.date(2019, 1, 1), dt.date(2030, 12, 31))),
             "improvement": {
-                "max_rate_ratio": draw(st.floats(0.01, 1.0)),
                 **(
                     {"decision": draw(st.sampled_from(["frequentist", "bayesian"]))}
                     if draw(st.booleans())

@@ -76,6 +76,7 @@ def test_migrate_refuses_an_existing_output_or_one_inside_the_dossier(tmp_path: 
 # --------------------------------------------------------------------------- version 2 -> 3
 
 BAND_LINE = "    min_fraction_beyond_band: 0.75  # two thirds was too lax\n"
+RATIO_LINE = "    max_rate_ratio: 0.5\n"
 
 
 def version_2(tmp_path: Path, example: str = "abe-ucd") -> Path:
@@ -87,7 +88,7 @@ def version_2(tmp_path: Path, example: str = "abe-ucd") -> Path:
     platform = old / "platform.yaml"
     lines = platform.read_text().splitlines(keepends=True)
     at = lines.index("    prediction_level: 0.95\n") + 1
-    lines[at:at] = ["    # share of post-dose visits beyond the band\n", BAND_LINE]
+    lines[at:at] = ["    # share of post-dose visits beyond the band\n", BAND_LINE, RATIO_LINE]
     # a v2 plan knows nothing of v3's fields
     text = "".join(lines)
     text = text[: text.index("    decision: frequentist")]
@@ -113,8 +114,10 @@ def test_a_v2_plan_is_refused_then_migrated_without_the_band_rule(tmp_path: Path
     )
     line = old.joinpath("platform.yaml").read_text().splitlines().index(BAND_LINE.rstrip("\n")) + 1
     assert removal[0].startswith(f"platform.yaml:{line}:")
+    ratio = [c for c in result.changes if "max_rate_ratio" in c]
+    assert len(ratio) == 1 and "one-sided confidence bound" in ratio[0]
     text = (new / "platform.yaml").read_text()
-    assert "min_fraction_beyond_band" not in text
+    assert "min_fraction_beyond_band" not in text and "max_rate_ratio" not in text
     assert "# share of post-dose visits beyond the band" in text  # comments are kept
     plan = yaml.safe_load(text)["analysis_plan"]["improvement"]
     assert plan["prediction_level"] == 0.95 and plan["min_post_dose_visits"] == 2
@@ -122,7 +125,7 @@ def test_a_v2_plan_is_refused_then_migrated_without_the_band_rule(tmp_path: Path
     assert tree_digest(old) == before
     dossier = load_dossier(new)
     assert dossier.platform.schema_version == 3
-    assert dossier.platform.analysis_plan.improvement.min_fraction_beyond_band == 2 / 3
+    assert not hasattr(dossier.platform.analysis_plan.improvement, "min_fraction_beyond_band")
 
 
 def test_a_v2_plan_without_the_band_rule_only_changes_version(tmp_path: Path) -> None:

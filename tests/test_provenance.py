@@ -75,7 +75,6 @@ DOCUMENTED_DEFAULTS = {
         "alpha_one_sided": 0.025,
         "prediction_level": 0.95,
         "min_post_dose_visits": 2,
-        "max_rate_ratio": 0.5,
         "max_gap_probability": 0.05,
         "decision": "frequentist",
         "posterior_threshold": 0.975,
@@ -266,7 +265,7 @@ def test_abe_ucd_canonical_plan_known_answer() -> None:
         b'"scavenger_dose":{' + intercurrent + b'"justification":null,'
         b'"mcid":{"unit":"mg/kg/d","value":0},"onset_days":0,"plausible_effect":null,'
         b'"summary_measure":"mean_deviation"}},'
-        b'"max_gap_probability":0.05,"max_rate_ratio":0.5,"min_post_dose_visits":2,'
+        b'"max_gap_probability":0.05,"min_post_dose_visits":2,'
         b'"posterior_threshold":0.975,"prediction_level":0.95,"prior":{"mean":0,"sd":null}},'
         b'"natural_history":{"max_slope_relative_se":0.5,'
         b'"min_events":20,"min_person_years":40,"min_subjects":20}},"schema_version":3}'

@@ -20,8 +20,8 @@ ANALYSES = [
     (engagement, "assess_engagement", "abe-ucd"),
     (targeting, "verify_guide", "abe-ucd"),
     (targeting, "verify_aso", "ssaso-cln"),
-    (improvement, "compare_trajectory", "abe-ucd"),
-    (improvement, "compare_event_rates", "ssaso-cln"),
+    (improvement, "judge_trajectory", "abe-ucd"),
+    (improvement, "judge_event_rates", "ssaso-cln"),
 ]
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import yaml
 
-from pmpath.dossier.model import SCHEMA_VERSION
+from pmpath.dossier.model import REMOVED_IN_V3, SCHEMA_VERSION
 from pmpath.errors import DossierError, Finding, OutputError, UsageError
 
 _VERSION_LINE = re.compile(r"^(schema_version:\s*)(\d+)(\s*(#.*)?)$", re.M)
@@ -101,40 +101,44 @@ def _remove_improvement_key(text: str, key: str) -> tuple[str, int | None]:
 def _v2_to_v3(root: Path, changes: list[str]) -> None:
     """Version 3 plans criterion 5 by estimands and a calibrated decision rule.
 
-    ``analysis_plan.improvement.min_fraction_beyond_band`` is removed: the share of visits beyond
-    the prediction band no longer decides (the band is still drawn). Every new field of v3
-    (``decision``, ``posterior_threshold``, ``prior``, ``endpoints``, an endpoint's
+    ``analysis_plan.improvement.min_fraction_beyond_band`` is removed (the share of visits beyond
+    the prediction band no longer decides; the band is still drawn) and so is ``max_rate_ratio``
+    (the rate ratio is judged by its one-sided confidence bound against ``1 - mcid``). Every new
+    field of v3 (``decision``, ``posterior_threshold``, ``prior``, ``endpoints``, an endpoint's
     ``category``/``citation``, the concomitant table's ``acts_on``) has a default, so nothing else
     is edited; ``pmpath validate`` on the migrated dossier says what else deserves a look.
     """
     path = root / "platform.yaml"
     if path.is_file():
         text = path.read_text(encoding="utf-8-sig")
-        new, line = _remove_improvement_key(text, _REMOVED_V3)
-        if line is not None:
-            path.write_text(new, encoding="utf-8")
-            changes.append(
-                f"platform.yaml:{line}: removed analysis_plan.improvement.{_REMOVED_V3} "
-                "(schema version 3: the share of visits beyond the prediction band no longer "
-                "decides criterion 5; the band plot stays)"
-            )
-        elif _still_has_removed_key(text):
-            changes.append(
-                f"platform.yaml: analysis_plan.improvement.{_REMOVED_V3} is written in flow "
-                "style ({...}) and was not removed: delete it by hand (schema version 3: the "
-                "share of visits beyond the prediction band no longer decides criterion 5)"
-            )
+        original = text
+        for key, why in REMOVED_IN_V3.items():
+            text, line = _remove_improvement_key(text, key)
+            if line is not None:
+                changes.append(
+                    f"platform.yaml:{line}: removed analysis_plan.improvement.{key} "
+                    f"(schema version 3: {why}"
+                    + ("; the band plot stays)" if key == _REMOVED_V3 else ")")
+                )
+            elif _still_has_removed_key(text, key):
+                changes.append(
+                    f"platform.yaml: analysis_plan.improvement.{key} is written in flow "
+                    "style ({...}) and was not removed: delete it by hand (schema version 3: "
+                    f"{why})"
+                )
+        if text != original:
+            path.write_text(text, encoding="utf-8")
     _set_version(root, 3, changes)
 
 
-def _still_has_removed_key(text: str) -> bool:
+def _still_has_removed_key(text: str, key: str = _REMOVED_V3) -> bool:
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError:
         return False  # validate reports the YAML itself
     plan = data.get("analysis_plan") if isinstance(data, dict) else None
     improvement = plan.get("improvement") if isinstance(plan, dict) else None
-    return isinstance(improvement, dict) and _REMOVED_V3 in improvement
+    return isinstance(improvement, dict) and key in improvement
 
 
 STEPS: dict[int, Callable[[Path, list[str]], None]] = {1: _v1_to_v2, 2: _v2_to_v3}

@@ -466,6 +466,13 @@ class EndpointPlan(Strict):
     )
 
 
+REMOVED_IN_V3 = {
+    "min_fraction_beyond_band": "the band rule no longer decides",
+    "max_rate_ratio": "the rate ratio is judged by its one-sided confidence bound against 1 - mcid",
+}
+"""Plan fields of ``analysis_plan.improvement`` removed in schema version 3, and why."""
+
+
 class ImprovementPlan(Strict):
     """Criterion 5's plan: the decision rule and, per endpoint, the estimand (``endpoints``)."""
 
@@ -486,17 +493,11 @@ class ImprovementPlan(Strict):
         ge=1,
         description="Fewest counted post-dose visits for a verdict other than insufficient.",
     )
-    max_rate_ratio: float = Field(
-        default=0.5,
-        gt=0,
-        le=1,
-        description="Flaring disease: largest acceptable post/pre event rate ratio (point estimate); its upper bound must also be below 1.",
-    )
     max_gap_probability: float = Field(
         default=0.05,
         gt=0,
         lt=1,
-        description="Flaring disease: largest acceptable chance of the longest event-free gap under the untreated rate.",
+        description="Flaring disease: the event rule's whole false-success budget; the rate-ratio route spends alpha_one_sided of it and the event-free-run route the rest (time to event: the largest acceptable chance of remaining event-free untreated).",
     )
     decision: Decision = Field(
         default=Decision.frequentist,
@@ -520,25 +521,22 @@ class ImprovementPlan(Strict):
     @model_validator(mode="before")
     @classmethod
     def _removed_fields(cls, data: object) -> object:
-        if isinstance(data, dict) and "min_fraction_beyond_band" in data:
+        if isinstance(data, dict):
             _located_errors(
                 ImprovementPlan,
                 [
                     (
-                        ("min_fraction_beyond_band",),
-                        "found min_fraction_beyond_band, removed in schema version 3 (the band "
-                        "rule no longer decides), expected no such field: run pmpath migrate "
-                        "DIR --out NEW on a version-2 dossier, or delete the line",
-                        data["min_fraction_beyond_band"],
+                        (key,),
+                        f"found {key}, removed in schema version 3 ({why}), expected no such "
+                        "field: run pmpath migrate DIR --out NEW on a version-2 dossier, or "
+                        "delete the line",
+                        data[key],
                     )
+                    for key, why in REMOVED_IN_V3.items()
+                    if key in data
                 ],
             )
         return data
-
-    @property
-    def min_fraction_beyond_band(self) -> float:
-        """Removed from the plan in v3; the lead deletes this property when the new rule is wired in."""
-        return 2 / 3
 
     def for_endpoint(self, endpoint: Endpoint) -> EndpointPlan:
         """The plan of ``endpoint`` with every default filled in.

@@ -316,7 +316,6 @@ def _platform(modality: Modality, design: _Design, platform_id: str, name: str) 
                 alpha_one_sided=0.025,
                 prediction_level=0.95,
                 min_post_dose_visits=2,
-                max_rate_ratio=0.5,
                 max_gap_probability=0.05,
                 decision="frequentist",
                 posterior_threshold=0.975,
@@ -428,11 +427,6 @@ def _platform_notes(design: _Design) -> YamlNotes:
             "improvement",
             "prediction_level",
         ): "width of the natural-history prediction band",
-        (
-            "analysis_plan",
-            "improvement",
-            "max_rate_ratio",
-        ): "count endpoints: largest acceptable post/pre event-rate ratio",
         (
             "analysis_plan",
             "improvement",

@@ -103,10 +103,12 @@ class IgnoredColumns(BaseModel):
     columns: list[str]
 
 
-ASSESSMENT_SCHEMA_VERSION = 2
+ASSESSMENT_SCHEMA_VERSION = 3
 """Version of ``assessment.json``'s layout: a change that breaks :func:`assessment_json_schema` bumps it.
 
-2: a verdict's untyped ``numbers`` are gone; everything is in its typed ``result``."""
+2: a verdict's untyped ``numbers`` are gone; everything is in its typed ``result``.
+3: criterion 5's results follow the calibrated rule (estimand, lower bound, halves, posterior,
+sensitivity, intercurrent events; ``fraction_beyond_band`` is gone)."""
 
 
 class Assessment(BaseModel):

@@ -41,10 +41,12 @@ __all__ = [
     "EventRateComparisonResult",
     "GenotypeCall",
     "ImprovementResult",
+    "IntercurrentEventResult",
     "Interval",
     "Mismatch",
     "NaturalHistoryResult",
     "Quantity",
+    "SensitivityResult",
     "TargetingResult",
     "TrajectoryComparisonResult",
     "VisitRow",
@@ -488,8 +490,24 @@ class VisitRow(_Result):
     beyond_band: bool = Field(description="Beyond the prediction band in the better direction.")
 
 
+class SensitivityResult(_Result):
+    """The analysis repeated without the last pre-treatment visit or period (regression to the mean)."""
+
+    description: str
+    effect: Quantity
+    lower_bound: Quantity | None = Field(
+        None, description="One-sided lower confidence bound (continuous endpoints)."
+    )
+    p_value_one_sided: float | None = None
+    posterior_probability: float | None = None
+    passes: bool
+    deciding: bool = Field(
+        description="True when the regression-to-the-mean flag fired, so met needed this analysis to pass too."
+    )
+
+
 class TrajectoryComparisonResult(_Result):
-    """A continuous endpoint: post-dose visits against the patient's predicted untreated course."""
+    """A continuous endpoint: the counted post-dose visits against the patient's predicted untreated course."""
 
     kind: Literal["trajectory"] = "trajectory"
     endpoint: str
@@ -497,50 +515,86 @@ class TrajectoryComparisonResult(_Result):
     unit: str
     status: Status
     reason: str
+    estimand: str = ""
+    decision_rule: str = ""
     scale: str = Field(description="'identity', or 'log' (effects are then ratios).")
     direction: str
     n_pre: int
     n_post: int
+    n_counted: int = Field(0, description="Post-dose visits after onset_days, the ones judged.")
+    onset_days: float = 0.0
     effect: Quantity = Field(
-        description="Mean benefit over post-dose visits (observed - predicted, signed so that "
+        description="Mean benefit over the counted visits (observed - predicted, signed so that "
         "positive is better); a ratio for a log-scale model."
     )
-    effect_interval: Interval
-    p_value_one_sided: float | None
-    fraction_beyond_band: Quantity
-    n_beyond_band: int
+    effect_interval: Interval = Field(description="Two-sided 1 - 2 alpha interval.")
+    lower_bound: Quantity | None = Field(
+        None, description="One-sided 1 - alpha lower confidence bound of the effect."
+    )
+    mcid: Quantity | None = None
+    p_value_one_sided: float | None = Field(description="Tests effect <= mcid.")
+    effect_early: Quantity | None = Field(
+        None, description="Over the earlier half of the counted visits."
+    )
+    effect_late: Quantity | None = Field(None, description="Over the later half.")
+    consistent: bool | None = Field(None, description="Both halves in the benefit direction.")
+    posterior_probability: float | None = Field(
+        None, description="P(effect > mcid), the plan's prior."
+    )
+    sceptical_probability: float | None = Field(
+        None, description="P(effect > mcid), sceptical prior."
+    )
+    n_beyond_band: int = Field(
+        0, description="Counted visits beyond the band (descriptive; it does not decide)."
+    )
     prediction_level: float
     visits: list[VisitRow] = Field(default_factory=list)
     regression_to_mean: bool = False
+    sensitivity: SensitivityResult | None = None
 
 
 class EventRateComparisonResult(_Result):
-    """A count endpoint: post-dose events against the patient's untreated event rate."""
+    """A count endpoint: post-dose events against the pre-dose record and the untreated rate."""
 
     kind: Literal["event_rates"] = "event_rates"
     endpoint: str
     name: str
     status: Status
     reason: str
+    estimand: str = ""
+    decision_rule: str = ""
     pre_events: int
     pre_years: Quantity
     post_events: int
     post_years: Quantity
+    n_counted_periods: int = 0
     pre_rate: Quantity
     post_rate: Quantity
     untreated_rate: Quantity = Field(description="The patient's expected untreated rate.")
-    rate_ratio: Quantity | None = None
+    rate_ratio: Quantity | None = Field(
+        None, description="Post/pre rate ratio (negative binomial)."
+    )
     rate_ratio_interval: Interval | None = None
-    rate_ratio_p_value_one_sided: float | None = None
-    longest_gap: Quantity
-    gap_probability: float | None
+    rate_ratio_method: str | None = None
+    robust_rate_ratio_interval: Interval | None = Field(
+        None, description="Sandwich interval over the periods (reported, not deciding)."
+    )
+    rate_ratio_p_value_one_sided: float | None = Field(None, description="Tests ratio >= 1 - mcid.")
+    early_ratio: Quantity | None = None
+    late_ratio: Quantity | None = None
+    consistent: bool | None = None
+    longest_gap: Quantity = Field(description="Longest run of consecutive event-free periods.")
+    gap_probability: float | None = Field(
+        description="Probability of a run at least as long untreated, exact on the recording grid."
+    )
+    rate_route: bool | None = None
+    run_route: bool | None = None
+    posterior_probability: float | None = None
+    sceptical_probability: float | None = None
     cohort_rate: Quantity | None = Field(None, description="The cohort's mean rate.")
     untreated_rate_interval: Interval | None = None
-    follow_up: Quantity | None = Field(None, description="Post-dose follow-up (days).")
-    post_count_probability: float | None = Field(
-        None, description="Chance of as few post-dose events under the untreated rate."
-    )
     regression_to_mean: bool = False
+    sensitivity: SensitivityResult | None = None
 
 
 EndpointComparison = Annotated[
@@ -560,6 +614,17 @@ class ConcomitantChange(_Result):
     study_day: int
     kind: str
     description: str
+
+
+class IntercurrentEventResult(_Result):
+    """An intercurrent event (ICH E9(R1)) and what the estimand's strategy did to the data."""
+
+    endpoint: str
+    event: str
+    study_day: int
+    description: str
+    strategy: str
+    effect: str
 
 
 class ImprovementResult(_Result):
@@ -584,6 +649,22 @@ class ImprovementResult(_Result):
     outcome_status: str | None = Field(None, description="The case's outcome (ongoing, died, ...).")
     age_at_first_dose: Quantity | None = None
     cohort: str | None = None
+    estimand: str = ""
+    effect: float | None = Field(
+        None, description="The primary endpoint's effect on the model scale, benefit direction."
+    )
+    ci_low: float | None = None
+    ci_high: float | None = None
+    unit: str = ""
+    p_one_sided: float | None = None
+    posterior_probability: float | None = None
+    intercurrent_events: list[IntercurrentEventResult] = Field(default_factory=list)
+    category: str = "clinical_outcome"
+    justification: str | None = None
+    primaries: list[EndpointStatus] = Field(
+        default_factory=list,
+        description="With several primary endpoints: each one's status after Holm's procedure.",
+    )
 
     def decision_text(self) -> str:
         """'×0.4 (95% interval ×0.2 to ×0.71), threshold ×0.5' or a dash without an estimate."""
@@ -603,8 +684,8 @@ class ImprovementResult(_Result):
         p = self.primary
         if isinstance(p, TrajectoryComparisonResult):
             lines.append(
-                f"  {p.n_post} post-dose visits, {p.n_beyond_band} beyond the band "
-                f"({p.fraction_beyond_band}), one-sided p {format_p_value(p.p_value_one_sided)}"
+                f"  {p.n_counted} of {p.n_post} post-dose visits counted, lower bound {p.lower_bound}, "
+                f"one-sided p {format_p_value(p.p_value_one_sided)}; halves {p.effect_early} and {p.effect_late}"
             )
             for v in p.visits:
                 lines.append(
@@ -617,6 +698,10 @@ class ImprovementResult(_Result):
                 f"  {p.pre_events} events in {p.pre_years} before, {p.post_events} in {p.post_years} after; "
                 f"untreated rate {p.untreated_rate}, longest event-free gap {p.longest_gap}"
             )
+        if self.estimand:
+            lines.append(f"  estimand: {self.estimand}")
+        for e in self.intercurrent_events:
+            lines.append(f"  intercurrent event: {e.event} on study day {e.study_day}: {e.effect}")
         for c in self.concomitant_since_baseline:
             lines.append(f"  concomitant: {c.kind} on study day {c.study_day}: {c.description}")
         return "\n".join(lines)
@@ -627,6 +712,37 @@ class ImprovementResult(_Result):
         ]
         if self.decision_rule:
             parts.append(f"<p>Rule: {escape(self.decision_rule)}</p>")
+        if self.estimand:
+            parts.append(f"<p>Estimand: {escape(self.estimand)}</p>")
+        if self.justification:
+            parts.append(
+                f"<p>Endpoint category {escape(self.category.replace('_', ' '))}, justified in the plan: "
+                f"{escape(self.justification)}</p>"
+            )
+        parts.append(self._numbers_html())
+        if self.intercurrent_events:
+            rows = "".join(
+                f"<tr><td>{e.study_day}</td><td>{escape(e.event.replace('_', ' '))}</td>"
+                f"<td>{escape(e.description)}</td><td>{escape(e.strategy.replace('_', ' '))}</td>"
+                f"<td>{escape(e.effect)}</td></tr>"
+                for e in self.intercurrent_events
+            )
+            parts.append(
+                '<table class="result"><caption>Intercurrent events and their strategies (ICH E9(R1))'
+                "</caption><thead><tr><th>Study day</th><th>Event</th><th>Description</th>"
+                f"<th>Strategy</th><th>Effect on the data</th></tr></thead><tbody>{rows}</tbody></table>"
+            )
+        if self.primaries:
+            rows = "".join(
+                f"<tr><td>{escape(e.endpoint)}</td><td>{escape(e.status.value.replace('_', ' '))}</td>"
+                f"<td>{escape(e.reason)}</td></tr>"
+                for e in self.primaries
+            )
+            parts.append(
+                '<table class="result"><caption>Primary endpoints, combined by Holm\'s procedure'
+                "</caption><thead><tr><th>Endpoint</th><th>Status</th><th>Why</th></tr></thead>"
+                f"<tbody>{rows}</tbody></table>"
+            )
         p = self.primary
         if isinstance(p, TrajectoryComparisonResult) and p.visits:
             unit = f" ({escape(p.unit)})" if p.unit else ""
@@ -644,6 +760,71 @@ class ImprovementResult(_Result):
                 f"<th>Interval</th><th>Beyond band</th></tr></thead><tbody>{rows}</tbody></table>"
             )
         return "".join(parts)
+
+    def _numbers_html(self) -> str:
+        """The primary comparison's deciding numbers as one labelled table."""
+        p = self.primary
+        rows: list[tuple[str, str]] = []
+        if isinstance(p, TrajectoryComparisonResult):
+            rows = [
+                (
+                    "Counted post-dose visits",
+                    f"{p.n_counted} of {p.n_post} (after day {format_number(p.onset_days)})",
+                ),
+                ("Mean effect (benefit direction)", f"{p.effect} ({p.effect_interval})"),
+                (
+                    "One-sided lower confidence bound",
+                    str(p.lower_bound) if p.lower_bound else MISSING,
+                ),
+                ("Minimal clinically important difference", str(p.mcid) if p.mcid else MISSING),
+                ("One-sided p (effect <= MCID)", format_p_value(p.p_value_one_sided)),
+                (
+                    "Earlier half / later half",
+                    f"{p.effect_early or MISSING} / {p.effect_late or MISSING}",
+                ),
+                ("Posterior probability effect > MCID", format_percent(p.posterior_probability)),
+                ("Same, sceptical prior", format_percent(p.sceptical_probability)),
+            ]
+        elif isinstance(p, EventRateComparisonResult):
+            rows = [
+                ("Counted post-dose periods", str(p.n_counted_periods)),
+                (
+                    "Rate ratio, post/pre",
+                    f"{p.rate_ratio or MISSING} ({p.rate_ratio_interval or MISSING})",
+                ),
+                ("Robust interval (not deciding)", str(p.robust_rate_ratio_interval or MISSING)),
+                ("One-sided p (ratio >= 1 - MCID)", format_p_value(p.rate_ratio_p_value_one_sided)),
+                (
+                    "Earlier half / later half ratio",
+                    f"{p.early_ratio or MISSING} / {p.late_ratio or MISSING}",
+                ),
+                ("Longest event-free run", str(p.longest_gap)),
+                (
+                    "Its probability untreated (exact, recording grid)",
+                    format_p_value(p.gap_probability),
+                ),
+                (
+                    "Posterior probability of a benefit beyond the MCID",
+                    format_percent(p.posterior_probability),
+                ),
+                ("Same, sceptical prior", format_percent(p.sceptical_probability)),
+            ]
+        if p is not None and p.sensitivity is not None:
+            sens = p.sensitivity
+            rows.append(
+                (
+                    "Sensitivity: " + sens.description,
+                    f"{sens.effect}, p {format_p_value(sens.p_value_one_sided)}; "
+                    + ("passes" if sens.passes else "does not pass")
+                    + (" (deciding)" if sens.deciding else " (reported)"),
+                )
+            )
+        if not rows:
+            return ""
+        body = "".join(
+            f'<tr><th scope="row">{escape(k)}</th><td>{escape(v)}</td></tr>' for k, v in rows
+        )
+        return f'<table class="result"><caption>The deciding numbers</caption><tbody>{body}</tbody></table>'
 
     def __str__(self) -> str:
         return self.to_text()

@@ -196,7 +196,10 @@ def untreated_rate(
         )
         period = None
         if len(windows) and {"subject", "age_start", "age_end", "count"} <= set(windows.columns):
-            period = float(within_patient_dispersion(windows))
+            try:
+                period = float(within_patient_dispersion(windows))
+            except AnalysisError:
+                period = None  # one window per subject: the judgement falls back, and says so
         ctx.cache[key] = UntreatedRate(
             float(fit.rate_per_year), float(fit.dispersion), period_dispersion=period
         )

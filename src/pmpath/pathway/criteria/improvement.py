@@ -2,8 +2,10 @@
 predicted untreated course, from the disease's natural-history cohort.
 
 A continuous primary endpoint (progressive disease) is judged with
-:func:`pmpath.outcomes.compare_trajectory` against the cohort's growth curve; a count endpoint
-(flaring disease) with :func:`pmpath.outcomes.compare_event_rates` against the cohort's event rate.
+:func:`pmpath.outcomes.judge_trajectory` against the cohort's growth curve; a count endpoint
+(flaring disease) with :func:`pmpath.outcomes.judge_event_rates` against the cohort's event rate,
+each under the plan's rule (:mod:`pmpath.pathway.criteria.decision_rules`) and the endpoint's
+estimand (intercurrent events by their ICH E9(R1) strategy).
 Supportive endpoints get the same analyses, reported and not deciding. Death, or withdrawal before
 the primary endpoint could be assessed, is not improvement. Concomitant changes after the baseline
 are named: they can confound improvement.
@@ -23,25 +25,38 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.special import ndtri
 
 from pmpath.dossier import PatientRecord
 from pmpath.dossier.load import COHORT_FILE
-from pmpath.dossier.model import Endpoint, EndpointKind, ImprovementPlan
+from pmpath.dossier.model import (
+    Endpoint,
+    EndpointCategory,
+    EndpointKind,
+    EndpointPlan,
+    ImprovementPlan,
+)
 from pmpath.dossier.vocabulary import DAYS_PER_YEAR, study_day
 from pmpath.errors import AnalysisError
+from pmpath.formatting import format_number, format_study_day
 from pmpath.outcomes import (
+    EventJudgement,
     EventPeriods,
-    EventRateComparison,
-    TrajectoryComparison,
-    UntreatedModel,
-    UntreatedRate,
-    compare_event_rates,
-    compare_trajectory,
+    TrajectoryJudgement,
+    judge_event_rates,
+    judge_trajectory,
 )
 from pmpath.pathway import flags as flag_kinds
 from pmpath.pathway.context import AssessmentContext
 from pmpath.pathway.criteria.characterization import cohort_fit_errors, cohort_fits
+from pmpath.pathway.criteria.decision_rules import (
+    EndpointData,
+    event_rule,
+    holm_adjusted,
+    intercurrent_events,
+    trajectory_rule,
+    untreated_model,
+    untreated_rate,
+)
 from pmpath.pathway.figures import ConcomitantMark, EventsFigure, FigureData, TrajectoryFigure
 from pmpath.pathway.flags import Flag, FlagSeverity
 from pmpath.pathway.results import (
@@ -50,8 +65,10 @@ from pmpath.pathway.results import (
     EndpointStatus,
     EventRateComparisonResult,
     ImprovementResult,
+    IntercurrentEventResult,
     Interval,
     Quantity,
+    SensitivityResult,
     TrajectoryComparisonResult,
     VisitRow,
 )
@@ -63,25 +80,25 @@ STOPPED = ("died", "withdrew", "lost_to_follow_up")
 
 METHOD = (
     "The patient is compared with their own predicted untreated course, taken from the natural-history cohort of "
-    "their disease. Continuous primary endpoint (progressive disease): the cohort's linear mixed growth model "
-    "(random intercept and slope on age) predicts the patient's untreated values after the first dose from ALL "
-    "their pre-treatment measurements (day <= 0; empirical Bayes prediction of their own intercept and slope, "
-    "shrunk toward the population, which guards against regression to the mean). The prediction variance adds "
-    "the conditional variance of the patient's random effects, the residual variance and the fixed-effect "
-    "uncertainty. The treatment effect is the mean of (observed - predicted) over post-dose visits (day >= 1) in "
-    "the direction of benefit, its SE from the full joint covariance of the predictions (the visits share the "
-    "patient's random effects); one-sided z test. Met when p < alpha_one_sided and at least min_fraction_beyond_band "
-    "of the post-dose visits lie beyond the prediction band on the benefit side; insufficient with fewer than "
-    "min_post_dose_visits post-dose visits. Count primary endpoint (flaring disease): the post/pre event rate ratio "
-    "with an exact conditional (binomial, Clopper-Pearson) interval at confidence 1 - 2 alpha_one_sided, and the "
-    "probability, for this patient untreated, of an event-free gap at least as long as the longest one observed "
-    "anywhere in the same follow-up (exact maximum-spacing distribution of a Poisson process, integrated over the "
-    "gamma-Poisson posterior of the patient's untreated rate: cohort rate and dispersion updated by the patient's "
-    "pre-treatment events). Met when the rate ratio is at most max_rate_ratio with its upper bound below 1 and the "
-    "gap probability is at most max_gap_probability (without a pre-treatment event record: on the gap alone); "
-    "insufficient when there is no post-dose observation or the follow-up is too short for even an event-free "
-    "follow-up to be improbable. Death, or withdrawal or loss to follow-up before the primary endpoint could be "
-    "assessed, is not met. Supportive endpoints are analysed the same way and reported, not deciding."
+    "their disease, under the estimand the analysis plan declares for each endpoint (ICH E9(R1)): intercurrent "
+    "events are handled by their strategy (by default a concomitant change acting on the endpoint: hypothetical, "
+    "its data from that day on are not used; transplant or death: composite, a failure; withdrawal or loss to "
+    "follow-up: while on treatment). Continuous endpoint (progressive disease): the cohort's linear mixed growth "
+    "model predicts the patient's untreated values from ALL their pre-treatment measurements (empirical Bayes), "
+    "with the prediction variance of the random effects, the residual and the fixed-effect uncertainty; the effect "
+    "is the mean benefit-signed deviation over the visits counted after onset_days, its SE from the joint "
+    "covariance of the predictions. Frequentist rule: met when the one-sided 1 - alpha_one_sided lower confidence "
+    "bound exceeds the mcid and the earlier and later halves of the counted visits are both in the benefit "
+    "direction; Bayesian rule: the posterior probability that the effect exceeds the mcid is at least "
+    "posterior_threshold (with a sceptical-prior line shown). When treatment followed an unusually bad value, the "
+    "analysis without the last pre-treatment visit must agree. Count endpoint (flaring disease): the post/pre "
+    "rate ratio with a negative-binomial interval using the cohort's within-patient dispersion; met when its "
+    "one-sided test against 1 - mcid rejects at alpha_one_sided with both half-period ratios below 1, or when the "
+    "longest event-free run has probability at most max_gap_probability - alpha_one_sided untreated, computed "
+    "exactly on the recording grid. Fewer than min_post_dose_visits counted visits (or periods) give "
+    "insufficient. An exploratory-biomarker or clinician-set primary endpoint gives at most insufficient unless "
+    "the plan justifies it; several primary endpoints are combined by Holm's procedure. Supportive endpoints are "
+    "analysed the same way and reported, not deciding. Calibration by simulation: docs/methods.md."
 )
 
 
@@ -96,6 +113,8 @@ class EndpointResult:
     flags: list[Flag] = field(default_factory=list)
     post_data_short: bool = False  # too few post-dose visits, or too little post-dose follow-up
     typed: EndpointComparison | None = None  # the comparison as a typed result, with units
+    p_one_sided: float | None = None  # the deciding test's p (for Holm across primaries)
+    estimand: EndpointData | None = None
 
 
 def _flag(endpoint: Endpoint, kind: str, severity: FlagSeverity, message: str) -> Flag:
@@ -254,43 +273,25 @@ def _concomitant_since(patient: PatientRecord, baseline_day: float) -> list[dict
 # ---------------------------------------------------------------------- continuous endpoints
 
 
-def _untreated_model(ctx: AssessmentContext, fit: Any) -> UntreatedModel:
-    """:func:`_as_untreated_model` of a cohort's fit, built (and checked) once per assessment."""
-    key = f"improvement/untreated_model/{id(fit)}"
-    if key not in ctx.cache:
-        ctx.cache[key] = (fit, _as_untreated_model(fit))  # the fit is kept: its id stays its own
-    return ctx.cache[key][1]
-
-
-def _as_untreated_model(fit: Any) -> UntreatedModel:
-    """A natural-history growth curve (anything with the GrowthCurve attributes) as the outcomes input."""
-    return UntreatedModel(
-        fixed_effects=np.asarray(fit.fixed_effects, dtype=float),
-        fixed_effects_cov=np.asarray(fit.fixed_effects_cov, dtype=float),
-        random_effects_cov=np.asarray(fit.random_effects_cov, dtype=float),
-        residual_variance=float(fit.residual_variance),
-        age_center=float(fit.age_center),
-        scale=fit.scale,
-    )
-
-
-def _one_sided_z(alpha: float) -> float:
-    return float(ndtri(1 - alpha))
+def _effect_quantity(value: float, scale: str, unit: str) -> Quantity:
+    """An effect on the model scale as shown: a ratio for a log-scale model."""
+    if scale == "log":
+        return Quantity.of(math.exp(value) if math.isfinite(value) else None, "ratio")
+    return Quantity.of(value, unit)
 
 
 def _trajectory_result(
-    result: TrajectoryComparison, endpoint: Endpoint, post_days: np.ndarray
+    result: TrajectoryJudgement, endpoint: Endpoint, post_days: np.ndarray, post_values: np.ndarray
 ) -> TrajectoryComparisonResult:
-    """The comparison as a typed result: the effect with its 1 - 2 alpha interval, per-visit rows."""
-    z = _one_sided_z(result.alpha_one_sided)
-    lo, hi = result.effect - z * result.se, result.effect + z * result.se
-    if result.scale == "log":  # a mean log ratio: shown back-transformed, as a ratio
-        effect = Quantity.of(math.exp(result.effect), "ratio")
-        interval = Interval.of(math.exp(lo), math.exp(hi), "ratio", 1 - 2 * result.alpha_one_sided)
-    else:
-        effect = Quantity.of(result.effect, endpoint.unit or "")
-        interval = Interval.of(lo, hi, endpoint.unit or "", 1 - 2 * result.alpha_one_sided)
-    p = result.prediction
+    """The judgement as a typed result: the effect, its bounds and halves, per-visit rows."""
+    unit = endpoint.unit or ""
+    rule = result.rule
+    level = 1 - 2 * rule.alpha_one_sided
+    q = result.prediction
+    sign = 1.0 if result.direction == "higher_is_better" else -1.0
+    post_model = np.log(post_values) if result.scale == "log" else np.asarray(post_values)
+    beyond = sign * (post_model - q.mean) > (q.upper - q.mean)
+    counted = post_days > rule.onset_days
     visits = [
         VisitRow(
             study_day=study_day(day),
@@ -299,37 +300,65 @@ def _trajectory_result(
             predicted_untreated=_num(predicted),
             interval_low=_num(lower),
             interval_high=_num(upper),
-            beyond_band=bool(beyond),
+            beyond_band=bool(b),
         )
-        for day, age, observed, predicted, lower, upper, beyond in zip(
+        for day, age, observed, predicted, lower, upper, b in zip(
             post_days,
-            p.ages,
-            result.plot.post_values,
-            p.median_original,
-            p.lower_original,
-            p.upper_original,
-            result.beyond_band,
+            q.ages,
+            post_values,
+            q.median_original,
+            q.lower_original,
+            q.upper_original,
+            beyond,
             strict=True,
         )
     ]
+    if result.scale == "log":
+        interval = Interval.of(math.exp(result.ci_low), math.exp(result.ci_high), "ratio", level)
+    else:
+        interval = Interval.of(result.ci_low, result.ci_high, unit, level)
+    sens = result.sensitivity
     return TrajectoryComparisonResult(
         endpoint=endpoint.id,
         name=endpoint.name,
-        unit=endpoint.unit or "",
+        unit=unit,
         status=result.decision,
         reason=result.reason,
+        estimand=result.estimand,
+        decision_rule=result.decision_rule,
         scale=result.scale,
         direction=result.direction,
         n_pre=result.n_pre,
-        n_post=result.n_post,
-        effect=effect,
+        n_post=len(post_days),
+        n_counted=result.n_counted,
+        onset_days=rule.onset_days,
+        effect=_effect_quantity(result.effect, result.scale, unit),
         effect_interval=interval,
-        p_value_one_sided=_num(result.p_value),
-        fraction_beyond_band=Quantity.of(result.fraction_beyond_band, "%"),
-        n_beyond_band=result.n_beyond_band,
-        prediction_level=result.prediction_level,
+        lower_bound=_effect_quantity(result.lower_bound, result.scale, unit),
+        mcid=_effect_quantity(rule.mcid, result.scale, unit),
+        p_value_one_sided=_num(result.p_one_sided),
+        effect_early=_effect_quantity(result.effect_early, result.scale, unit),
+        effect_late=_effect_quantity(result.effect_late, result.scale, unit),
+        consistent=result.consistent,
+        posterior_probability=_num(result.posterior_probability)
+        if rule.decision == "bayesian"
+        else None,
+        sceptical_probability=_num(result.sceptical_probability),
+        n_beyond_band=int(np.sum(beyond & counted)),
+        prediction_level=rule.prediction_level,
         visits=visits,
         regression_to_mean=result.regression_to_mean,
+        sensitivity=None
+        if not result.regression_to_mean
+        else SensitivityResult(
+            description=sens.description,
+            effect=_effect_quantity(sens.effect, result.scale, unit),
+            lower_bound=_effect_quantity(sens.lower_bound, result.scale, unit),
+            p_value_one_sided=_num(sens.p_one_sided),
+            posterior_probability=_num(sens.posterior_probability),
+            passes=bool(sens.passes),
+            deciding=bool(sens.deciding),
+        ),
     )
 
 
@@ -341,7 +370,7 @@ def _marks(concomitant: list[dict[str, Any]]) -> list[ConcomitantMark]:
 
 
 def _trajectory_figure(
-    result: TrajectoryComparison, endpoint: Endpoint, age0: float, concomitant: list[dict[str, Any]]
+    result: TrajectoryJudgement, endpoint: Endpoint, age0: float, concomitant: list[dict[str, Any]]
 ) -> TrajectoryFigure:
     plot = result.plot
 
@@ -377,14 +406,17 @@ def _continuous(
     data: _PatientData,
     plan: ImprovementPlan,
     concomitant: list[dict[str, Any]],
+    estimand: EndpointData,
 ) -> EndpointResult:
     measured = data.measured(endpoint.id)
-    before = measured.day <= LAST_PRE_DAY
-    after = measured.day > LAST_PRE_DAY
+    keep = np.ones(measured.day.size, dtype=bool)
+    if estimand.cut_day is not None:
+        keep = measured.day < estimand.cut_day
+    before = (measured.day <= LAST_PRE_DAY) & keep
+    after = (measured.day > LAST_PRE_DAY) & keep
     pre_day, pre_value = measured.day[before], measured.value[before]
     post_day, post_value = measured.day[after], measured.value[after]
-    n_post = len(post_day)
-    short = n_post < plan.min_post_dose_visits
+    short = len(post_day) < plan.min_post_dose_visits
     if not hasattr(fit, "random_effects_cov"):
         return EndpointResult(
             endpoint,
@@ -392,19 +424,19 @@ def _continuous(
             f"the natural-history model of {endpoint.id!r} is not a growth curve",
             post_data_short=short,
         )
+    platform = ctx.dossier.platform
+    age0 = patient.case.diagnosis.age_at_first_dose_years
     try:
-        model = _untreated_model(ctx, fit)
-        result = compare_trajectory(
+        model = untreated_model(ctx, fit)
+        result = judge_trajectory(
             model,
             _age(patient, pre_day),
             pre_value,
             _age(patient, post_day),
             post_value,
             endpoint.direction.value,
-            alpha_one_sided=plan.alpha_one_sided,
-            prediction_level=plan.prediction_level,
-            min_fraction_beyond_band=plan.min_fraction_beyond_band,
-            min_post_visits=plan.min_post_dose_visits,
+            trajectory_rule(platform, endpoint),
+            dosing_age=age0,
         )
     except AnalysisError as exc:
         return EndpointResult(
@@ -442,11 +474,10 @@ def _continuous(
                     endpoint,
                     flag_kinds.EXTRAPOLATION,
                     FlagSeverity.caveat,
-                    f"the patient's measurements span ages {ages.min():.2f}-{ages.max():.2f}, beyond the cohort's "
-                    f"{lo:.2f}-{hi:.2f}: the untreated prediction extrapolates",
+                    f"the patient's measurements span ages {format_number(ages.min())}-{format_number(ages.max())}, "
+                    f"beyond the cohort's {format_number(lo)}-{format_number(hi)}: the untreated prediction extrapolates",
                 )
             )
-    age0 = patient.case.diagnosis.age_at_first_dose_years
     return EndpointResult(
         endpoint,
         Status(result.decision),
@@ -454,88 +485,101 @@ def _continuous(
         figure=_trajectory_figure(result, endpoint, age0, concomitant),
         flags=flags,
         post_data_short=short,
-        typed=_trajectory_result(result, endpoint, post_day),
+        typed=_trajectory_result(result, endpoint, post_day, post_value),
+        p_one_sided=result.p_one_sided,
     )
 
 
 # ---------------------------------------------------------------------- count endpoints
 
 
-def _events_result(result: EventRateComparison, endpoint: Endpoint) -> EventRateComparisonResult:
-    """The comparison as a typed result: rates per year, the rate ratio, the longest gap."""
-    ratio = result.rate_ratio
+def _events_result(result: EventJudgement, endpoint: Endpoint) -> EventRateComparisonResult:
+    """The judgement as a typed result: rates per year, the rate ratio, the longest event-free run."""
+    ratio, robust = result.rate_ratio, result.robust_rate_ratio
+    sens = result.sensitivity
+    pre_rate = result.pre_events / result.pre_years if result.pre_years > 0 else None
+    post_rate = result.post_events / result.post_years if result.post_years > 0 else None
+    bayesian = result.rule.decision == "bayesian"
     return EventRateComparisonResult(
         endpoint=endpoint.id,
         name=endpoint.name,
         status=result.decision,
         reason=result.reason,
+        estimand=result.estimand,
+        decision_rule=result.decision_rule,
         pre_events=result.pre_events,
         pre_years=Quantity.of(result.pre_years, "years"),
         post_events=result.post_events,
         post_years=Quantity.of(result.post_years, "years"),
-        pre_rate=Quantity.of(result.pre_rate_per_year, "per year"),
-        post_rate=Quantity.of(result.post_rate_per_year, "per year"),
+        n_counted_periods=result.n_counted_periods,
+        pre_rate=Quantity.of(pre_rate, "per year"),
+        post_rate=Quantity.of(post_rate, "per year"),
         untreated_rate=Quantity.of(result.posterior.mean, "per year"),
         rate_ratio=None if ratio is None else Quantity.of(ratio.estimate, "ratio"),
         rate_ratio_interval=None
         if ratio is None
         else Interval.of(ratio.lower, ratio.upper, "ratio", ratio.confidence),
-        rate_ratio_p_value_one_sided=None if ratio is None else _num(ratio.p_value),
-        longest_gap=Quantity.of(result.longest_gap_days, "days"),
-        gap_probability=_num(result.gap_probability),
-        cohort_rate=Quantity.of(result.cohort.rate_per_year, "per year"),
-        untreated_rate_interval=Interval.of(
-            *result.posterior.interval(result.confidence), "per year", result.confidence
-        ),
-        follow_up=Quantity.of(result.follow_up_days, "days"),
-        post_count_probability=_num(result.post_count_probability),
+        rate_ratio_method=None if ratio is None else ratio.method,
+        robust_rate_ratio_interval=None
+        if robust is None
+        else Interval.of(robust.lower, robust.upper, "ratio", robust.confidence),
+        rate_ratio_p_value_one_sided=_num(result.p_one_sided),
+        early_ratio=Quantity.of(result.early_ratio, "ratio"),
+        late_ratio=Quantity.of(result.late_ratio, "ratio"),
+        consistent=result.consistent,
+        longest_gap=Quantity.of(result.run_days, "days"),
+        gap_probability=_num(result.run_probability),
+        rate_route=result.rate_route,
+        run_route=result.run_route,
+        posterior_probability=_num(result.posterior_probability) if bayesian else None,
+        sceptical_probability=_num(result.sceptical_posterior_probability),
+        cohort_rate=Quantity.of(result.plot.cohort_rate_per_year, "per year"),
+        untreated_rate_interval=Interval.of(*result.plot.untreated_rate_interval, "per year", 0.95),
         regression_to_mean=result.regression_to_mean,
+        sensitivity=None
+        if sens is None or not result.regression_to_mean
+        else SensitivityResult(
+            description="without the last pre-treatment period",
+            effect=Quantity.of(sens.rate_ratio, "ratio"),
+            p_value_one_sided=_num(sens.p_one_sided),
+            posterior_probability=_num(sens.posterior_probability),
+            passes=sens.decision == Status.met,
+            deciding=False,
+        ),
     )
 
 
-def _decision(primary: EndpointComparison | None, plan: ImprovementPlan) -> dict[str, Any]:
+def _decision(primary: EndpointComparison | None) -> dict[str, Any]:
     """The primary endpoint's decision quantity: estimate, interval, threshold and rule."""
     if isinstance(primary, TrajectoryComparisonResult):
-        no_effect = (
-            Quantity.of(1.0, "ratio") if primary.scale == "log" else Quantity.of(0.0, primary.unit)
-        )
         return {
             "decision_estimate": primary.effect,
             "decision_interval": primary.effect_interval,
-            "threshold": no_effect,
-            "decision_rule": (
-                f"met when the mean benefit over post-dose visits is above {no_effect} with one-sided "
-                f"p < {plan.alpha_one_sided:g} and at least {plan.min_fraction_beyond_band:.0%} of at least "
-                f"{plan.min_post_dose_visits} post-dose visits lie beyond the {plan.prediction_level:.0%} "
-                "prediction interval of the untreated course"
-            ),
+            "threshold": primary.mcid,
+            "decision_rule": primary.decision_rule,
+            "estimand": primary.estimand,
         }
     if isinstance(primary, EventRateComparisonResult):
-        gap_rule = (
-            f"the chance of the longest event-free gap under the untreated rate is at most "
-            f"{plan.max_gap_probability:g}"
-        )
         if primary.rate_ratio is not None:
             return {
                 "decision_estimate": primary.rate_ratio,
                 "decision_interval": primary.rate_ratio_interval,
-                "threshold": Quantity.of(plan.max_rate_ratio, "ratio"),
-                "decision_rule": (
-                    f"met when the post/pre event rate ratio is at most ×{plan.max_rate_ratio:g} with "
-                    f"its upper bound below ×1, and {gap_rule}"
-                ),
+                "threshold": Quantity.of(1.0, "ratio"),
+                "decision_rule": primary.decision_rule,
+                "estimand": primary.estimand,
             }
         return {
             "decision_estimate": Quantity.of(primary.gap_probability, "probability"),
             "decision_interval": None,
-            "threshold": Quantity.of(plan.max_gap_probability, "probability"),
-            "decision_rule": f"no pre-treatment event record: met when {gap_rule}",
+            "threshold": None,
+            "decision_rule": primary.decision_rule,
+            "estimand": primary.estimand,
         }
     return {}
 
 
 def _events_figure(
-    result: EventRateComparison, endpoint: Endpoint, concomitant: list[dict[str, Any]]
+    result: EventJudgement, endpoint: Endpoint, concomitant: list[dict[str, Any]]
 ) -> EventsFigure:
     plot = result.plot
     interval = _nums(plot.untreated_rate_interval)
@@ -547,8 +591,9 @@ def _events_figure(
         end_day=_nums(plot.period_end),
         count=[int(c) for c in plot.period_count],
         longest_gap=None
-        if not (math.isfinite(plot.gap_start) and math.isfinite(plot.gap_end))
-        else (float(plot.gap_start), float(plot.gap_end)),
+        if not (math.isfinite(plot.run_start) and math.isfinite(plot.run_end))
+        or plot.run_end <= plot.run_start
+        else (float(plot.run_start), float(plot.run_end)),
         untreated_rate_per_year=_num(plot.untreated_rate_per_year),
         untreated_rate_interval=None
         if len(interval) != 2 or None in interval
@@ -559,19 +604,23 @@ def _events_figure(
 
 
 def _count(
+    ctx: AssessmentContext,
     endpoint: Endpoint,
     fit: Any,
+    cohort_id: str,
     data: _PatientData,
-    plan: ImprovementPlan,
     concomitant: list[dict[str, Any]],
+    estimand: EndpointData,
 ) -> EndpointResult:
     periods = data.events(endpoint.id)
+    start, end, count = periods.start_day, periods.end_day, periods.count
+    if estimand.cut_day is not None:
+        keep = end <= estimand.cut_day
+        start, end, count = start[keep], end[keep], count[keep]
     post_days = (
-        float((np.clip(periods.end_day, 0, None) - np.clip(periods.start_day, 0, None)).sum())
-        if len(periods.start_day)
-        else 0.0
+        float((np.clip(end, 0, None) - np.clip(start, 0, None)).sum()) if len(start) else 0.0
     )
-    if len(periods.start_day) == 0:
+    if len(start) == 0:
         return EndpointResult(
             endpoint,
             Status.insufficient,
@@ -586,13 +635,10 @@ def _count(
             post_data_short=post_days <= 0,
         )
     try:
-        untreated = UntreatedRate(float(fit.rate_per_year), float(fit.dispersion))
-        result = compare_event_rates(
-            EventPeriods(periods.start_day, periods.end_day, periods.count),
-            untreated,
-            confidence=1 - 2 * plan.alpha_one_sided,
-            max_rate_ratio=plan.max_rate_ratio,
-            max_gap_probability=plan.max_gap_probability,
+        result = judge_event_rates(
+            EventPeriods(start, end, count),
+            untreated_rate(ctx, cohort_id, endpoint, fit),
+            event_rule(ctx.dossier.platform, endpoint),
         )
     except AnalysisError as exc:
         return EndpointResult(
@@ -606,16 +652,41 @@ def _count(
         Status(result.decision),
         result.reason,
         figure=_events_figure(result, endpoint, concomitant),
-        flags=_analysis_flags(endpoint, result.flags),
+        flags=_analysis_flags(
+            endpoint,
+            [
+                *result.flags,
+                *(
+                    f"regression to the mean: {f}; the analysis without the last pre-treatment period is "
+                    "reported beside the main one"
+                    for f in result.rtm_flags
+                ),
+            ],
+        ),
         typed=_events_result(result, endpoint),
-        post_data_short=result.decision == "insufficient",
+        post_data_short=result.decision == Status.insufficient,
+        p_one_sided=result.p_one_sided if result.rate_ratio is not None else result.run_probability,
     )
 
 
 # ---------------------------------------------------------------------- the verdict
 
 
-def _analyse(
+def _concomitant_rows(patient: PatientRecord) -> list[tuple[float, str, str, tuple[str, ...]]]:
+    """The patient's concomitant changes as (day, kind, description, acts_on)."""
+    frame = patient.concomitant
+    if frame.empty:
+        return []
+    acts = frame["acts_on"] if "acts_on" in frame.columns else [()] * len(frame)
+    return [
+        (float(day), str(kind), str(description), tuple(a) if isinstance(a, tuple | list) else ())
+        for day, kind, description, a in zip(
+            frame["day"], frame["kind"], frame["description"], acts, strict=True
+        )
+    ]
+
+
+def _compare(
     ctx: AssessmentContext,
     endpoint: Endpoint,
     fits: dict[str, Any],
@@ -624,6 +695,8 @@ def _analyse(
     data: _PatientData,
     plan: ImprovementPlan,
     concomitant: list[dict[str, Any]],
+    cohort_id: str,
+    estimand: EndpointData,
 ) -> EndpointResult:
     if endpoint.kind == EndpointKind.time_to_event:
         return EndpointResult(
@@ -648,14 +721,120 @@ def _analyse(
             post_data_short=short,
         )
     if endpoint.kind == EndpointKind.continuous:
-        return _continuous(ctx, endpoint, fit, patient, data, plan, concomitant)
-    return _count(endpoint, fit, data, plan, concomitant)
+        return _continuous(ctx, endpoint, fit, patient, data, plan, concomitant, estimand)
+    return _count(ctx, endpoint, fit, cohort_id, data, concomitant, estimand)
+
+
+_UNJUSTIFIED = (EndpointCategory.biomarker_exploratory, EndpointCategory.clinician_set)
+
+
+def _analyse(
+    ctx: AssessmentContext,
+    endpoint: Endpoint,
+    fits: dict[str, Any],
+    errors: dict[str, str],
+    patient: PatientRecord,
+    data: _PatientData,
+    plan: ImprovementPlan,
+    concomitant: list[dict[str, Any]],
+    cohort_id: str,
+) -> EndpointResult:
+    """One endpoint under its estimand: intercurrent events applied, then the comparison, then the
+    endpoint category's cap."""
+    mine: EndpointPlan = plan.for_endpoint(endpoint)
+    outcome = patient.case.outcome
+    estimand = intercurrent_events(
+        endpoint,
+        mine,
+        _concomitant_rows(patient),
+        outcome.status,
+        patient.day_of(outcome.date) if outcome.date is not None else None,
+    )
+    res = _compare(
+        ctx, endpoint, fits, errors, patient, data, plan, concomitant, cohort_id, estimand
+    )
+    res.estimand = estimand
+    if estimand.unsupported:
+        res.status, res.reason = Status.insufficient, estimand.unsupported
+    elif estimand.composite_failure:
+        failures = [r for r in estimand.records if r.strategy == "composite"]
+        res.status = Status.not_met
+        res.reason = (
+            "; ".join(f"{r.event.replace('_', ' ')} on {format_study_day(r.day)}" for r in failures)
+            + f": a failure under the composite strategy ({res.reason})"
+        )
+    category = endpoint.category
+    if category in _UNJUSTIFIED:
+        label = category.value.replace("_", " ")
+        if mine.justification:
+            res.flags.append(
+                _flag(
+                    endpoint,
+                    "endpoint_category",
+                    FlagSeverity.caveat,
+                    f"{label} endpoint, allowed to decide by the plan's justification: {mine.justification}",
+                )
+            )
+        else:
+            res.flags.append(
+                _flag(
+                    endpoint,
+                    "endpoint_category",
+                    FlagSeverity.caveat,
+                    f"{label} endpoint without a justification in the plan: it gives at most insufficient",
+                )
+            )
+            if res.status == Status.met:
+                res.status = Status.insufficient
+                res.reason += f"; a {label} endpoint decides only with a justification in the plan, so at most insufficient"
+    return res
+
+
+def _combine_primaries(
+    primaries: list[Endpoint], results: dict[str, EndpointResult], plan: ImprovementPlan
+) -> tuple[Status, EndpointResult, list[EndpointStatus]]:
+    """Several primary endpoints: Holm's procedure on their one-sided p-values (frequentist).
+
+    An endpoint counts as met when its own rule is met and its Holm-adjusted p is below
+    ``alpha_one_sided``; the criterion is met when any primary endpoint is, insufficient when
+    none is but one is insufficient, else not met. The Bayesian rule has no multiplicity
+    adjustment: each primary endpoint is judged on its own posterior.
+    """
+    if len(primaries) == 1:
+        only = results[primaries[0].id]
+        return only.status, only, []
+    statuses: dict[str, Status] = {e.id: results[e.id].status for e in primaries}
+    reasons: dict[str, str] = {e.id: results[e.id].reason for e in primaries}
+    tested = [e for e in primaries if results[e.id].p_one_sided is not None]
+    if plan.decision.value == "frequentist" and tested:
+        adjusted = holm_adjusted([min(max(results[e.id].p_one_sided, 0.0), 1.0) for e in tested])
+        for e, p in zip(tested, adjusted, strict=True):
+            if statuses[e.id] == Status.met and not p < plan.alpha_one_sided:
+                statuses[e.id] = Status.not_met
+                reasons[e.id] += (
+                    f"; Holm-adjusted p = {format_number(p)}, not below {plan.alpha_one_sided:g}"
+                )
+            else:
+                reasons[e.id] += f"; Holm-adjusted p = {format_number(p)}"
+    met = [e for e in primaries if statuses[e.id] == Status.met]
+    if met:
+        status, main = Status.met, results[met[0].id]
+    elif any(statuses[e.id] == Status.insufficient for e in primaries):
+        status, main = Status.insufficient, results[primaries[0].id]
+    else:
+        status, main = Status.not_met, results[primaries[0].id]
+    table = [
+        EndpointStatus(endpoint=e.id, status=statuses[e.id], reason=reasons[e.id])
+        for e in primaries
+    ]
+    return status, main, table
 
 
 def _assumptions(kinds: set[EndpointKind]) -> list[str]:
     out = [
         "The natural-history cohort's untreated course stands for the patient's own untreated course (same disease, comparable genotype, ages and standard of care).",
         "The analysis plan's thresholds were fixed before the patient's post-dose data were seen.",
+        "Concomitant changes without acts_on do not act on the endpoint; those that do are intercurrent events handled by the estimand's strategy.",
     ]
     if EndpointKind.continuous in kinds:
         out += [
@@ -665,7 +844,7 @@ def _assumptions(kinds: set[EndpointKind]) -> list[str]:
         ]
     if EndpointKind.count in kinds:
         out += [
-            "Untreated, the patient's events follow a Poisson process with a constant rate drawn from the cohort's gamma (negative binomial) distribution of subject rates.",
+            "Untreated, the patient's rate is drawn from the cohort's gamma (negative binomial) distribution of subject rates, and a period's count clusters around it with the cohort's within-patient dispersion.",
             "Events in a multi-day period could fall anywhere in it, so only periods recorded with zero events count as event-free; time covered by no period is not event-free.",
             "The cohort's rate and dispersion are taken as known (their estimation uncertainty is not propagated).",
         ]
@@ -715,13 +894,15 @@ def evaluate(ctx: AssessmentContext, patient: PatientRecord) -> Verdict:
     data = _PatientData.of(patient)
     concomitant = _concomitant_since(patient, _baseline_day(data, primary))
     results = {
-        e.id: _analyse(ctx, e, fits, errors, patient, data, plan, concomitant)
+        e.id: _analyse(ctx, e, fits, errors, patient, data, plan, concomitant, disease.cohort)
         for e in platform.endpoints
     }
-    main = results[primary.id]
+    primaries = list(platform.primary_endpoints)
+    status, main, primary_table = _combine_primaries(primaries, results, plan)
+    primary = main.endpoint
 
-    status, summary = main.status, f"{primary.name}: {main.reason}."
-    flags = list(main.flags)
+    summary = f"{primary.name}: {main.reason}."
+    flags = [f for e in primaries for f in results[e.id].flags]
     outcome = patient.case.outcome.status
     if outcome == "died":
         status = Status.not_met
@@ -738,21 +919,64 @@ def evaluate(ctx: AssessmentContext, patient: PatientRecord) -> Verdict:
                 criterion=NUMBER,
             )
         )
+    handled = {
+        (round(r.day, 6), r.description): r
+        for e in primaries
+        for r in (results[e.id].estimand.records if results[e.id].estimand else ())
+    }
     for change in concomitant:
+        key = (round(change["day"], 6), f"{change['kind']}: {change['description']}")
+        record = handled.get(key)
+        if record is not None:
+            message = (
+                f"concomitant change on study day {study_day(change['day'])} ({change['kind']}): "
+                f"{change['description']}; an intercurrent event for the primary endpoint, "
+                f"{record.strategy.replace('_', ' ')} strategy: {record.effect}"
+            )
+        else:
+            message = (
+                f"concomitant change on study day {study_day(change['day'])} ({change['kind']}): "
+                f"{change['description']}; it can confound the improvement"
+            )
         flags.append(
             Flag(
                 kind=flag_kinds.CONCOMITANT_CHANGE,
                 severity=FlagSeverity.caveat,
-                message=f"concomitant change on study day {study_day(change['day'])} ({change['kind']}): "
-                f"{change['description']}; it can confound the improvement",
+                message=message,
                 criterion=NUMBER,
                 endpoint=primary.id,
             )
         )
-    if concomitant:
+    intercurrent = [
+        IntercurrentEventResult(
+            endpoint=e.id,
+            event=r.event,
+            study_day=study_day(r.day),
+            description=r.description,
+            strategy=r.strategy,
+            effect=r.effect,
+        )
+        for e in primaries
+        for r in (results[e.id].estimand.records if results[e.id].estimand else ())
+    ]
+    if intercurrent:
         summary += (
-            f" {len(concomitant)} concomitant change(s) since baseline could confound it: "
-            + "; ".join(f"{c['kind']} on study day {study_day(c['day'])}" for c in concomitant)
+            " Intercurrent events: "
+            + "; ".join(
+                f"{i.event.replace('_', ' ')} on study day {i.study_day} ({i.strategy.replace('_', ' ')})"
+                for i in intercurrent
+            )
+            + "."
+        )
+    others = [
+        c
+        for c in concomitant
+        if (round(c["day"], 6), f"{c['kind']}: {c['description']}") not in handled
+    ]
+    if others:
+        summary += (
+            f" {len(others)} concomitant change(s) since baseline could confound it: "
+            + "; ".join(f"{c['kind']} on study day {study_day(c['day'])}" for c in others)
             + "."
         )
 
@@ -761,19 +985,40 @@ def evaluate(ctx: AssessmentContext, patient: PatientRecord) -> Verdict:
         if endpoint.id == primary.id:
             continue
         res = results[endpoint.id]
-        # a supportive endpoint does not decide: its flags are context, not caveats
-        flags.extend(
-            f.model_copy(
-                update={
-                    "message": f"supportive endpoint {f.message}",
-                    "severity": min(f.severity, FlagSeverity.info),
-                }
+        if endpoint.role != "primary":
+            # a supportive endpoint does not decide: its flags are context, not caveats
+            flags.extend(
+                f.model_copy(
+                    update={
+                        "message": f"supportive endpoint {f.message}",
+                        "severity": min(f.severity, FlagSeverity.info),
+                    }
+                )
+                for f in res.flags
             )
-            for f in res.flags
-        )
         if res.figure is not None:
             figures.append(res.figure)
 
+    decision = _decision(main.typed)
+    p_one = None
+    posterior = None
+    effect = ci_low = ci_high = None
+    unit = ""
+    if isinstance(main.typed, TrajectoryComparisonResult):
+        p_one, posterior = main.typed.p_value_one_sided, main.typed.posterior_probability
+        effect, ci_low, ci_high = (
+            main.typed.effect.value,
+            main.typed.effect_interval.low,
+            main.typed.effect_interval.high,
+        )
+        unit = main.typed.effect.unit
+    elif isinstance(main.typed, EventRateComparisonResult):
+        p_one, posterior = main.typed.rate_ratio_p_value_one_sided, main.typed.posterior_probability
+        if main.typed.rate_ratio is not None:
+            effect = main.typed.rate_ratio.value
+            ci_low = main.typed.rate_ratio_interval.low
+            ci_high = main.typed.rate_ratio_interval.high
+            unit = "ratio"
     typed = ImprovementResult(
         primary_endpoint=primary.id,
         primary=main.typed,
@@ -796,7 +1041,17 @@ def evaluate(ctx: AssessmentContext, patient: PatientRecord) -> Verdict:
         outcome_status=outcome,
         age_at_first_dose=Quantity.of(patient.case.diagnosis.age_at_first_dose_years, "years"),
         cohort=disease.cohort,
-        **_decision(main.typed, plan),
+        effect=effect,
+        ci_low=ci_low,
+        ci_high=ci_high,
+        unit=unit,
+        p_one_sided=p_one,
+        posterior_probability=posterior,
+        intercurrent_events=intercurrent,
+        category=primary.category.value,
+        justification=plan.for_endpoint(primary).justification,
+        primaries=primary_table,
+        **decision,
     )
     kinds = {primary.kind} | {e.kind for e in platform.endpoints if results[e.id].typed is not None}
     evidence_paths = [COHORT_FILE, *tables.files, *patient_files]
