@@ -57,6 +57,7 @@ from pmpath.outcomes.event_rates import (
     rate_ratio_ci,
     uniform_max_spacing_sf,
 )
+from pmpath.outcomes.pooling import PooledEffect, pool_effects
 from pmpath.outcomes.trajectory import (
     TrajectoryComparison,
     TrajectoryPlot,
@@ -79,6 +80,7 @@ __all__ = [
     "EventSensitivity",
     "NormalPrior",
     "OverdispersedRateRatio",
+    "PooledEffect",
     "RatePosterior",
     "RateRatio",
     "RatioPrior",
@@ -104,6 +106,7 @@ __all__ = [
     "longest_run_sf",
     "nb_rate_ratio",
     "poisson_max_gap_sf",
+    "pool_effects",
     "predict_untreated",
     "rate_ratio_ci",
     "robust_rate_ratio",

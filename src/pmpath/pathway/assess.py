@@ -19,9 +19,12 @@ from pmpath.pathway.assessment import (
     PatientRole,
     PlatformAssessment,
     PlatformStatus,
+    PooledEffect,
+    PooledPatient,
 )
 from pmpath.pathway.context import AssessmentContext
 from pmpath.pathway.flags import Flag, FlagSeverity
+from pmpath.pathway.results import Interval, Quantity
 from pmpath.pathway.rule import PatientStanding, apply_rule
 from pmpath.pathway.verdict import Evidence, Verdict
 
@@ -38,6 +41,72 @@ def default_evaluators() -> dict[int, Evaluator]:
         4: engagement.evaluate,
         5: improvement.evaluate,
     }
+
+
+def _pooled_effect(patients: list[PatientAssessment]) -> PooledEffect | None:
+    """Partial pooling of the primary endpoint's per-patient effects (patients not excluded).
+
+    Continuous endpoints pool the mean deviation on the model scale (a log ratio, shown as a ratio,
+    for a log-scale endpoint); event endpoints pool log rate ratios, shown as ratios.
+    """
+    from pmpath.outcomes.pooling import pool_effects
+    from pmpath.pathway.results import (
+        EventRateComparisonResult,
+        ImprovementResult,
+        TrajectoryComparisonResult,
+    )
+
+    rows: list[tuple[str, float, float]] = []
+    endpoint, ratio, unit = None, False, ""
+    for p in patients:
+        if p.role == PatientRole.excluded:
+            continue
+        verdict = next((v for v in p.criteria if v.number == 5), None)
+        result = verdict.result if verdict is not None else None
+        if not isinstance(result, ImprovementResult):
+            continue
+        primary = result.primary
+        if isinstance(primary, TrajectoryComparisonResult) and primary.effect_se:
+            if primary.effect_model_scale is None:
+                continue
+            rows.append((p.id, primary.effect_model_scale, primary.effect_se**2))
+            ratio, unit = primary.scale == "log", primary.unit
+        elif (
+            isinstance(primary, EventRateComparisonResult)
+            and primary.rate_ratio is not None
+            and primary.rate_ratio.value
+            and primary.log_rate_ratio_se
+        ):
+            rows.append((p.id, math.log(primary.rate_ratio.value), primary.log_rate_ratio_se**2))
+            ratio, unit = True, "ratio"
+        else:
+            continue
+        endpoint = endpoint or primary.endpoint
+    if len(rows) < 2 or endpoint is None:
+        return None
+    ids, y, v = zip(*rows, strict=True)
+    res = pool_effects(y, v, ids)
+
+    def shown(x: float) -> Quantity:
+        return Quantity.of(math.exp(x), "ratio") if ratio else Quantity.of(x, unit)
+
+    return PooledEffect(
+        endpoint=endpoint,
+        method=res.method,
+        n_patients=len(ids),
+        estimate=shown(res.mean),
+        interval=Interval.of(
+            *(math.exp(x) if ratio else x for x in (res.ci_low, res.ci_high)),
+            "ratio" if ratio else unit,
+            res.level,
+        ),
+        tau=math.sqrt(res.tau2),
+        i2=res.i2,
+        patients=[
+            PooledPatient(id=i, own=shown(own), pooled=shown(pooled))
+            for i, own, pooled in zip(ids, res.effects, res.shrunk, strict=True)
+        ],
+    )
 
 
 def component_mismatches(platform: Platform, therapy: Therapy) -> list[str]:
@@ -176,6 +245,7 @@ def assess_dossier(
             )
         )
     priority = any(d.fatal_in_childhood for d in platform.diseases)
+    pooled = _pooled_effect(patients)
     return Assessment(
         pmpath_version=__version__,
         platform=PlatformAssessment(
@@ -195,6 +265,7 @@ def assess_dossier(
             analysis_plan_changed_after_first_dose=changed,
             priority_fatal_childhood=priority,
             flags=platform_flags,
+            pooled_effect=pooled,
         ),
         patients=patients,
         inputs=[Evidence(path=p, sha256=h) for p, h in dossier.inputs.items()],

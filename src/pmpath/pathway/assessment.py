@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field, model_validator
 from pmpath.dossier.fingerprint import dossier_fingerprint
 from pmpath.dossier.provenance import software_versions
 from pmpath.pathway.flags import Flag, caveats
+from pmpath.pathway.results import Interval, Quantity
 from pmpath.pathway.verdict import Evidence, Status, Verdict
 
 
@@ -63,6 +64,29 @@ class PatientAssessment(BaseModel):
         return caveats(self.flags) + [f for c in self.criteria for f in c.caveats]
 
 
+class PooledPatient(BaseModel):
+    id: str
+    own: Quantity = Field(description="The patient's own effect estimate.")
+    pooled: Quantity = Field(description="Partially pooled toward the platform's mean.")
+
+
+class PooledEffect(BaseModel):
+    """The treatment effect across the platform's patients (partial pooling), beside the verdicts.
+
+    Descriptive: the verdicts are per patient; this says how large and how consistent the effect is
+    across them (``tau`` the between-patient SD on the model scale, ``i2`` its share of the spread).
+    """
+
+    endpoint: str
+    method: str
+    n_patients: int
+    estimate: Quantity
+    interval: Interval
+    tau: float
+    i2: float
+    patients: list[PooledPatient] = Field(default_factory=list)
+
+
 class PlatformAssessment(BaseModel):
     id: str
     name: str
@@ -78,6 +102,10 @@ class PlatformAssessment(BaseModel):
     analysis_plan_changed_after_first_dose: bool
     priority_fatal_childhood: bool
     flags: list[Flag] = Field(default_factory=list)
+    pooled_effect: PooledEffect | None = Field(
+        None,
+        description="The primary endpoint's effect pooled across patients (two or more compared).",
+    )
 
     @property
     def caveats(self) -> list[Flag]:

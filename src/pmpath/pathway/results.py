@@ -528,6 +528,10 @@ class TrajectoryComparisonResult(_Result):
         "positive is better); a ratio for a log-scale model."
     )
     effect_interval: Interval = Field(description="Two-sided 1 - 2 alpha interval.")
+    effect_model_scale: float | None = Field(
+        None, description="The effect on the model scale (a mean log ratio for a log-scale model)."
+    )
+    effect_se: float | None = Field(None, description="Its standard error, model scale.")
     lower_bound: Quantity | None = Field(
         None, description="One-sided 1 - alpha lower confidence bound of the effect."
     )
@@ -576,6 +580,7 @@ class EventRateComparisonResult(_Result):
     )
     rate_ratio_interval: Interval | None = None
     rate_ratio_method: str | None = None
+    log_rate_ratio_se: float | None = Field(None, description="SE of log(rate ratio).")
     robust_rate_ratio_interval: Interval | None = Field(
         None, description="Sandwich interval over the periods (reported, not deciding)."
     )

@@ -334,6 +334,8 @@ def _trajectory_result(
         onset_days=rule.onset_days,
         effect=_effect_quantity(result.effect, result.scale, unit),
         effect_interval=interval,
+        effect_model_scale=_num(result.effect),
+        effect_se=_num(result.se),
         lower_bound=_effect_quantity(result.lower_bound, result.scale, unit),
         mcid=_effect_quantity(rule.mcid, result.scale, unit),
         p_value_one_sided=_num(result.p_one_sided),
@@ -520,6 +522,7 @@ def _events_result(result: EventJudgement, endpoint: Endpoint) -> EventRateCompa
         if ratio is None
         else Interval.of(ratio.lower, ratio.upper, "ratio", ratio.confidence),
         rate_ratio_method=None if ratio is None else ratio.method,
+        log_rate_ratio_se=None if ratio is None else _num(ratio.log_se),
         robust_rate_ratio_interval=None
         if robust is None
         else Interval.of(robust.lower, robust.upper, "ratio", robust.confidence),
