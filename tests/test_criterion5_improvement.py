@@ -210,3 +210,75 @@ def test_flaring_primary_endpoint(tmp_path, small_dossier):
 def test_flaring_primary_without_change_is_not_met(tmp_path, small_dossier):
     v = verdict_for(write_dossier(small_dossier, tmp_path, primary="crises", rate_ratio=1.0))
     assert v.status == Status.not_met, v.summary
+
+
+# --------------------------------------------------------------------------- time to event
+
+
+def write_survival_dossier(small_dossier, root: Path, *, cutoff: str, event_day: int | None):
+    """Loss of walking: the cohort's ages at loss are exponential from age 3 (hazard 0.5 a year),
+    so untreated, staying event-free from age 5 to age 5 + t has probability about exp(-0.5 t)."""
+    rng = np.random.default_rng(11)
+    endpoints = [
+        {
+            "id": "walking",
+            "name": "Loss of independent walking",
+            "kind": "time_to_event",
+            "unit": "a",
+            "direction": "higher_is_better",
+            "role": "primary",
+        }
+    ]
+    platform = small_dossier.platform(endpoints, data_cutoff=cutoff)
+    subjects = [f"S{i:03d}" for i in range(300)]
+    ages = 3 + rng.exponential(2.0, len(subjects))
+    censor = rng.uniform(8, 20, len(subjects))
+    frame = pd.DataFrame(
+        {
+            "subject": subjects,
+            "age": np.round(np.minimum(ages, censor), 3),
+            "event": (ages <= censor).astype(int),
+            "endpoint": "walking",
+        }
+    )
+    cohort = small_dossier.cohort(
+        platform,
+        pd.DataFrame({"subject": subjects}),
+        [("time_to_event", "walking.csv", frame)],
+        provenance={"source": "simulation", "collection": "synthetic"},
+    )
+    events = (
+        pd.DataFrame(
+            [(event_day, event_day, "walking", 1)],
+            columns=["start_study_day", "end_study_day", "endpoint", "count"],
+        )
+        if event_day is not None
+        else None
+    )
+    tables = {"events": events} if events is not None else {}
+    case = small_dossier.case(first_dose=FIRST_DOSE, age_at_first_dose=5.0)
+    return small_dossier.write(root, platform, cohort, case, tables)
+
+
+@pytest.mark.parametrize(
+    ("cutoff", "event_day", "expected"),
+    [
+        ("2033-01-10", None, Status.met),  # event-free 8 years: about exp(-4) = 0.018 untreated
+        ("2026-01-10", None, Status.not_met),  # 1 year: about exp(-0.5) = 0.61
+        ("2033-01-10", 200, Status.not_met),  # the event happened on study day 200
+    ],
+)
+def test_time_to_event_against_the_untreated_curve(
+    tmp_path, small_dossier, cutoff, event_day, expected
+):
+    v = verdict_for(
+        write_survival_dossier(small_dossier, tmp_path, cutoff=cutoff, event_day=event_day)
+    )
+    assert v.status == expected, v.summary
+    primary = v.result.primary
+    assert primary.kind == "time_to_event" and primary.age_at_treatment.value == 5.0
+    if event_day is None:
+        years = primary.event_free_to.value - 5.0
+        assert primary.probability == pytest.approx(np.exp(-0.5 * years), abs=0.08)
+    else:
+        assert primary.event_study_day == event_day and primary.probability is None

@@ -289,7 +289,7 @@ def _endpoint_factor(
     platform: Platform,
     endpoint_id: str,
     unit: str | None,
-    expected_kind: EndpointKind,
+    expected_kind: EndpointKind | tuple[EndpointKind, ...],
     where: tuple[str, int | None, str],
     unit_where: tuple[str, int | None, str] | None = None,
     note: str = "",
@@ -307,14 +307,15 @@ def _endpoint_factor(
             f"one of platform.yaml's endpoints: {', '.join(known)}",
         )
         return np.nan
-    if endpoint.kind != expected_kind:
+    kinds = expected_kind if isinstance(expected_kind, tuple) else (expected_kind,)
+    if endpoint.kind not in kinds:
         reader.error(
             path,
             line,
             field_name,
             f"endpoint {endpoint_id!r}, a {endpoint.kind.value} endpoint",
-            f"a {expected_kind.value} endpoint here"
-            + (" (counts go in events)" if expected_kind == EndpointKind.continuous else ""),
+            f"a {' or '.join(k.value for k in kinds)} endpoint here"
+            + (" (counts go in events)" if kinds == (EndpointKind.continuous,) else ""),
         )
         return np.nan
     if unit is None:
@@ -814,7 +815,7 @@ def _load_patient(
                 platform,
                 endpoint_id,
                 None,
-                EndpointKind.count,
+                (EndpointKind.count, EndpointKind.time_to_event),
                 (t.path, t.line(int(i)), "endpoint"),
             )
         start, end = f["start_day"], f["end_day"]

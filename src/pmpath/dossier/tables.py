@@ -130,11 +130,16 @@ MEASUREMENTS = TableKind(
 PATIENT_EVENTS = TableKind(
     "events",
     "Event counts",
-    "One row per observation period of a count endpoint; periods of one endpoint must not overlap.",
+    "One row per observation period of a count endpoint; periods of one endpoint must not overlap. A time-to-event endpoint's event is a row with a count of 1 on the day it happened (no row: event-free to the data cutoff).",
     (
         *_date("start", "first day of the period (inclusive)"),
         *_date("end", "last day of the period (inclusive)"),
-        Column("endpoint", "identifier", "a count endpoint of platform.yaml", required=True),
+        Column(
+            "endpoint",
+            "identifier",
+            "a count or time-to-event endpoint of platform.yaml",
+            required=True,
+        ),
         Column("count", "integer", "events in the period", required=True, minimum=0),
     ),
     keys=("endpoint", "start_day", "end_day"),

@@ -48,6 +48,7 @@ __all__ = [
     "Quantity",
     "SensitivityResult",
     "TargetingResult",
+    "TimeToEventComparisonResult",
     "TrajectoryComparisonResult",
     "VisitRow",
 ]
@@ -602,8 +603,31 @@ class EventRateComparisonResult(_Result):
     sensitivity: SensitivityResult | None = None
 
 
+class TimeToEventComparisonResult(_Result):
+    """A time-to-event endpoint: the patient's event-free time against the untreated curve."""
+
+    kind: Literal["time_to_event"] = "time_to_event"
+    endpoint: str
+    name: str
+    status: Status
+    reason: str
+    estimand: str = ""
+    decision_rule: str = ""
+    age_at_treatment: Quantity
+    event_free_to: Quantity = Field(
+        description="Age the patient was event-free to (or had the event at)."
+    )
+    event_study_day: int | None = Field(None, description="Study day of the event, if it occurred.")
+    probability: float | None = Field(
+        description="Untreated chance of remaining event-free that long, given event-free at treatment."
+    )
+    max_probability: float
+    beyond_curve: bool = False
+
+
 EndpointComparison = Annotated[
-    TrajectoryComparisonResult | EventRateComparisonResult, Field(discriminator="kind")
+    TrajectoryComparisonResult | EventRateComparisonResult | TimeToEventComparisonResult,
+    Field(discriminator="kind"),
 ]
 
 
@@ -787,8 +811,6 @@ class ImprovementResult(_Result):
                     "Earlier half / later half",
                     f"{p.effect_early or MISSING} / {p.effect_late or MISSING}",
                 ),
-                ("Posterior probability effect > MCID", format_percent(p.posterior_probability)),
-                ("Same, sceptical prior", format_percent(p.sceptical_probability)),
             ]
         elif isinstance(p, EventRateComparisonResult):
             rows = [
@@ -808,12 +830,21 @@ class ImprovementResult(_Result):
                     "Its probability untreated (exact, recording grid)",
                     format_p_value(p.gap_probability),
                 ),
-                (
-                    "Posterior probability of a benefit beyond the MCID",
-                    format_percent(p.posterior_probability),
-                ),
-                ("Same, sceptical prior", format_percent(p.sceptical_probability)),
             ]
+        if p is not None:
+            if p.posterior_probability is not None:  # the Bayesian rule decided
+                rows.append(
+                    (
+                        "Posterior probability of a benefit beyond the MCID",
+                        format_percent(p.posterior_probability),
+                    )
+                )
+            rows.append(
+                (
+                    "Posterior probability, sceptical prior (shown, not deciding)",
+                    format_percent(p.sceptical_probability),
+                )
+            )
         if p is not None and p.sensitivity is not None:
             sens = p.sensitivity
             rows.append(

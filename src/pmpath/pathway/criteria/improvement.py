@@ -43,6 +43,7 @@ from pmpath.outcomes import (
     EventPeriods,
     TrajectoryJudgement,
     judge_event_rates,
+    judge_time_to_event,
     judge_trajectory,
 )
 from pmpath.pathway import flags as flag_kinds
@@ -69,6 +70,7 @@ from pmpath.pathway.results import (
     Interval,
     Quantity,
     SensitivityResult,
+    TimeToEventComparisonResult,
     TrajectoryComparisonResult,
     VisitRow,
 )
@@ -578,6 +580,14 @@ def _decision(primary: EndpointComparison | None) -> dict[str, Any]:
             "decision_rule": primary.decision_rule,
             "estimand": primary.estimand,
         }
+    if isinstance(primary, TimeToEventComparisonResult):
+        return {
+            "decision_estimate": Quantity.of(primary.probability, "probability"),
+            "decision_interval": None,
+            "threshold": Quantity.of(primary.max_probability, "probability"),
+            "decision_rule": primary.decision_rule,
+            "estimand": primary.estimand,
+        }
     return {}
 
 
@@ -701,12 +711,6 @@ def _compare(
     cohort_id: str,
     estimand: EndpointData,
 ) -> EndpointResult:
-    if endpoint.kind == EndpointKind.time_to_event:
-        return EndpointResult(
-            endpoint,
-            Status.insufficient,
-            f"{endpoint.id!r} is a time-to-event endpoint: no single-patient comparison with the natural history is implemented",
-        )
     fit = fits.get(endpoint.id)
     if fit is None:
         why = errors.get(endpoint.id, "the cohort has no data for it")
@@ -725,7 +729,97 @@ def _compare(
         )
     if endpoint.kind == EndpointKind.continuous:
         return _continuous(ctx, endpoint, fit, patient, data, plan, concomitant, estimand)
+    if endpoint.kind == EndpointKind.time_to_event:
+        return _time_to_event(ctx, endpoint, fit, patient, data, plan, estimand)
     return _count(ctx, endpoint, fit, cohort_id, data, concomitant, estimand)
+
+
+def _time_to_event(
+    ctx: AssessmentContext,
+    endpoint: Endpoint,
+    fit: Any,
+    patient: PatientRecord,
+    data: _PatientData,
+    plan: ImprovementPlan,
+    estimand: EndpointData,
+) -> EndpointResult:
+    """The patient's event-free time against the cohort's Kaplan-Meier curve.
+
+    The patient's record of the endpoint is its rows in the events table: a row with a count
+    after the first dose is the event (its start day); without one the patient was event-free to
+    the data cutoff (or the outcome date, or where the estimand cuts the record).
+    """
+    if not hasattr(fit, "timeline"):
+        return EndpointResult(
+            endpoint,
+            Status.insufficient,
+            f"the natural-history model of {endpoint.id!r} is not a survival curve",
+        )
+    periods = data.events(endpoint.id)
+    age0 = patient.case.diagnosis.age_at_first_dose_years
+    after = (periods.count > 0) & (periods.end_day > 0)
+    if estimand.cut_day is not None:
+        after &= periods.start_day < estimand.cut_day
+    end_day = float(patient.day_of(ctx.dossier.platform.data_cutoff))
+    outcome = patient.case.outcome
+    if outcome.date is not None:
+        end_day = min(end_day, float(patient.day_of(outcome.date)))
+    if estimand.cut_day is not None:
+        end_day = min(end_day, estimand.cut_day)
+    rule = (
+        f"met when remaining event-free untreated to the patient's event-free age, given event-free at "
+        f"treatment, has probability at most {format_number(plan.max_gap_probability)} (the cohort's "
+        "Kaplan-Meier curve)"
+    )
+    base = {
+        "endpoint": endpoint.id,
+        "name": endpoint.name,
+        "estimand": "event-free time from the first dose against the untreated survival curve",
+        "decision_rule": rule,
+        "age_at_treatment": Quantity.of(age0, "years"),
+        "max_probability": plan.max_gap_probability,
+    }
+    if after.any():
+        day = float(np.maximum(periods.start_day[after], 0.0).min())
+        reason = f"the event occurred on {format_study_day(day)}"
+        typed = TimeToEventComparisonResult(
+            status=Status.not_met,
+            reason=reason,
+            event_free_to=Quantity.of(age0 + day / DAYS_PER_YEAR, "years"),
+            event_study_day=study_day(day),
+            probability=None,
+            **base,
+        )
+        return EndpointResult(endpoint, Status.not_met, reason, typed=typed)
+    if end_day <= 0:
+        return EndpointResult(endpoint, Status.insufficient, "no follow-up after the first dose")
+    try:
+        result = judge_time_to_event(
+            fit.timeline,
+            fit.survival,
+            age0,
+            age0 + end_day / DAYS_PER_YEAR,
+            plan.max_gap_probability,
+        )
+    except AnalysisError as exc:
+        return EndpointResult(
+            endpoint, Status.insufficient, f"the comparison could not be made: {exc}"
+        )
+    typed = TimeToEventComparisonResult(
+        status=result.decision,
+        reason=result.reason,
+        event_free_to=Quantity.of(result.age_event_free_to, "years"),
+        probability=_num(result.probability),
+        beyond_curve=result.beyond_curve,
+        **base,
+    )
+    return EndpointResult(
+        endpoint,
+        Status(result.decision),
+        result.reason,
+        typed=typed,
+        p_one_sided=result.probability,
+    )
 
 
 _UNJUSTIFIED = (EndpointCategory.biomarker_exploratory, EndpointCategory.clinician_set)
@@ -1003,6 +1097,12 @@ def evaluate(ctx: AssessmentContext, patient: PatientRecord) -> Verdict:
             figures.append(res.figure)
 
     decision = _decision(main.typed)
+    if decision.get("estimand"):
+        strategies = plan.for_endpoint(primary).intercurrent
+        decision["estimand"] += "; intercurrent events: " + ", ".join(
+            f"{event.value.replace('_', ' ')} {strategy.value.replace('_', ' ')}"
+            for event, strategy in strategies.items()
+        )
     p_one = None
     posterior = None
     effect = ci_low = ci_high = None
