@@ -36,7 +36,7 @@ def write_dossier(
     benefit: float = 15.0,
     post_days: list[int] = POST_DAYS,
     outcome: dict | None = None,
-    primary: str = "score",
+    primary: str | tuple[str, ...] = "score",
     rate_ratio: float = 1.0,
 ) -> Path:
     rng = np.random.default_rng(7)
@@ -57,7 +57,8 @@ def write_dossier(
         },
     ]
     for e in endpoints:
-        e["role"] = "primary" if e["id"] == primary else "supportive"
+        primaries = (primary,) if isinstance(primary, str) else primary
+        e["role"] = "primary" if e["id"] in primaries else "supportive"
     platform = small_dossier.platform(endpoints, data_cutoff="2026-12-31")
 
     # cohort: score = 60 - 6 (age - 8) with subject SDs 6 (level) and 2 (slope), noise SD 3;
@@ -282,3 +283,50 @@ def test_time_to_event_against_the_untreated_curve(
         assert primary.probability == pytest.approx(np.exp(-0.5 * years), abs=0.08)
     else:
         assert primary.event_study_day == event_day and primary.probability is None
+
+
+# --------------------------------------------------------------------------- several primaries
+
+
+def test_two_primary_endpoints_are_combined_by_holm(tmp_path, small_dossier):
+    v = verdict_for(write_dossier(small_dossier, tmp_path, primary=("score", "crises")))
+    assert v.status == Status.met, v.summary
+    rows = {r.endpoint: r for r in v.result.primaries}
+    assert set(rows) == {"score", "crises"}
+    assert rows["score"].status == Status.met and "Holm-adjusted p" in rows["score"].reason
+    assert rows["crises"].status != Status.met  # no change in crises: judged on its own
+
+
+def test_holm_turns_a_lone_borderline_success_into_a_failure():
+    """p = 0.02 alone meets a one-sided 0.025; with a second primary at p = 0.5 its Holm-adjusted
+    p is 0.04, so the combined verdict is not met (Holm 1979: p_(1) is compared with alpha / 2)."""
+    from pmpath.dossier.model import Endpoint, ImprovementPlan
+    from pmpath.pathway.criteria.improvement import EndpointResult, _combine_primaries
+
+    a = Endpoint(
+        id="a",
+        name="A",
+        kind="continuous",
+        unit="{score}",
+        direction="higher_is_better",
+        role="primary",
+    )
+    b = Endpoint(
+        id="b",
+        name="B",
+        kind="continuous",
+        unit="{score}",
+        direction="higher_is_better",
+        role="primary",
+    )
+    results = {
+        "a": EndpointResult(a, Status.met, "lower bound above 0", p_one_sided=0.02),
+        "b": EndpointResult(b, Status.not_met, "no benefit", p_one_sided=0.5),
+    }
+    status, _, table = _combine_primaries([a, b], results, ImprovementPlan())
+    assert status == Status.not_met
+    assert table[0].status == Status.not_met and "0.04" in table[0].reason
+    results["a"].p_one_sided = 0.01  # adjusted 0.02 < 0.025: met
+    results["a"].reason = "lower bound above 0"
+    status, main, _ = _combine_primaries([a, b], results, ImprovementPlan())
+    assert status == Status.met and main.endpoint.id == "a"

@@ -110,3 +110,21 @@ def test_cli_bad_arguments_are_one_line(tmp_path: Path) -> None:
     )
     assert result.exit_code == 2
     assert "Traceback" not in result.output
+
+
+def test_an_unjustified_clinician_set_endpoint_never_reaches_readiness(tmp_path: Path) -> None:
+    import shutil
+
+    import yaml
+
+    root = tmp_path / "abe"
+    shutil.copytree(example_path("abe-ucd"), root)
+    platform = root / "platform.yaml"
+    data = yaml.safe_load(platform.read_text(encoding="utf-8"))
+    for plan in data["analysis_plan"]["improvement"]["endpoints"].values():
+        plan.pop("justification", None)
+    platform.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    oc = simulate_platform(load_dossier(root), n_sim=200, seed=3, max_patients=4)
+    assert all(r.p_ready == 0 for rows in oc.rows.values() for r in rows)
+    assert oc.patient_success["plausible_effect"] == 0
+    assert any("without a justification" in a for a in oc.assumptions)

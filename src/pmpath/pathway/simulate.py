@@ -300,6 +300,11 @@ def simulate_platform(
         if endpoint.kind == EndpointKind.continuous
         else event_rule(platform, endpoint)
     )
+    mine = platform.analysis_plan.improvement.for_endpoint(endpoint)
+    capped = (
+        endpoint.category.value in ("biomarker_exploratory", "clinician_set")
+        and not mine.justification
+    )
     rng = np.random.default_rng(seed)
     picks = rng.integers(0, len(templates), size=(n_sim, max_patients))
     groups = [np.flatnonzero(picks.ravel() == i) for i in range(len(templates))]
@@ -329,6 +334,8 @@ def simulate_platform(
             done += 1
             if progress is not None:
                 progress(done, total)
+        if capped:  # the criterion gives at most insufficient for this endpoint
+            codes[codes == SUCCESS] = UNDECIDED
         matrix = codes.reshape(n_sim, max_patients)
         rows[scenario] = ready_within(matrix, required, max_patients)
         success[scenario] = float(np.mean(matrix == SUCCESS))
@@ -344,6 +351,14 @@ def simulate_platform(
         "an insufficient patient neither counts nor breaks the streak and blocks readiness once a later "
         "patient is decided, as in the rule applied to a real dossier",
     ]
+    assumptions.append(
+        "no intercurrent events (concomitant changes, transplant, death, withdrawal) are simulated"
+    )
+    if capped:
+        assumptions.append(
+            f"the primary endpoint {endpoint.id!r} is {endpoint.category.value.replace('_', ' ')} without a "
+            "justification in the plan: criterion 5 gives at most insufficient, so no platform becomes ready"
+        )
     defaults = sorted({t.patient for t in templates if t.schedule_source == "default"})
     if defaults:
         assumptions.append(
