@@ -871,3 +871,10 @@ def test_charts_use_only_the_basic_bundles_trace_types(report: Path) -> None:
             types.add(chunk)
     traces = types - {"line", "rect", "linear", "log", "date", "category", "-"}  # shape/axis types
     assert traces and traces <= {"scatter", "bar", "pie"}, traces
+
+
+def test_every_hash_is_shown_in_full(report: Path) -> None:
+    """Issue 6: a reviewer checks hashes by copying them; the plan hash is never shortened."""
+    index = (report / "index.html").read_text(encoding="utf-8")
+    assert SHA_B in index
+    assert not re.search(r'class="hash"[^>]*>[0-9a-f]{1,63}<', index)
