@@ -271,7 +271,12 @@ def simulate_platform(
         The primary endpoint cannot be simulated (a time-to-event endpoint; no dosed patient of a
         disease with a fitted natural history).
     """
-    from pmpath.pathway.criteria.decision_rules import event_rule, plausible_effect, trajectory_rule
+    from pmpath.pathway.criteria.decision_rules import (
+        capped_at_insufficient,
+        event_rule,
+        plausible_effect,
+        trajectory_rule,
+    )
 
     if isinstance(n_sim, bool) or n_sim < 1:
         raise UsageError(f"--n-sim: found {n_sim!r}, expected at least 1 simulated platform")
@@ -300,11 +305,7 @@ def simulate_platform(
         if endpoint.kind == EndpointKind.continuous
         else event_rule(platform, endpoint)
     )
-    mine = platform.analysis_plan.improvement.for_endpoint(endpoint)
-    capped = (
-        endpoint.category.value in ("biomarker_exploratory", "clinician_set")
-        and not mine.justification
-    )
+    capped = capped_at_insufficient(platform, endpoint)
     rng = np.random.default_rng(seed)
     picks = rng.integers(0, len(templates), size=(n_sim, max_patients))
     groups = [np.flatnonzero(picks.ravel() == i) for i in range(len(templates))]

@@ -19,6 +19,7 @@ import numpy as np
 from pmpath.dossier.model import (
     EffectSize,
     Endpoint,
+    EndpointCategory,
     EndpointKind,
     EndpointPlan,
     IntercurrentEvent,
@@ -38,8 +39,10 @@ from pmpath.outcomes import (
 from pmpath.pathway.context import AssessmentContext
 
 __all__ = [
+    "CAPPED_CATEGORIES",
     "EndpointData",
     "IntercurrentRecord",
+    "capped_at_insufficient",
     "effect_on_model_scale",
     "event_rule",
     "holm_adjusted",
@@ -98,6 +101,17 @@ def effect_on_model_scale(size: EffectSize, endpoint: Endpoint, what: str) -> fl
             ratio = 1 - size.value / 100 if lower else 1 + size.value / 100
         return float(-math.log(ratio) if lower else math.log(ratio))
     return float(size.value)
+
+
+CAPPED_CATEGORIES = (EndpointCategory.biomarker_exploratory, EndpointCategory.clinician_set)
+"""Endpoint categories that decide criterion 5 only with a justification in the plan."""
+
+
+def capped_at_insufficient(platform: Platform, endpoint: Endpoint) -> bool:
+    """True when ``endpoint`` gives at most ``insufficient``: an exploratory biomarker or a
+    clinician-set value without the plan's ``justification``."""
+    plan = platform.analysis_plan.improvement.for_endpoint(endpoint)
+    return endpoint.category in CAPPED_CATEGORIES and not plan.justification
 
 
 def plausible_effect(platform: Platform, endpoint: Endpoint) -> tuple[float | None, str]:

@@ -30,7 +30,6 @@ from pmpath.dossier import PatientRecord
 from pmpath.dossier.load import COHORT_FILE
 from pmpath.dossier.model import (
     Endpoint,
-    EndpointCategory,
     EndpointKind,
     EndpointPlan,
     ImprovementPlan,
@@ -50,7 +49,9 @@ from pmpath.pathway import flags as flag_kinds
 from pmpath.pathway.context import AssessmentContext
 from pmpath.pathway.criteria.characterization import cohort_fit_errors, cohort_fits
 from pmpath.pathway.criteria.decision_rules import (
+    CAPPED_CATEGORIES,
     EndpointData,
+    capped_at_insufficient,
     event_rule,
     holm_adjusted,
     intercurrent_events,
@@ -822,9 +823,6 @@ def _time_to_event(
     )
 
 
-_UNJUSTIFIED = (EndpointCategory.biomarker_exploratory, EndpointCategory.clinician_set)
-
-
 def _analyse(
     ctx: AssessmentContext,
     endpoint: Endpoint,
@@ -861,9 +859,9 @@ def _analyse(
             + f": a failure under the composite strategy ({res.reason})"
         )
     category = endpoint.category
-    if category in _UNJUSTIFIED:
+    if category in CAPPED_CATEGORIES:
         label = category.value.replace("_", " ")
-        if mine.justification:
+        if not capped_at_insufficient(ctx.dossier.platform, endpoint):
             res.flags.append(
                 _flag(
                     endpoint,
