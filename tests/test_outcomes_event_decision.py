@@ -2,7 +2,8 @@
 
 Known answers from independent sources: brute-force enumeration of every zero/non-zero pattern,
 Monte Carlo draws from the gamma-Poisson model, statsmodels' GLMs, scipy's beta-prime
-distribution and lifelines' Kaplan-Meier fit.
+distribution, lifelines' Kaplan-Meier fit, the continuous-time probability of a long gap, and the
+truth of a simulation written here (daily diaries of a Poisson process).
 """
 
 from __future__ import annotations
@@ -105,12 +106,13 @@ def test_run_probability_matches_monte_carlo_over_the_posterior():
 
 def test_run_probability_on_a_fine_grid_approaches_continuous_time():
     """A daily diary of a rare event: the grid probability is below (never above) continuous time's."""
-    from pmpath.outcomes import poisson_max_gap_sf
-
     edges = np.arange(0, 181, dtype=float)
     rate = 4 / 365.25
     grid = float(longest_run_sf(edges[:-1], edges[1:], rate, 120.0)[0])
-    continuous = float(poisson_max_gap_sf(rate, 180.0, 120.0))
+    # In continuous time at most one gap of g > L/2 fits in [0, L]: either no event before g, or an
+    # event at some s <= L - g with none in the g after it (expected number, hence probability,
+    # (L - g) r exp(-r g)): exp(-r g) (1 + r (L - g)), the one term of the maximum-spacing sum.
+    continuous = math.exp(-rate * 120.0) * (1 + rate * 60.0)
     assert grid <= continuous
     assert grid == pytest.approx(continuous, rel=0.05)
 
@@ -482,3 +484,48 @@ def test_cohort_dispersion_is_the_within_patient_one_when_the_cohort_model_gives
     assert any("within-patient dispersion" in f for f in fallback.flags)
     with pytest.raises(UsageError):
         UntreatedRate(60.0, 0.02, period_dispersion=-1.0)
+
+
+# --------------------------------------------------------------------------- an independent simulation
+
+# Simulated here, not with simulate_event_patients, on another design than the calibration's: 24
+# events a year on average, patients' rates gamma with dispersion 0.3, events a Poisson process in
+# continuous time; one year counted as a single pre-treatment period, then a daily diary for a year.
+DIARY_COHORT = UntreatedRate(24.0, 0.3)
+DIARY_DAYS = 365
+N_DIARIES = 200
+
+
+def judge_simulated_diaries(seed: int, rate_ratio: float, select_high: bool = False):
+    """Judgements of simulated patients whose post-dose rate is ``rate_ratio`` times their own."""
+    rng = np.random.default_rng(seed)
+    alpha = DIARY_COHORT.dispersion
+    mu = DIARY_COHORT.rate_per_year
+    cutoff = np.quantile(rng.poisson(mu * rng.gamma(1 / alpha, alpha, 20_000)), 0.8)
+    rows = []
+    while len(rows) < N_DIARIES:
+        rate = mu * rng.gamma(1 / alpha, alpha)
+        pre_events = rng.poisson(rate)
+        if select_high and pre_events < cutoff:
+            continue  # enrolled after a bad year: top fifth of the cohort's counts
+        n_post = rng.poisson(rate * rate_ratio * DIARY_DAYS / DAYS_PER_YEAR)
+        times = rng.uniform(0, DIARY_DAYS, n_post)
+        daily = np.bincount(np.floor(times).astype(int), minlength=DIARY_DAYS)
+        rows.append(np.concatenate([[pre_events], daily]))
+    days = np.arange(DIARY_DAYS, dtype=float)
+    start = np.concatenate([[-DAYS_PER_YEAR], days])
+    end = np.concatenate([[0.0], days + 1])
+    return judge_event_rates_batch(start, end, np.array(rows), DIARY_COHORT)
+
+
+def test_untreated_diaries_rarely_meet():
+    assert judge_simulated_diaries(seed=201, rate_ratio=1.0).met.mean() <= 0.05
+
+
+def test_untreated_diaries_after_a_bad_year_rarely_meet():
+    # Regression to the mean: the untreated rate is shrunk toward the cohort's, not the bad year's.
+    assert judge_simulated_diaries(seed=202, rate_ratio=1.0, select_high=True).met.mean() <= 0.05
+
+
+def test_a_ninety_percent_fall_in_a_diary_is_usually_met():
+    assert judge_simulated_diaries(seed=203, rate_ratio=0.1).met.mean() >= 0.80

@@ -1,7 +1,8 @@
-"""Progressive disease: the untreated prediction (BLUP) and the patient-vs-prediction comparison.
+"""Progressive disease: the untreated prediction (BLUP), its regression-to-the-mean flags and plot data.
 
 Known answers are hand computations (random-intercept shrinkage, the marginal variance), the
-Gaussian conditioning formula (Schur complement) and the truth of simulations.
+Gaussian conditioning formula (Schur complement) and the truth of simulations. The decision on the
+prediction (:func:`pmpath.outcomes.judge_trajectory`) is tested in ``test_outcomes_decision.py``.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from hypothesis import strategies as st
 from scipy import stats
 
 from pmpath.errors import AnalysisError
-from pmpath.outcomes import UntreatedModel, compare_trajectory, predict_untreated
+from pmpath.outcomes import UntreatedModel, judge_trajectory, predict_untreated
 
 B = np.array([50.0, -5.0])
 G_FULL = np.array([[25.0, 2.0], [2.0, 4.0]])
@@ -133,75 +134,43 @@ def test_log_scale_is_the_identity_model_on_log_values():
         predict_untreated(model_log, pre, [60.0, 0.0], post)
 
 
-def test_effect_se_uses_the_joint_covariance():
-    # Random slope makes post visits positively correlated: the SE of their mean is sqrt(1'S1)/m,
-    # larger than the independent-visits SE sqrt(sum var)/m.
-    model = UntreatedModel(B, np.zeros((2, 2)), G_FULL, 1.0, 10.0)
-    pre_ages, post_ages = [9.0, 10.0], np.array([11.0, 12.0, 13.0])
-    r = compare_trajectory(
-        model, pre_ages, [47.0, 45.0], post_ages, [45.0, 44.0, 43.0], "higher_is_better"
+def judge(model, pre_ages, pre, post_ages, post, direction="higher_is_better"):
+    """The criterion-5 judgement with the first dose at the last pre-treatment age."""
+    return judge_trajectory(
+        model, pre_ages, pre, post_ages, post, direction, dosing_age=max(pre_ages, default=10.0)
     )
-    S = r.prediction.covariance
-    assert r.se == pytest.approx(np.sqrt(S.sum()) / 3)
-    assert r.se > np.sqrt(np.trace(S)) / 3
-    benefit = np.array([45.0, 44.0, 43.0]) - r.prediction.mean
-    assert r.effect == pytest.approx(benefit.mean())
-    assert r.p_value == pytest.approx(stats.norm.sf(r.effect / r.se))
-
-
-def test_decisions():
-    # Residual-only model (G = 0, Vb = 0): every visit's prediction SD is sigma = 1.
-    model = UntreatedModel(np.array([0.0, 0.0]), np.zeros((2, 2)), np.zeros((2, 2)), 1.0, 0.0)
-    post = np.arange(1.0, 11.0)
-    big = compare_trajectory(model, [0.0], [0.0], post[:3], [5.0, 5.0, 5.0], "higher_is_better")
-    assert big.decision == "met" and big.fraction_beyond_band == 1.0
-    # 1.5 sigma at each of 10 visits: z = 1.5 sqrt(10) = 4.7, but no visit beyond the 95% band
-    moderate = compare_trajectory(model, [0.0], [0.0], post, np.full(10, 1.5), "higher_is_better")
-    assert moderate.p_value < 1e-4 and moderate.fraction_beyond_band == 0.0
-    assert moderate.decision == "not_met" and "band" in moderate.reason
-    worse = compare_trajectory(model, [0.0], [0.0], post[:3], [5.0, 5.0, 5.0], "lower_is_better")
-    assert worse.decision == "not_met" and worse.effect == pytest.approx(-5.0)
-    one = compare_trajectory(model, [0.0], [0.0], post[:1], [5.0], "higher_is_better")
-    assert one.decision == "insufficient" and "1 post-treatment visit" in one.reason
-    none = compare_trajectory(model, [0.0], [0.0], [], [], "higher_is_better")
-    assert none.decision == "insufficient" and np.isnan(none.effect)
-    with pytest.raises(ValueError, match="direction"):
-        compare_trajectory(model, [0.0], [0.0], post[:3], [5.0, 5.0, 5.0], "up")
 
 
 def test_regression_to_the_mean_flags():
     model = UntreatedModel(B, np.zeros((2, 2)), G_FULL, 1.0, 10.0)
     # last of three pre values is the worst against the population course 60, 55, 50 (higher is better)
-    worst_last = compare_trajectory(
-        model, [8.0, 9.0, 10.0], [62.0, 56.0, 49.0], [11.0, 12.0], [50.0, 50.0], "higher_is_better"
-    )
+    worst_last = judge(model, [8.0, 9.0, 10.0], [62.0, 56.0, 49.0], [11.0, 12.0], [50.0, 50.0])
     assert worst_last.regression_to_mean
     assert any("worst pre-treatment value" in f for f in worst_last.flags)
     # the last value beyond the population band on the harmful side: marginal SD at age 10 is sqrt(26)
     low = B[0] - 3 * np.sqrt(26.0)
-    beyond = compare_trajectory(model, [10.0], [low], [11.0, 12.0], [low, low], "higher_is_better")
+    beyond = judge(model, [10.0], [low], [11.0, 12.0], [low, low])
+    assert beyond.regression_to_mean
     assert any("beyond the population" in f for f in beyond.flags)
+    # just inside the band: no flag (the band's half-width is 1.96 marginal SDs)
+    inside = B[0] - 1.9 * np.sqrt(26.0)
+    assert not judge(model, [10.0], [inside], [11.0, 12.0], [inside, inside]).regression_to_mean
     # mirrored for lower-is-better: a high value is the harmful one
     high = B[0] + 3 * np.sqrt(26.0)
-    assert compare_trajectory(
+    assert judge(
         model, [10.0], [high], [11.0, 12.0], [high, high], "lower_is_better"
     ).regression_to_mean
-    calm = compare_trajectory(
-        model, [8.0, 9.0, 10.0], [58.0, 57.0, 58.0], [11.0, 12.0], [50.0, 50.0], "higher_is_better"
-    )
+    assert not judge(model, [10.0], [low], [11.0, 12.0], [low, low], "lower_is_better").flags
+    calm = judge(model, [8.0, 9.0, 10.0], [58.0, 57.0, 58.0], [11.0, 12.0], [50.0, 50.0])
     assert not calm.regression_to_mean and calm.flags == ()
     # falling values that merely follow the population's progression are not a bad moment
-    progressing = compare_trajectory(
-        model, [8.0, 9.0, 10.0], [59.0, 55.0, 51.0], [11.0, 12.0], [50.0, 50.0], "higher_is_better"
-    )
-    assert not progressing.regression_to_mean
+    progressing = judge(model, [8.0, 9.0, 10.0], [59.0, 55.0, 51.0], [11.0, 12.0], [50.0, 50.0])
+    assert not progressing.regression_to_mean and progressing.flags == ()
 
 
 def test_plot_grid_spans_pre_and_post():
     model = UntreatedModel(B, np.diag([0.5, 0.1]), G_FULL, 1.0, 10.0)
-    r = compare_trajectory(
-        model, [8.0, 9.0], [60.0, 55.0], [11.0, 12.5], [52.0, 51.0], "higher_is_better"
-    )
+    r = judge(model, [8.0, 9.0], [60.0, 55.0], [11.0, 12.5], [52.0, 51.0])
     assert r.plot.grid_ages[0] == 8.0 and r.plot.grid_ages[-1] == 12.5
     assert np.all(r.plot.predicted_lower < r.plot.predicted_median)
     assert np.all(

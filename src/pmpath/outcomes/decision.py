@@ -26,16 +26,16 @@ The rule (:class:`TrajectoryRule`)
   about 7% at a nominal 2.5% after a dip of 1-2 residual SDs). The same analysis is therefore always
   repeated leaving out the last pre-treatment visit (the sensitivity analysis, which a dip of that visit
   cannot bias), and ``met`` needs both analyses to meet the rule whenever treatment followed a bad value:
-  the flags of :func:`pmpath.outcomes.compare_trajectory` (the last value is the patient's worst relative
-  to the population's mean course, or lies beyond the population band on the harmful side) or, in
-  addition, the last value lies on the harmful side of its prediction from the patient's other
-  pre-treatment values by more than half a prediction SD. The flags of ``compare_trajectory`` alone
-  miss a third of the dips, and the rule then still rejected 3.4%; with the third flag it rejects about
-  2.7% after a dip and 1.7-2% without one (when a flag fires without a dip, the main analysis is exact
-  and the analysis without the last visit conservative, as a flagged last value is low for the patient),
-  at a cost of 3-5 points of power against the test alone. A threshold of 0 (flag whenever the last
-  value is worse than predicted) gives 2.4% and 1.5-1.8%; -1 gives 3.1% and 1.9-2.2%. The measured
-  operating characteristics are in
+  the last value is the patient's worst relative to the population's mean course, or lies beyond the
+  population band on the harmful side (the flags of
+  :func:`pmpath.outcomes.trajectory._regression_to_mean_flags`), or, in addition, the last value lies
+  on the harmful side of its prediction from the patient's other pre-treatment values by more than
+  half a prediction SD. The first two flags alone miss a third of the dips, and the rule then still
+  rejected 3.4%; with the third flag it rejects about 2.7% after a dip and 1.7-2% without one (when a
+  flag fires without a dip, the main analysis is exact and the analysis without the last visit
+  conservative, as a flagged last value is low for the patient), at a cost of 3-5 points of power
+  against the test alone. A threshold of 0 (flag whenever the last value is worse than predicted)
+  gives 2.4% and 1.5-1.8%; -1 gives 3.1% and 1.9-2.2%. The measured operating characteristics are in
   ``tests/test_calibration_trajectory.py``.
 
 The algebra is the one of :func:`pmpath.outcomes.trajectory._conditional_moments` (which matches lme4's

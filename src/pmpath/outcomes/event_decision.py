@@ -1061,9 +1061,10 @@ def judge_event_rates(
     most the sum of their levels, ``max_gap_probability`` (0.05); the union keeps the rate-ratio
     test's power (an 85% fall in a seizure rate of about five a month is found almost always) and
     adds the run route, which finds benefit in patients whose events are too rare for a precise
-    ratio. An ``and`` of the two (the old rule) protects against false success by blocking real
-    success. Without a pre-treatment record there is no ratio; the run route then spends the whole
-    ``max_gap_probability`` against the cohort's rate. ``insufficient`` with fewer than two counted periods.
+    ratio. Requiring both (the rule of dossier schema version 2, with a rate-ratio cut-off)
+    protects against false success by blocking real success. Without a pre-treatment record there
+    is no ratio; the run route then spends the whole ``max_gap_probability`` against the cohort's
+    rate. ``insufficient`` with fewer than two counted periods.
 
     Bayesian (``decision="bayesian"``): ``met`` when the posterior probability of a ratio below
     ``1 - mcid`` is at least ``posterior_threshold`` and the halves are consistent. With the rule's

@@ -4,29 +4,28 @@ The untreated course comes from a natural-history linear mixed growth model
 ``y = (b0 + u0) + (b1 + u1) * (age - c) + e`` fitted on a cohort. The patient's own random effects
 ``u`` are predicted from ALL their pre-treatment measurements (empirical Bayes, the BLUP), so a
 baseline taken during a bad spell is shrunk toward the population and regression to the mean is
-not mistaken for a treatment effect.
+not mistaken for a treatment effect. The criterion-5 decision on this prediction is
+:func:`pmpath.outcomes.judge_trajectory` (``pmpath.outcomes.decision``), which also uses the
+regression-to-the-mean flags and the plot data built here.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
-from scipy.special import ndtr, ndtri  # scipy.stats.norm's, without its overhead
+from scipy.special import ndtri  # scipy.stats.norm's, without its overhead
 
-from pmpath.dossier.vocabulary import Status
 from pmpath.errors import AnalysisError, UsageError
 
 Scale = Literal["identity", "log"]
 Direction = Literal["higher_is_better", "lower_is_better"]
 
 __all__ = [
-    "TrajectoryComparison",
     "TrajectoryPlot",
     "UntreatedModel",
     "UntreatedPrediction",
-    "compare_trajectory",
     "predict_untreated",
 ]
 
@@ -178,48 +177,6 @@ class TrajectoryPlot:
     level: float
 
 
-@dataclass(frozen=True)
-class TrajectoryComparison:
-    """A patient's post-treatment measurements against their predicted untreated course.
-
-    ``effect`` is the mean over post-treatment visits of (observed - predicted) on the model scale,
-    signed so that a positive effect is a benefit (for a log-scale model it is a mean log ratio;
-    ``effect_ratio`` gives ``exp(effect)``). ``p_value`` is the one-sided p-value of no benefit.
-    ``residuals`` are observed - predicted per post visit (unsigned, model scale); ``visit_z`` the
-    same in the benefit direction divided by each visit's prediction SD.
-    """
-
-    decision: Status
-    reason: str
-    direction: Direction
-    scale: Scale
-    n_pre: int
-    n_post: int
-    effect: float
-    se: float
-    z: float
-    p_value: float
-    fraction_beyond_band: float
-    n_beyond_band: int
-    residuals: np.ndarray
-    visit_z: np.ndarray
-    beyond_band: np.ndarray
-    prediction: UntreatedPrediction
-    regression_to_mean: bool
-    flags: tuple[str, ...]
-    plot: TrajectoryPlot
-    alpha_one_sided: float
-    prediction_level: float
-    min_fraction_beyond_band: float
-    min_post_visits: int
-    notes: tuple[str, ...] = field(default=())
-
-    @property
-    def effect_ratio(self) -> float:
-        """``exp(effect)``: the benefit as a ratio, meaningful for a log-scale model."""
-        return float(np.exp(self.effect))
-
-
 # --------------------------------------------------------------------------- prediction
 
 
@@ -345,7 +302,7 @@ def predict_untreated(
     )
 
 
-# --------------------------------------------------------------------------- comparison
+# --------------------------------------------------------------------------- shared with the decision rule
 
 
 def _sign(direction: str) -> float:
@@ -417,150 +374,4 @@ def _plot(
         population_lower=population.lower_original,
         population_upper=population.upper_original,
         level=level,
-    )
-
-
-def compare_trajectory(
-    model: UntreatedModel,
-    pre_ages: np.ndarray,
-    pre_values: np.ndarray,
-    post_ages: np.ndarray,
-    post_values: np.ndarray,
-    direction: Direction,
-    *,
-    alpha_one_sided: float = 0.025,
-    prediction_level: float = 0.95,
-    min_fraction_beyond_band: float = 2 / 3,
-    min_post_visits: int = 2,
-) -> TrajectoryComparison:
-    """Judge whether a patient's post-treatment course is better than their predicted untreated one.
-
-    Parameters
-    ----------
-    model
-        The natural-history growth model.
-    pre_ages, pre_values
-        Pre-treatment measurements (years, original scale). May be empty (marginal prediction).
-    post_ages, post_values
-        Post-treatment measurements.
-    direction
-        ``"higher_is_better"`` or ``"lower_is_better"``.
-    alpha_one_sided
-        Level of the one-sided z test of no benefit.
-    prediction_level
-        Coverage of the per-visit prediction band (also used for the population band of the
-        regression-to-the-mean check).
-    min_fraction_beyond_band
-        Smallest fraction of post-treatment visits that must lie beyond the band on the benefit side.
-    min_post_visits
-        Fewer post-treatment visits than this give ``insufficient``.
-
-    Returns
-    -------
-    TrajectoryComparison
-        ``decision`` is ``"met"`` when ``p_value < alpha_one_sided`` and ``fraction_beyond_band >=
-        min_fraction_beyond_band``, ``"insufficient"`` with fewer than ``min_post_visits`` post
-        visits, else ``"not_met"``.
-
-    Notes
-    -----
-    The effect is the mean of ``s * (y_obs - y_pred)`` over post visits (``s = +1`` when higher is
-    better). Its SE is ``sqrt(1' S 1) / m`` with ``S`` the full joint prediction-error covariance of
-    the post visits (random-effect, fixed-effect and residual parts): the visits share the patient's
-    random effects, so treating them as independent would understate the SE. Under the model and
-    no treatment effect, ``z = effect / SE`` is standard normal whatever the pre-treatment values
-    were, which is what guards against regression to the mean.
-    """
-    sign = _sign(direction)
-    _check_level(prediction_level, "prediction_level")
-    if not 0 < alpha_one_sided < 0.5:
-        raise UsageError(
-            f"alpha_one_sided: found {alpha_one_sided!r}, expected a level between 0 and 0.5"
-        )
-    if not 0 < min_fraction_beyond_band <= 1:
-        raise UsageError(
-            f"min_fraction_beyond_band: found {min_fraction_beyond_band!r}, expected a fraction in (0, 1]"
-        )
-    if min_post_visits < 1:
-        raise UsageError(f"min_post_visits: found {min_post_visits!r}, expected at least 1")
-    pre_ages = _as_ages(pre_ages, "pre_ages")
-    post_ages = _as_ages(post_ages, "post_ages")
-    post_values = np.asarray(post_values, dtype=float).reshape(-1)
-    pre_values = np.asarray(pre_values, dtype=float).reshape(-1)
-    if post_values.shape != post_ages.shape:
-        raise UsageError(
-            f"post_values: found {post_values.size} values for {post_ages.size} post_ages, expected one value per age"
-        )
-    if not np.all(np.isfinite(post_values)):
-        raise UsageError(
-            f"post_values: found non-finite values {post_values[~np.isfinite(post_values)].tolist()}, expected finite measurements"
-        )
-
-    prediction = predict_untreated(model, pre_ages, pre_values, post_ages, prediction_level)
-    post_y = model.to_model_scale(post_values, "post_values")
-    pre_y = model.to_model_scale(pre_values, "pre_values")
-    m = post_ages.size
-    residuals = post_y - prediction.mean
-    q = ndtri(0.5 + prediction_level / 2)
-    if m:
-        benefit = sign * residuals
-        visit_z = benefit / prediction.sd
-        beyond = visit_z > q
-        effect = float(benefit.mean())
-        se = float(np.sqrt(prediction.covariance.sum()) / m)
-        z = effect / se
-        p_value = float(ndtr(-z))
-        fraction = float(beyond.mean())
-    else:
-        visit_z = np.empty(0)
-        beyond = np.zeros(0, dtype=bool)
-        effect = se = z = p_value = fraction = float("nan")
-
-    flags = _regression_to_mean_flags(model, pre_ages, pre_y, sign, prediction_level)
-    rtm = bool(flags)
-    notes = [prediction.note]
-    if m < min_post_visits:
-        decision = Status.insufficient
-        reason = f"{m} post-treatment visit(s), expected at least {min_post_visits}"
-    elif p_value < alpha_one_sided and fraction >= min_fraction_beyond_band:
-        decision = Status.met
-        reason = (
-            f"mean benefit {effect:.3g} (SE {se:.3g}) over the predicted untreated course, one-sided p = {p_value:.2g} < {alpha_one_sided:g}; "
-            f"{int(beyond.sum())}/{m} visits beyond the {prediction_level:.0%} band (>= {min_fraction_beyond_band:.2g})"
-        )
-    else:
-        failed = []
-        if not p_value < alpha_one_sided:
-            failed.append(f"one-sided p = {p_value:.2g}, expected < {alpha_one_sided:g}")
-        if not fraction >= min_fraction_beyond_band:
-            failed.append(
-                f"{int(beyond.sum())}/{m} visits beyond the {prediction_level:.0%} band, expected a fraction >= {min_fraction_beyond_band:.2g}"
-            )
-        reason = f"mean benefit {effect:.3g} (SE {se:.3g}): " + "; ".join(failed)
-        decision = Status.not_met
-    return TrajectoryComparison(
-        decision=decision,
-        reason=reason,
-        direction=direction,
-        scale=model.scale,
-        n_pre=int(pre_ages.size),
-        n_post=int(m),
-        effect=effect,
-        se=se,
-        z=z,
-        p_value=p_value,
-        fraction_beyond_band=fraction,
-        n_beyond_band=int(beyond.sum()),
-        residuals=residuals,
-        visit_z=visit_z,
-        beyond_band=beyond,
-        prediction=prediction,
-        regression_to_mean=rtm,
-        flags=tuple(flags),
-        plot=_plot(model, pre_ages, pre_values, post_ages, post_values, prediction_level),
-        alpha_one_sided=alpha_one_sided,
-        prediction_level=prediction_level,
-        min_fraction_beyond_band=min_fraction_beyond_band,
-        min_post_visits=min_post_visits,
-        notes=tuple(notes),
     )
