@@ -18,6 +18,7 @@ import numpy as np
 from scipy.special import ndtri  # scipy.stats.norm's, without its overhead
 
 from pmpath.errors import AnalysisError, UsageError
+from pmpath.formatting import format_number, format_percent
 
 Scale = Literal["identity", "log"]
 Direction = Literal["higher_is_better", "lower_is_better"]
@@ -342,8 +343,8 @@ def _regression_to_mean_flags(
     z = sign * (y[-1] - mean[0]) / np.sqrt(cov[0, 0])
     if z < -q:
         flags.append(
-            f"regression to the mean: the last pre-treatment value (age {ages[-1]:.2f}) lies beyond the "
-            f"population's {level:.0%} band on the harmful side ({abs(z):.2f} SD from the population mean); an untreated patient "
+            f"regression to the mean: the last pre-treatment value (age {format_number(ages[-1])}) lies beyond the "
+            f"population's {format_percent(level)} band on the harmful side ({format_number(abs(z))} SD from the population mean); an untreated patient "
             f"selected at such a value tends to drift back toward the population"
         )
     return flags
