@@ -334,7 +334,7 @@ def test_index_lists_every_patient_and_status(report: Path) -> None:
             assert cell.group(3) == verdict.status.value.replace("_", " ")
     assert "0 of 3 consecutive" in html
     assert "SYNTHETIC" in html
-    assert f'title="{SHA_B}">{SHA_B[:12]}<' in html
+    assert f'<span class="hash">{SHA_B}</span>' in html
     assert "changed after the first dose" in html
     assert "fatal in childhood" in html
     for role in ("success", "failure"):
