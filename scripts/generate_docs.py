@@ -17,7 +17,7 @@ DOC = Path(__file__).resolve().parents[1] / "docs" / "dossier.md"
 
 
 def parts() -> dict[str, str]:
-    from pmpath.dossier.model import plan_fields_markdown
+    from pmpath.dossier.model import comparability_fields_markdown, plan_fields_markdown
     from pmpath.dossier.tables import tables_markdown
     from pmpath.dossier.units import (
         display_rules_markdown,
@@ -27,6 +27,7 @@ def parts() -> dict[str, str]:
 
     return {
         "improvement-plan": plan_fields_markdown(),
+        "comparability": comparability_fields_markdown(),
         "tables": tables_markdown(),
         "units": unit_table_markdown(),
         "dose-units": dose_unit_table_markdown(),

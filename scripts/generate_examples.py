@@ -586,6 +586,7 @@ def cohort_spec(design: CohortDesign, sim: CohortSimulation) -> CohortSpec:
 def cohort_entry(design: CohortDesign) -> Cohort:
     return Cohort.model_validate(
         {
+            **COMPARABILITY[design.id],
             "id": design.id,
             "disease": design.disease,
             "provenance": {
@@ -937,6 +938,53 @@ ABE_COHORTS = (
 )
 
 
+# What a reviewer asks about each external control (cohort.yaml's comparability fields), and the
+# assays the patients were measured with (case.yaml's assays). The three urea-cycle cohorts share
+# one invented registry; P02's ammonia was measured on a point-of-care meter, not by the registry's
+# enzymatic method: a comparability caveat on criterion 3 that changes no designed verdict.
+ABE_ASSAYS = {
+    "protein_tolerance": "3-day dietary record reviewed by a metabolic dietitian",
+    "ammonia": "plasma ammonia, enzymatic (glutamate dehydrogenase), hospital laboratory",
+    "scavenger_dose": "prescription record",
+    "hyperammonemic_crises": "emergency admission with plasma ammonia above 100 umol/L",
+}
+ABE_REGISTRY = {
+    "era": {"first_year": 2011, "last_year": 2023},
+    "countries": ["United States", "Canada"],
+    "centres": ["Invented Children's Hospital A", "Invented Children's Hospital B"],
+    "assays": ABE_ASSAYS,
+    "visit_schedule": {
+        "kind": "mixed",
+        "description": "registry visits every 3 to 6 months plus emergency admissions",
+    },
+}
+CLN_ASSAYS = {
+    "seizures": "caregiver seizure diary",
+    "motor_language_score": "motor-language rating (0-6) by the site neurologist",
+}
+COMPARABILITY = {
+    "otc-nh": ABE_REGISTRY,
+    "cps1-nh": ABE_REGISTRY,
+    "ass1-nh": ABE_REGISTRY,
+    "cln7-nh": {
+        "era": {"first_year": 2014, "last_year": 2024},
+        "countries": ["Germany", "United Kingdom"],
+        "centres": ["Invented Neuropaediatric Centre"],
+        "assays": CLN_ASSAYS,
+        "visit_schedule": {
+            "kind": "protocol_scheduled",
+            "description": "clinic visits every 3 months; seizures from caregiver diaries",
+        },
+    },
+}
+PATIENT_ASSAYS = {
+    (ABE, "P02"): {
+        **ABE_ASSAYS,
+        "ammonia": "plasma ammonia, point-of-care meter (PocketChem-like), home visits",
+    },
+}
+
+
 def ucd_onset(rng: np.random.Generator, cls: str) -> float:
     if cls == "null" or rng.uniform() < 0.5:
         return float(rng.uniform(0.003, 0.02))
@@ -1249,6 +1297,7 @@ def abe_patient(
         },
         "dosing": dosing_yaml(p.first_dose, p.doses, "mg/kg"),
         "outcome": {"status": "ongoing"},
+        "assays": PATIENT_ASSAYS.get((ABE, p.id), ABE_ASSAYS),
     }
     patient = PatientSpec(Case.model_validate(case), tables)
     rate = lambda c: c[0] / c[1] if c[1] else float("nan")  # noqa: E731
@@ -1336,6 +1385,12 @@ approvals rested on ammonia control); supportive endpoints are described, not de
 | cohort | subjects | person-years | measurements | crises |
 |---|---|---|---|---|
 {cohort_lines}
+
+The three cohorts come from one invented registry: `cohort.yaml` states its era of care
+({ABE_REGISTRY["era"]["first_year"]}-{ABE_REGISTRY["era"]["last_year"]}), countries, centres, visit schedule and the assay of each endpoint, and
+each `case.yaml` states the patient's assays. P02's ammonia was measured on a point-of-care meter,
+not by the registry's laboratory method: criterion 3 flags the mismatch as a caveat on the
+comparability of the external control, and no verdict changes.
 
 ## Patients
 
@@ -1718,6 +1773,7 @@ def aso_patient(
         },
         "dosing": dosing_yaml(p.first_dose, ASO_DOSES, "mg"),
         "outcome": {"status": "ongoing"},
+        "assays": PATIENT_ASSAYS.get((SSASO, p.id), CLN_ASSAYS),
     }
     patient = PatientSpec(Case.model_validate(case), tables)
     pre_rate = sum(pre_counts) / (7 * len(pre_counts))

@@ -11,6 +11,8 @@ import pandas as pd
 import pytest
 
 from pmpath.dossier import load_dossier
+from pmpath.dossier.model import Case, Cohort
+from pmpath.dossier.write import CohortSpec
 from pmpath.natural_history import GrowthCurve, RateFit, SurvivalFit
 from pmpath.pathway.context import AssessmentContext
 from pmpath.pathway.criteria.characterization import cohort_fit_errors, cohort_fits, evaluate
@@ -54,8 +56,15 @@ def write_dossier(
     age_at_first_dose: float = 6.0,
     genotype_class: str | None = None,
     plan: dict | None = None,
+    cohort_fields: dict | None = None,
+    case_fields: dict | None = None,
+    first_dose: str = "2025-01-15",
 ) -> Path:
-    """A platform with one disease whose cohort has score (continuous), crises (count) and death (time-to-event) data."""
+    """A platform with one disease whose cohort has score (continuous), crises (count) and death (time-to-event) data.
+
+    ``cohort_fields`` and ``case_fields`` are added to the cohort's and the case's declarations
+    (e.g. the comparability fields ``era`` and ``assays``).
+    """
     rng = np.random.default_rng(42)
     endpoints = [dict(e) for e in ENDPOINTS]
     endpoints[0]["scale"] = primary_scale
@@ -117,10 +126,22 @@ def write_dossier(
         },
     )
     case = small_dossier.case(
-        first_dose="2025-01-15",
+        first_dose=first_dose,
         age_at_first_dose=age_at_first_dose,
         genotype_class=genotype_class,
     )
+    if cohort_fields:
+        cohort = CohortSpec(
+            Cohort.model_validate(
+                {**cohort.cohort.model_dump(mode="json", exclude_unset=True), **cohort_fields}
+            ),
+            cohort.subjects,
+            cohort.data,
+        )
+    if case_fields:
+        case = Case.model_validate(
+            {**case.model_dump(mode="json", exclude_unset=True), **case_fields}
+        )
     return small_dossier.write(root, platform, cohort, case)
 
 
@@ -195,6 +216,7 @@ def test_too_few_subjects_is_not_met(tmp_path, small_dossier):
     _, verdict = assess(write_dossier(small_dossier, tmp_path, n_subjects=8))
     assert verdict.status == Status.not_met
     assert "subjects 8 (required >= 20)" in verdict.summary
+    assert "fails analysis_plan.natural_history.min_subjects" in verdict.summary
 
 
 def test_flat_natural_history_is_not_met_on_precision(tmp_path, small_dossier):
@@ -231,8 +253,10 @@ def test_patient_outside_the_cohort_is_flagged(tmp_path, small_dossier):
     assert verdict.result.criterion == 3 and verdict.result.age_within_cohort_range is False
     assert verdict.result.cohort_subjects_same_genotype_class == 0
     assert verdict.result.age_at_first_dose.unit == "years"
-    assert any("outside the ages" in f.message for f in verdict.flags)
-    assert any("genotype class" in f.message for f in verdict.flags)
+    mismatches = [f for f in verdict.flags if f.kind == "external_control_mismatch"]
+    assert [f.is_caveat for f in mismatches] == [True, True]
+    assert "outside the ages the cohort observed 'score' at" in mismatches[0].message
+    assert "genotype class 'null/missense'" in mismatches[1].message
 
 
 def test_primary_fit_failing_on_too_few_subjects_is_not_met(tmp_path, small_dossier):

@@ -375,6 +375,28 @@ def _check_windows(
     )
 
 
+def _check_assay_endpoints(
+    reader: _Reader,
+    platform: Platform,
+    assays: dict[str, str],
+    path: str,
+    doc: YamlDocument,
+    loc: tuple,
+    field_name: str,
+) -> None:
+    """Every key of an ``assays`` mapping (cohort.yaml or case.yaml) is one of the platform's endpoints."""
+    known = [e.id for e in platform.endpoints]
+    for endpoint_id in assays:
+        if platform.endpoint(endpoint_id) is None:
+            reader.error(
+                path,
+                doc.line_of((*loc, "assays", endpoint_id)),
+                f"{field_name}.{endpoint_id}",
+                f"unknown endpoint {endpoint_id!r}{suggest(endpoint_id, known)}",
+                f"one of platform.yaml's endpoints: {', '.join(known)}",
+            )
+
+
 def _load_cohorts(reader: _Reader, platform: Platform) -> dict[str, CohortTables]:
     raw = reader.bytes(COHORT_FILE)
     if raw is None:
@@ -406,6 +428,9 @@ def _load_cohorts(reader: _Reader, platform: Platform) -> dict[str, CohortTables
                 f"unknown disease {cohort.disease!r}{suggest(cohort.disease, known)}",
                 f"one of platform.yaml's diseases: {', '.join(known)}",
             )
+        _check_assay_endpoints(
+            reader, platform, cohort.assays, COHORT_FILE, doc, loc, f"cohorts.{ci}.assays"
+        )
         files: list[str] = []
         spec = cohort.subjects
         rel = _join(base, spec.path)
@@ -734,6 +759,7 @@ def _load_patient(
             f"a cohort of {COHORT_FILE}",
         )
     _check_case_dates(reader, case, doc, cutoff)
+    _check_assay_endpoints(reader, platform, case.assays, case_rel, doc, (), "assays")
 
     used = {c.name: c for c in case.therapy.components}
     for comp in platform.invariant_components:

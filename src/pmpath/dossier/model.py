@@ -57,6 +57,7 @@ __all__ = [
     "EndpointPlan",
     "EndpointUnit",
     "EngagementPlan",
+    "Era",
     "EventData",
     "FileRef",
     "Identifier",
@@ -84,6 +85,8 @@ __all__ = [
     "TimeToEventData",
     "VariableComponent",
     "Variant",
+    "VisitSchedule",
+    "comparability_fields_markdown",
     "plan_fields_markdown",
 ]
 
@@ -798,12 +801,79 @@ class TimeToEventData(FileRef):
 CohortData = Annotated[LongitudinalData | EventData | TimeToEventData, Field(discriminator="kind")]
 
 
+class Era(Strict):
+    """The calendar years a cohort's data come from (its era of care), first and last inclusive."""
+
+    first_year: int = Field(
+        ge=1900, le=2100, strict=True, description="First calendar year of data, e.g. 2004."
+    )
+    last_year: int = Field(
+        ge=1900, le=2100, strict=True, description="Last calendar year of data, e.g. 2021."
+    )
+
+    @model_validator(mode="after")
+    def _order(self) -> Era:
+        if self.last_year < self.first_year:
+            raise ValueError(
+                f"found last_year {self.last_year} before first_year {self.first_year}, "
+                "expected last_year >= first_year"
+            )
+        return self
+
+    def years_from(self, year: int) -> int:
+        """Whole years between ``year`` and the era (0 inside it)."""
+        if year < self.first_year:
+            return self.first_year - year
+        return max(0, year - self.last_year)
+
+    def __str__(self) -> str:
+        return (
+            f"{self.first_year}"
+            if self.first_year == self.last_year
+            else f"{self.first_year}-{self.last_year}"
+        )
+
+
+class VisitSchedule(Strict):
+    """How the cohort's visits were scheduled: by a protocol, by clinical care, or both."""
+
+    kind: Literal["protocol_scheduled", "clinical_care", "mixed"] = Field(
+        description="protocol_scheduled: visits at protocol-fixed times; clinical_care: visits when care "
+        "needed them (can over-represent worse periods); mixed: both."
+    )
+    description: str | None = Field(
+        default=None, description="Free text, e.g. 'yearly protocol visits plus admissions'."
+    )
+
+
+AssayName = Annotated[str, Field(min_length=1, max_length=200)]
+
+
 class Cohort(Strict):
     id: Identifier
     disease: Identifier
     provenance: Provenance
     subjects: SubjectsTable
     data: list[CohortData] = Field(min_length=1)
+    era: Era | None = Field(
+        default=None,
+        description="Era of care: first and last calendar year of the cohort's data (compared with the "
+        "patient's first-dose year).",
+    )
+    countries: list[Annotated[str, Field(min_length=1)]] = Field(
+        default_factory=list, description="Countries the cohort's subjects were followed in."
+    )
+    centres: list[Annotated[str, Field(min_length=1)]] = Field(
+        default_factory=list, description="Centres (sites) the cohort's subjects were followed at."
+    )
+    assays: dict[Identifier, AssayName] = Field(
+        default_factory=dict,
+        description="Endpoint id -> the assay or laboratory that measured it in the cohort (compared "
+        "with the patient's case.yaml `assays`).",
+    )
+    visit_schedule: VisitSchedule | None = Field(
+        default=None, description="How the cohort's visits were scheduled."
+    )
 
 
 class CohortFile(Strict):
@@ -963,6 +1033,11 @@ class Case(Strict):
         default=None, description="Table of adverse events."
     )
     outcome: Outcome = Outcome()
+    assays: dict[Identifier, AssayName] = Field(
+        default_factory=dict,
+        description="Endpoint id -> the assay or laboratory that measured it for this patient (compared "
+        "with the cohort's `assays`).",
+    )
 
     _check_paths = field_validator("variants_vcf")(
         classmethod(lambda cls, v: None if v is None else _relative_path(v))
@@ -1030,6 +1105,34 @@ def plan_fields_markdown() -> str:
         for name, info in model.model_fields.items():
             meaning = (info.description or "").replace("|", "\\|")
             default = resolved.get((model, name)) or _default_text(info)
+            out.append(f"| `{name}` | {default} | {meaning} |\n")
+        out.append("\n")
+    return "".join(out).rstrip() + "\n"
+
+
+def comparability_fields_markdown() -> str:
+    """The comparability reference of ``docs/dossier.md``, generated from the models' fields.
+
+    The optional fields of a ``cohort.yaml`` cohort and of ``case.yaml`` that describe how the
+    external control compares with the treated patient: field, default and the description the
+    JSON Schema also carries.
+    """
+    out: list[str] = []
+    for title, model, names in (
+        (
+            "`cohorts[]` (cohort.yaml)",
+            Cohort,
+            ("era", "countries", "centres", "assays", "visit_schedule"),
+        ),
+        ("`era`", Era, tuple(Era.model_fields)),
+        ("`visit_schedule`", VisitSchedule, tuple(VisitSchedule.model_fields)),
+        ("case.yaml", Case, ("assays",)),
+    ):
+        out.append(f"#### {title}\n\n| field | default | meaning |\n|---|---|---|\n")
+        for name in names:
+            info = model.model_fields[name]
+            meaning = (info.description or "").replace("|", "\\|")
+            default = "none listed" if info.default_factory is list else _default_text(info)
             out.append(f"| `{name}` | {default} | {meaning} |\n")
         out.append("\n")
     return "".join(out).rstrip() + "\n"

@@ -1,9 +1,10 @@
 """Typed flags: what a reader should know beside a verdict, and whether it bears on the verdict.
 
 A *caveat* is a flag that bears on a verdict: a concomitant change during the primary endpoint's
-follow-up, a regression-to-the-mean flag, an analysis plan fixed after the first dose, a patient
-outside the cohort's ages or genotypes, a fallback model. The report marks a verdict that carries
-a caveat; ``info`` flags are context, ``warning`` flags point at a problem in the evidence.
+follow-up, a regression-to-the-mean flag, an analysis plan fixed after the first dose, an external
+control that differs from the patient (ages, genotype class, era of care, assay), a fallback
+model. The report marks a verdict that carries a caveat; ``info`` flags are context, ``warning``
+flags point at a problem in the evidence.
 """
 
 from __future__ import annotations
@@ -82,8 +83,8 @@ def caveats(flags: Iterable[Flag]) -> list[Flag]:
 CONCOMITANT_CHANGE = "concomitant_change"
 REGRESSION_TO_MEAN = "regression_to_the_mean"
 PLAN_AFTER_FIRST_DOSE = "analysis_plan_after_first_dose"
-OUTSIDE_COHORT_AGES = "outside_cohort_ages"
-OUTSIDE_COHORT_GENOTYPES = "outside_cohort_genotypes"
+EXTERNAL_CONTROL_MISMATCH = "external_control_mismatch"  # age, genotype class, era or assay
+EXTERNAL_CONTROL_NOT_STATED = "external_control_not_stated"  # a comparability field nobody stated
 FALLBACK_MODEL = "fallback_model"
 EXTRAPOLATION = "extrapolation"
 ENDPOINT_ANALYSIS = "endpoint_analysis"

@@ -30,6 +30,7 @@ from pmpath.pathway.numbers import (
 __all__ = [
     "CauseResult",
     "CharacterizationCheck",
+    "ComparabilityRow",
     "ConcomitantChange",
     "CriterionResult",
     "EndpointComparison",
@@ -266,6 +267,36 @@ class CharacterizationCheck(_Result):
     threshold: float
     comparison: str = Field(description="'>=' or '<='.")
     passed: bool | None = Field(description="None when the value is not a number.")
+    plan_field: str | None = Field(
+        None,
+        description="The analysis plan's threshold, e.g. 'analysis_plan.natural_history.min_subjects'.",
+    )
+
+    def describe(self) -> str:
+        """'subjects 12 (required >= 20, analysis_plan.natural_history.min_subjects)'."""
+        value = "undefined" if self.passed is None else format_number(self.value)
+        where = f", {self.plan_field}" if self.plan_field else ""
+        return f"{self.name} {value} (required {self.comparison} {format_number(self.threshold)}{where})"
+
+
+class ComparabilityRow(_Result):
+    """One line of the external control's comparability with the treated patient.
+
+    ``status`` is ``ok`` or ``mismatch`` when both sides are known, ``not stated`` when the
+    cohort or the patient does not say, ``reported`` for what only the cohort describes
+    (countries, centres, visit schedule).
+    """
+
+    field: str = Field(
+        description="What is compared, e.g. 'age at first dose' or 'assay for protein_tolerance'."
+    )
+    cohort: str = Field(description="The cohort's side, in words ('not stated' when absent).")
+    patient: str = Field(description="The patient's side, in words ('' when it has none).")
+    status: Literal["ok", "mismatch", "not stated", "reported"]
+    rule: str = Field(
+        "", description="The rule applied, e.g. 'within 1 year of the observed ages'."
+    )
+    endpoint: str | None = None
 
 
 class EndpointFit(_Result):
@@ -294,6 +325,12 @@ class EndpointFit(_Result):
     dispersion: float | None = None
     median_age: Quantity | None = None
     median_age_interval: Interval | None = None
+    visits_per_subject_mean: float | None = Field(
+        None, description="Rows (visits or observation windows) per subject, mean."
+    )
+    visits_per_subject_median: float | None = Field(
+        None, description="Rows (visits or observation windows) per subject, median."
+    )
     adequate: bool | None = None
     checks: list[CharacterizationCheck] = Field(default_factory=list)
     reasons: list[str] = Field(default_factory=list)
@@ -311,6 +348,23 @@ class EndpointFit(_Result):
             interval = f" ({self.median_age_interval})" if self.median_age_interval else ""
             return f"median age {self.median_age}{interval}"
         return MISSING
+
+    def quality_text(self) -> str:
+        """'40 subjects, 120 person-years, 6 visits per subject (median 6), SE/|slope| 0.12'."""
+        parts = [f"{self.n_subjects} subjects"]
+        if self.person_years is not None and self.person_years.value is not None:
+            parts.append(f"{format_number(self.person_years.value)} person-years")
+        if self.visits_per_subject_mean is not None:
+            rows = "observation windows" if self.kind == "count" else "visits"
+            parts.append(
+                f"{format_number(self.visits_per_subject_mean)} {rows} per subject "
+                f"(median {format_number(self.visits_per_subject_median)})"
+            )
+        if self.n_events is not None:
+            parts.append(f"{self.n_events} events")
+        if self.kind == "continuous":
+            parts.append(f"SE/|slope| {format_number(self.slope_relative_se)}")
+        return ", ".join(parts)
 
 
 class NaturalHistoryResult(_Result):
@@ -341,6 +395,15 @@ class NaturalHistoryResult(_Result):
     failed_fits: dict[str, str] = Field(
         default_factory=dict, description="Endpoint id -> why its fit failed."
     )
+    comparability: list[ComparabilityRow] = Field(
+        default_factory=list,
+        description="The external control against the treated patient, one row per compared field.",
+    )
+
+    @property
+    def mismatches(self) -> list[ComparabilityRow]:
+        """The comparability rows that do not match the patient."""
+        return [r for r in self.comparability if r.status == "mismatch"]
 
     def to_text(self) -> str:
         lines = [
@@ -358,8 +421,13 @@ class NaturalHistoryResult(_Result):
             )
         for e in self.endpoints:
             lines.append(f"  {e.role} endpoint {e.endpoint}: {e.model}, {e.estimate_text()}")
+            lines.append(f"    {e.quality_text()}")
         for endpoint, why in self.failed_fits.items():
             lines.append(f"  {endpoint}: not fitted ({why})")
+        if self.comparability:
+            lines.append("  comparability of the external control (cohort | patient: result):")
+            for r in self.comparability:
+                lines.append(f"    {r.field}: {r.cohort} | {r.patient or MISSING}: {r.status}")
         return "\n".join(lines)
 
     def to_html(self) -> str:
@@ -374,24 +442,53 @@ class NaturalHistoryResult(_Result):
             f"{self.n_subjects} subjects); primary endpoint <code>{escape(self.primary_endpoint)}</code>"
             f"{': ' + escape(self.model) if self.model else ''}.</p>"
             '<table class="result"><thead><tr><th>Check</th><th>Value</th><th>Required</th>'
-            f"<th>Result</th></tr></thead><tbody>{rows}</tbody></table>" + self._endpoints_html()
+            f"<th>Result</th></tr></thead><tbody>{rows}</tbody></table>"
+            + self._endpoints_html()
+            + self._comparability_html()
+        )
+
+    def _comparability_html(self) -> str:
+        if not self.comparability:
+            return ""
+        rows = "".join(
+            f'<tr class="{escape(r.status.replace(" ", "-"))}"><td>{escape(r.field)}</td>'
+            f"<td>{escape(r.cohort)}</td><td>{escape(r.patient or MISSING)}</td>"
+            f"<td>{escape(r.status)}</td><td>{escape(r.rule)}</td></tr>"
+            for r in self.comparability
+        )
+        return (
+            '<table class="result"><caption>Comparability of the external control</caption><thead><tr>'
+            "<th>Field</th><th>Cohort</th><th>Patient</th><th>Result</th><th>Rule</th>"
+            f"</tr></thead><tbody>{rows}</tbody></table>"
         )
 
     def _endpoints_html(self) -> str:
         if not self.endpoints and not self.failed_fits:
             return ""
+
+        def person_years(e: EndpointFit) -> str:
+            return format_number(None if e.person_years is None else e.person_years.value)
+
+        def visits(e: EndpointFit) -> str:
+            if e.visits_per_subject_mean is None:
+                return MISSING
+            return f"{format_number(e.visits_per_subject_mean)} ({format_number(e.visits_per_subject_median)})"
+
         rows = "".join(
             f"<tr><td>{escape(e.name)}</td><td>{escape(e.role)}</td><td>{escape(e.model)}</td>"
-            f"<td>{e.n_subjects}</td><td>{escape(e.estimate_text())}</td></tr>"
+            f"<td>{e.n_subjects}</td><td>{person_years(e)}</td><td>{visits(e)}</td>"
+            f"<td>{format_number(e.slope_relative_se)}</td><td>{escape(e.estimate_text())}</td></tr>"
             for e in self.endpoints
         )
         rows += "".join(
-            f"<tr><td>{escape(endpoint)}</td><td></td><td>not fitted</td><td></td><td>{escape(why)}</td></tr>"
+            f"<tr><td>{escape(endpoint)}</td><td></td><td>not fitted</td><td></td><td></td><td></td>"
+            f"<td></td><td>{escape(why)}</td></tr>"
             for endpoint, why in self.failed_fits.items()
         )
         return (
             '<table class="result"><caption>Natural-history fit of each endpoint</caption><thead><tr>'
-            "<th>Endpoint</th><th>Role</th><th>Model</th><th>Subjects</th><th>Estimate</th></tr>"
+            "<th>Endpoint</th><th>Role</th><th>Model</th><th>Subjects</th><th>Person-years</th>"
+            "<th>Visits per subject, mean (median)</th><th>SE/|slope|</th><th>Estimate</th></tr>"
             f"</thead><tbody>{rows}</tbody></table>"
         )
 

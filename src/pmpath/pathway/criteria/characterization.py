@@ -3,6 +3,8 @@
 `cohort_fits` fits every platform endpoint that has data in a cohort once per assessment (cached in
 ``ctx.cache``) and is what criterion 5 compares patients with. `evaluate` judges the primary endpoint's
 fit against ``analysis_plan.natural_history``; supportive endpoints are reported, not decisive.
+`comparability_rows` compares the external control with the treated patient (ages, genotype class,
+era of care, assays); each mismatch is a caveat, each field not stated an info flag.
 
 The verdict's figures (:mod:`pmpath.pathway.figures`) are, per fitted endpoint, by kind:
 
@@ -31,7 +33,7 @@ import pandas as pd
 
 from pmpath.dossier import CohortTables, PatientRecord
 from pmpath.dossier.load import COHORT_FILE
-from pmpath.dossier.model import Endpoint, EndpointKind, NaturalHistoryPlan
+from pmpath.dossier.model import Case, Cohort, Endpoint, EndpointKind, NaturalHistoryPlan
 from pmpath.dossier.vocabulary import DAYS_PER_YEAR
 from pmpath.errors import AnalysisError
 from pmpath.natural_history import (
@@ -57,8 +59,10 @@ from pmpath.pathway.figures import (
     SurvivalCurve,
 )
 from pmpath.pathway.flags import Flag, FlagSeverity
+from pmpath.pathway.numbers import format_number
 from pmpath.pathway.results import (
     CharacterizationCheck,
+    ComparabilityRow,
     EndpointFit,
     Interval,
     NaturalHistoryResult,
@@ -73,6 +77,15 @@ MAX_KM_POINTS = 1000
 GRID_POINTS = 60
 BAND_LEVEL = 0.95
 PLOT_SEED = 0  # the sample of subjects drawn is the same on every run
+AGE_MARGIN_YEARS = 1.0  # a patient dosed this far outside the cohort's observed ages is a mismatch
+ERA_MARGIN_YEARS = 10  # a first dose this many years from the cohort's era of care is a mismatch
+PLAN = "analysis_plan.natural_history"
+PLAN_FIELDS = {  # the characterization check -> the plan threshold it is judged against
+    "subjects": f"{PLAN}.min_subjects",
+    "person_years": f"{PLAN}.min_person_years",
+    "slope_relative_se": f"{PLAN}.max_slope_relative_se",
+    "events": f"{PLAN}.min_events",
+}
 Fit = GrowthCurve | RateFit | SurvivalFit
 
 METHOD = (
@@ -85,7 +98,13 @@ METHOD = (
     "(subjects >= min_subjects; person-years >= min_person_years for continuous and count endpoints; "
     "SE/|slope| <= max_slope_relative_se for continuous endpoints; events >= min_events for count and "
     "time-to-event endpoints). Met when all pass, not met when the data fall short, insufficient when the "
-    "cohort has no usable data for the primary endpoint."
+    "cohort has no usable data for the primary endpoint; the verdict names the plan threshold that failed. "
+    "The external control is compared with the patient: age at first dose more than "
+    f"{AGE_MARGIN_YEARS:g} year outside the ages the cohort observed the primary endpoint at, no cohort subject "
+    f"of the patient's genotype class, a first dose more than {ERA_MARGIN_YEARS} years from the cohort's era of "
+    "care, or a different assay for an endpoint is each flagged as a caveat; a comparability field that is not "
+    "stated is an info flag. The analysis plan declares no comparability rule, so mismatches do not change the "
+    "status."
 )
 
 
@@ -107,6 +126,9 @@ class CohortFits:
         Endpoint id -> youngest and oldest age the cohort observed it at, for endpoints with data.
     shortfalls : dict
         Endpoint id -> the plan's checks that fail on the data alone, for endpoints whose fit failed.
+    visits : dict
+        Endpoint id -> mean and median rows (visits, or observation windows) per subject, for
+        continuous and count endpoints with data.
     """
 
     fits: dict[str, Fit] = field(default_factory=dict)
@@ -117,6 +139,7 @@ class CohortFits:
     )
     age_ranges: dict[str, tuple[float, float]] = field(default_factory=dict)
     shortfalls: dict[str, list[str]] = field(default_factory=dict)
+    visits: dict[str, tuple[float, float]] = field(default_factory=dict)
     patients: dict[tuple[str, str], PatientMeasurements] = field(default_factory=dict)
 
 
@@ -207,6 +230,9 @@ def _add_endpoint(
     if table.empty:
         return
     out.age_ranges[endpoint.id] = _age_range(endpoint, table)
+    if endpoint.kind != EndpointKind.time_to_event:  # time to event: one row per subject
+        per_subject = table.groupby("subject").size()
+        out.visits[endpoint.id] = (float(per_subject.mean()), float(per_subject.median()))
     try:
         fit = _fit(endpoint, table)
     except AnalysisError as exc:  # includes ConvergenceError
@@ -214,7 +240,9 @@ def _add_endpoint(
         out.shortfalls[endpoint.id] = _raw_shortfall(endpoint, table, plan)
         return
     out.fits[endpoint.id] = fit
-    out.summaries[endpoint.id] = _endpoint_fit(fit, endpoint, _characterize(fit, plan))
+    out.summaries[endpoint.id] = _endpoint_fit(
+        fit, endpoint, _characterize(fit, plan), out.visits.get(endpoint.id)
+    )
     out.figures[endpoint.id] = _figure(fit, endpoint, table)
 
 
@@ -247,9 +275,16 @@ def _nums(values: Any) -> list[float | None]:
     return [_num(v) for v in np.asarray(values, dtype=float)]
 
 
-def _endpoint_fit(fit: Fit, endpoint: Endpoint, ch: Characterization) -> EndpointFit:
+def _endpoint_fit(
+    fit: Fit,
+    endpoint: Endpoint,
+    ch: Characterization,
+    visits: tuple[float, float] | None = None,
+) -> EndpointFit:
     """One endpoint's fit and characterization as a typed result (units from the endpoint)."""
     common: dict[str, Any] = {
+        "visits_per_subject_mean": None if visits is None else visits[0],
+        "visits_per_subject_median": None if visits is None else visits[1],
         "endpoint": endpoint.id,
         "name": endpoint.name,
         "unit": endpoint.unit or "",
@@ -264,10 +299,11 @@ def _endpoint_fit(fit: Fit, endpoint: Endpoint, ch: Characterization) -> Endpoin
                 threshold=c.threshold,
                 comparison=c.comparison,
                 passed=c.passed,
+                plan_field=PLAN_FIELDS.get(c.name),
             )
             for c in ch.checks
         ],
-        "reasons": list(ch.reasons),
+        "reasons": _reasons(ch),
     }
     if isinstance(fit, GrowthCurve):
         unit = "log units" if fit.scale == "log" else (endpoint.unit or "")
@@ -303,6 +339,23 @@ def _endpoint_fit(fit: Fit, endpoint: Endpoint, ch: Characterization) -> Endpoin
     )
 
 
+def _reasons(ch: Characterization) -> list[str]:
+    """One sentence per failed or undecidable check, naming the plan threshold it was judged against."""
+    out = []
+    for c in ch.checks:
+        where = PLAN_FIELDS.get(c.name, PLAN)
+        if c.passed is False:
+            out.append(
+                f"{c.name} {format_number(c.value)} (required {c.comparison} {format_number(c.threshold)}) "
+                f"fails {where}"
+            )
+        elif c.passed is None:
+            out.append(
+                f"{c.name} could not be computed (required {c.comparison} {format_number(c.threshold)}, {where})"
+            )
+    return out
+
+
 def _characterize(fit: Fit, plan: NaturalHistoryPlan) -> Characterization:
     return characterize(
         fit,
@@ -318,7 +371,9 @@ def _raw_shortfall(endpoint: Endpoint, table: pd.DataFrame, plan: NaturalHistory
     n_subjects = int(table["subject"].nunique())
     out = []
     if n_subjects < plan.min_subjects:
-        out.append(f"subjects {n_subjects} (required >= {plan.min_subjects})")
+        out.append(
+            f"subjects {n_subjects} (required >= {plan.min_subjects}) fails {PLAN_FIELDS['subjects']}"
+        )
     if endpoint.kind == EndpointKind.continuous:
         by_subject = table.groupby("subject")["age"]
         years = float((by_subject.max() - by_subject.min()).sum())
@@ -327,11 +382,16 @@ def _raw_shortfall(endpoint: Endpoint, table: pd.DataFrame, plan: NaturalHistory
     else:
         years = math.inf
     if endpoint.kind != EndpointKind.time_to_event and years < plan.min_person_years:
-        out.append(f"person-years {years:.4g} (required >= {plan.min_person_years:g})")
+        out.append(
+            f"person-years {format_number(years)} (required >= {format_number(plan.min_person_years)}) "
+            f"fails {PLAN_FIELDS['person_years']}"
+        )
     if endpoint.kind != EndpointKind.continuous:
         events = int(table["count" if endpoint.kind == EndpointKind.count else "event"].sum())
         if events < plan.min_events:
-            out.append(f"events {events} (required >= {plan.min_events})")
+            out.append(
+                f"events {events} (required >= {plan.min_events}) fails {PLAN_FIELDS['events']}"
+            )
     return out
 
 
@@ -345,20 +405,21 @@ def _age_range(endpoint: Endpoint, table: pd.DataFrame) -> tuple[float, float]:
 
 
 def _describe(fit: Fit, endpoint: Endpoint) -> str:
+    n = format_number
     if isinstance(fit, GrowthCurve):
         lo, hi = fit.slope_ci()
         unit = "log units" if fit.scale == "log" else endpoint.unit
         return (
-            f"{fit.n_subjects} subjects, {fit.person_years:.4g} person-years, slope {fit.slope:.3g} {unit}/year "
-            f"(95% CI {lo:.3g} to {hi:.3g}, SE/|slope| {fit.slope_relative_se:.2f})"
+            f"{fit.n_subjects} subjects, {n(fit.person_years)} person-years, slope {n(fit.slope)} {unit}/year "
+            f"(95% CI {n(lo)} to {n(hi)}, SE/|slope| {n(fit.slope_relative_se)})"
         )
     if isinstance(fit, RateFit):
         lo, hi = fit.rate_ci
         return (
-            f"{fit.n_subjects} subjects, {fit.person_years:.4g} person-years, {fit.n_events} events, "
-            f"rate {fit.rate_per_year:.3g}/year (95% CI {lo:.3g} to {hi:.3g}, {fit.model.replace('_', ' ')})"
+            f"{fit.n_subjects} subjects, {n(fit.person_years)} person-years, {fit.n_events} events, "
+            f"rate {n(fit.rate_per_year)}/year (95% CI {n(lo)} to {n(hi)}, {fit.model.replace('_', ' ')})"
         )
-    median = f"median age {fit.median:.3g}" if fit.median_reached else "median not reached"
+    median = f"median age {n(fit.median)}" if fit.median_reached else "median not reached"
     return f"{fit.n_subjects} subjects, {fit.n_events} events, {median}"
 
 
@@ -527,7 +588,9 @@ def _figures(
 # ---------------------------------------------------------------------- verdict
 
 
-def _assumptions(kinds: set[EndpointKind], collection: str) -> list[str]:
+def _assumptions(
+    kinds: set[EndpointKind], collection: str, visit_schedule: str | None = None
+) -> list[str]:
     out = [
         "The cohort's untreated course stands for what the patient's course would have been without treatment "
         "(same disease, comparable genotypes, ages and standard of care).",
@@ -545,11 +608,222 @@ def _assumptions(kinds: set[EndpointKind], collection: str) -> list[str]:
         out.append(
             "Time-to-event follow-up starts at birth (no delayed entry) and censoring is independent of the event."
         )
-    if collection == "retrospective_chart_review":
+    if collection == "retrospective_chart_review" or visit_schedule in ("clinical_care", "mixed"):
+        source = (
+            "A retrospective chart review records"
+            if collection == "retrospective_chart_review"
+            else "Visits scheduled by clinical care record"
+        )
         out.append(
-            "A retrospective chart review records visits driven by clinical need, which can over-represent worse periods."
+            f"{source} visits driven by clinical need, which can over-represent worse periods."
         )
     return out
+
+
+# ---------------------------------------------------------------------- comparability
+
+
+def _genotype_counts(subjects: pd.DataFrame) -> dict[str, int] | None:
+    """Cohort subjects per genotype class, or None when the subjects table has no genotype_class."""
+    if "genotype_class" not in subjects.columns:
+        return None
+    classes = subjects["genotype_class"].dropna().astype(str)
+    return {str(k): int(v) for k, v in classes.value_counts().sort_index().items()}
+
+
+def _same_genotype(subjects: pd.DataFrame, genotype_class: str | None) -> int | None:
+    counts = _genotype_counts(subjects)
+    if counts is None or genotype_class is None:
+        return None
+    return counts.get(genotype_class, 0)
+
+
+def _same_assay(a: str, b: str) -> bool:
+    """Assay names compared without regard to case and runs of white space."""
+    return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
+
+
+def _mismatch_message(row: ComparabilityRow) -> str:
+    """One sentence for a comparability mismatch: what differs, both sides and the rule."""
+    if row.field == "age at first dose":
+        return (
+            f"the patient's age at first dose ({row.patient}) is more than {format_number(AGE_MARGIN_YEARS)} "
+            f"year outside the ages the cohort observed {row.endpoint!r} at ({row.cohort}): comparisons "
+            "extrapolate the natural history"
+        )
+    if row.field == "genotype class":
+        return f"no cohort subject shares the patient's genotype class {row.patient!r} (cohort: {row.cohort})"
+    if row.field == "era of care":
+        return (
+            f"the patient's {row.patient} is more than {ERA_MARGIN_YEARS} years from the cohort's era of care "
+            f"({row.cohort}): standard of care may have changed"
+        )
+    return (
+        f"{row.endpoint!r} was measured by a different assay for the patient ({row.patient}) than in the "
+        f"cohort ({row.cohort})"
+    )
+
+
+def comparability_rows(
+    cohort: Cohort,
+    case: Case,
+    *,
+    primary_endpoints: list[str],
+    age_range: tuple[float, float] | None,
+    primary_endpoint: str,
+    genotype_counts: dict[str, int] | None,
+) -> list[ComparabilityRow]:
+    """The external control against the treated patient, one row per compared field.
+
+    Rules (see ``docs/methods.md`` section 3): the age at first dose is a mismatch more than
+    :data:`AGE_MARGIN_YEARS` outside ``age_range`` (the ages the cohort observed the primary
+    endpoint at); the genotype class when no cohort subject shares it; the era of care when the
+    first-dose year is more than :data:`ERA_MARGIN_YEARS` years from ``cohort.era``; the assay of
+    an endpoint when the cohort's and the patient's differ (case and spacing ignored). Assays are
+    compared for every primary endpoint and for any endpoint either side names. Countries,
+    centres and the visit schedule have no patient side: they are ``reported``. A side that is
+    absent makes the row ``not stated``.
+
+    Parameters
+    ----------
+    cohort, case
+        The cohort's and the patient's declarations.
+    primary_endpoints
+        Ids of the platform's primary endpoints.
+    age_range
+        Youngest and oldest age the cohort observed ``primary_endpoint`` at, or None (no data).
+    primary_endpoint
+        The endpoint whose observed ages the patient's age is compared with.
+    genotype_counts
+        Cohort subjects per genotype class, or None when the cohort does not record it.
+
+    Returns
+    -------
+    list of ComparabilityRow
+    """
+    rows: list[ComparabilityRow] = []
+    age = case.diagnosis.age_at_first_dose_years
+    age_text = f"{format_number(age)} years"
+    rule = f"within {format_number(AGE_MARGIN_YEARS)} year of the ages the cohort observed {primary_endpoint} at"
+    if age_range is None:
+        rows.append(
+            ComparabilityRow(
+                field="age at first dose",
+                cohort="no data",
+                patient=age_text,
+                status="not stated",
+                rule=rule,
+                endpoint=primary_endpoint,
+            )
+        )
+    else:
+        lo, hi = age_range
+        ok = lo - AGE_MARGIN_YEARS <= age <= hi + AGE_MARGIN_YEARS
+        rows.append(
+            ComparabilityRow(
+                field="age at first dose",
+                cohort=f"{format_number(lo)}-{format_number(hi)} years",
+                patient=age_text,
+                status="ok" if ok else "mismatch",
+                rule=rule,
+                endpoint=primary_endpoint,
+            )
+        )
+
+    genotype = case.diagnosis.genotype_class
+    rule = "at least one cohort subject of the patient's genotype class"
+    cohort_side = (
+        "not stated"
+        if genotype_counts is None
+        else ", ".join(f"{k} ({n})" for k, n in genotype_counts.items())
+        or "no subject's class recorded"
+    )
+    if not genotype_counts or genotype is None:  # no class recorded on one side
+        status = "not stated"
+    else:
+        status = "ok" if genotype_counts.get(genotype, 0) > 0 else "mismatch"
+    rows.append(
+        ComparabilityRow(
+            field="genotype class",
+            cohort=cohort_side,
+            patient=genotype or "not stated",
+            status=status,
+            rule=rule,
+        )
+    )
+
+    year = case.first_dose.year
+    rule = f"first-dose year within {ERA_MARGIN_YEARS} years of the era"
+    if cohort.era is None:
+        rows.append(
+            ComparabilityRow(
+                field="era of care",
+                cohort="not stated",
+                patient=f"first dose {year}",
+                status="not stated",
+                rule=rule,
+            )
+        )
+    else:
+        ok = cohort.era.years_from(year) <= ERA_MARGIN_YEARS
+        rows.append(
+            ComparabilityRow(
+                field="era of care",
+                cohort=str(cohort.era),
+                patient=f"first dose {year}",
+                status="ok" if ok else "mismatch",
+                rule=rule,
+            )
+        )
+
+    for endpoint_id in dict.fromkeys([*primary_endpoints, *cohort.assays, *case.assays]):
+        theirs, mine = cohort.assays.get(endpoint_id), case.assays.get(endpoint_id)
+        if theirs is None or mine is None:
+            status = "not stated"
+        else:
+            status = "ok" if _same_assay(theirs, mine) else "mismatch"
+        rows.append(
+            ComparabilityRow(
+                field=f"assay for {endpoint_id}",
+                cohort=theirs or "not stated",
+                patient=mine or "not stated",
+                status=status,
+                rule="the same assay or laboratory",
+                endpoint=endpoint_id,
+            )
+        )
+
+    places = [("countries", cohort.countries), ("centres", cohort.centres)]
+    if not cohort.countries and not cohort.centres:
+        rows.append(
+            ComparabilityRow(
+                field="countries or centres", cohort="not stated", patient="", status="not stated"
+            )
+        )
+    else:
+        rows += [
+            ComparabilityRow(field=name, cohort=", ".join(values), patient="", status="reported")
+            for name, values in places
+            if values
+        ]
+    schedule = cohort.visit_schedule
+    if schedule is None:
+        rows.append(
+            ComparabilityRow(
+                field="visit schedule", cohort="not stated", patient="", status="not stated"
+            )
+        )
+    else:
+        text = schedule.kind.replace("_", " ")
+        rows.append(
+            ComparabilityRow(
+                field="visit schedule",
+                cohort=f"{text}: {schedule.description}" if schedule.description else text,
+                patient="",
+                status="reported",
+            )
+        )
+    return rows
 
 
 def evaluate(ctx: AssessmentContext, patient: PatientRecord) -> Verdict:
@@ -602,32 +876,38 @@ def evaluate(ctx: AssessmentContext, patient: PatientRecord) -> Verdict:
                 endpoint_id,
             )
 
-    # the patient against the cohort: age within the observed range, genotype represented
+    # the patient against the external control: ages, genotype class, era of care, assays
     diagnosis = patient.case.diagnosis
     age_range: Interval | None = None
     inside: bool | None = None
-    same: int | None = None
     if primary.id in results.age_ranges:
         lo, hi = results.age_ranges[primary.id]
         inside = lo <= diagnosis.age_at_first_dose_years <= hi
         age_range = Interval.of(lo, hi, "years")
-        if not inside:
+    same = _same_genotype(tables.subjects, diagnosis.genotype_class)
+    comparability = comparability_rows(
+        cohort,
+        patient.case,
+        primary_endpoints=[e.id for e in platform.primary_endpoints],
+        age_range=results.age_ranges.get(primary.id),
+        primary_endpoint=primary.id,
+        genotype_counts=_genotype_counts(tables.subjects),
+    )
+    for row in comparability:
+        if row.status == "mismatch":
             flag(
-                flag_kinds.OUTSIDE_COHORT_AGES,
+                flag_kinds.EXTERNAL_CONTROL_MISMATCH,
                 FlagSeverity.caveat,
-                f"the patient's age at first dose ({diagnosis.age_at_first_dose_years:g} years) is outside the ages the "
-                f"cohort observed for {primary.id!r} ({lo:g}-{hi:g}): comparisons extrapolate the natural history",
-                primary.id,
+                _mismatch_message(row),
+                row.endpoint,
             )
-    if diagnosis.genotype_class is not None and "genotype_class" in tables.subjects.columns:
-        same = int(
-            (tables.subjects["genotype_class"].astype(str) == diagnosis.genotype_class).sum()
-        )
-        if same == 0:
+        elif row.status == "not stated":
             flag(
-                flag_kinds.OUTSIDE_COHORT_GENOTYPES,
-                FlagSeverity.caveat,
-                f"no cohort subject shares the patient's genotype class {diagnosis.genotype_class!r}",
+                flag_kinds.EXTERNAL_CONTROL_NOT_STATED,
+                FlagSeverity.info,
+                f"external control, {row.field}: not stated (cohort: {row.cohort}; "
+                f"patient: {row.patient or 'not applicable'})",
+                row.endpoint,
             )
 
     # the primary endpoint decides
@@ -657,10 +937,10 @@ def evaluate(ctx: AssessmentContext, patient: PatientRecord) -> Verdict:
             )
         elif ch.adequate is False:
             status = Status.not_met
-            summary = f"{primary.name} is not characterized well enough by cohort {cohort.id!r}: {'; '.join(ch.reasons)} ({described})."
+            summary = f"{primary.name} is not characterized well enough by cohort {cohort.id!r}: {'; '.join(_reasons(ch))} ({described})."
         else:
             status = Status.insufficient
-            summary = f"{primary.name}: cohort {cohort.id!r} could not be judged: {'; '.join(ch.reasons)}."
+            summary = f"{primary.name}: cohort {cohort.id!r} could not be judged: {'; '.join(_reasons(ch))}."
     elif primary.id in results.errors:
         shortfall = results.shortfalls[primary.id]
         if shortfall:
@@ -673,6 +953,12 @@ def evaluate(ctx: AssessmentContext, patient: PatientRecord) -> Verdict:
         status = Status.insufficient
         summary = f"Cohort {cohort.id!r} has no data for the primary endpoint {primary.id!r} ({primary.name})."
 
+    mismatched = [r for r in comparability if r.status == "mismatch"]
+    if mismatched:
+        summary += (
+            f" The external control differs from the patient in {', '.join(r.field for r in mismatched)}: "
+            "caveats, not a change of status (the analysis plan declares no comparability rule)."
+        )
     kinds = {e.kind for e in platform.endpoints if e.id in results.fits}
     return Verdict(
         number=NUMBER,
@@ -680,7 +966,11 @@ def evaluate(ctx: AssessmentContext, patient: PatientRecord) -> Verdict:
         status=status,
         summary=summary,
         method=METHOD,
-        assumptions=_assumptions(kinds, cohort.provenance.collection),
+        assumptions=_assumptions(
+            kinds,
+            cohort.provenance.collection,
+            None if cohort.visit_schedule is None else cohort.visit_schedule.kind,
+        ),
         evidence=ctx.evidence(COHORT_FILE, *tables.files),
         flags=flags,
         figures=_figures(results, platform.endpoints, patient),
@@ -702,5 +992,6 @@ def evaluate(ctx: AssessmentContext, patient: PatientRecord) -> Verdict:
             genotype_class=diagnosis.genotype_class,
             endpoints=fitted,
             failed_fits=dict(results.errors),
+            comparability=comparability,
         ),
     )
