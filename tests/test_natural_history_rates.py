@@ -1,6 +1,13 @@
-"""Known-answer tests of the natural-history event rate (negative binomial, Poisson fallback)."""
+"""Known-answer tests of the natural-history event rate (negative binomial, Poisson fallback).
+
+The R values are in tests/fixtures/natural_history/nb_fits.json, written by nb_fits.R beside it
+(``MASS::glm.nb(count ~ 1 + offset(log(exposure)))`` on simulated windows with unequal exposures).
+"""
 
 from __future__ import annotations
+
+import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -14,6 +21,9 @@ from pmpath.natural_history import fit_event_rate
 from pmpath.natural_history.rates import overdispersion_score
 
 Z95 = stats.norm.ppf(0.975)
+FIXTURES = Path(__file__).parent / "fixtures" / "natural_history"
+R_NB = json.loads((FIXTURES / "nb_fits.json").read_text())["fits"]
+NB_WINDOWS = pd.read_csv(FIXTURES / "nb_events.csv")
 
 
 def windows(counts, exposure, start=1.0) -> pd.DataFrame:
@@ -145,3 +155,40 @@ def test_rate_scales_inversely_with_exposure(counts, k):
 def test_unusable_tables_raise_analysis_error(frame, message):
     with pytest.raises(AnalysisError, match=message):
         fit_event_rate(frame, "crises")
+
+
+@pytest.mark.parametrize("cohort", sorted(R_NB))
+def test_negative_binomial_against_r_glm_nb(cohort):
+    """Rate, dispersion and their standard errors as MASS::glm.nb, on windows summed per subject.
+
+    Tolerances: 1e-7 relative on the rate, alpha and se(log rate) (glm.nb's alternation between the
+    GLM and theta.ml stops about 4e-8 from the maximum on the strongly overdispersed cohort b);
+    1e-3 on se(theta), which glm.nb evaluates at the means of its last but one iteration.
+    """
+    r = R_NB[cohort]
+    fit = fit_event_rate(NB_WINDOWS[NB_WINDOWS["cohort"] == cohort], cohort)
+    assert fit.model == "negative_binomial"
+    assert (fit.n_subjects, fit.n_events) == (r["n_subjects"], r["n_events"])
+    assert fit.person_years == pytest.approx(r["person_years"], rel=1e-12)
+    assert fit.rate_per_year == pytest.approx(r["rate"], rel=1e-7)
+    assert fit.dispersion == pytest.approx(r["alpha"], rel=1e-7)
+    assert fit.log_rate_se == pytest.approx(r["se_log_rate"], rel=1e-7)
+    assert fit.rate_ci == pytest.approx(
+        (r["rate"] * np.exp(-Z95 * r["se_log_rate"]), r["rate"] * np.exp(Z95 * r["se_log_rate"])),
+        rel=1e-7,
+    )
+    # alpha = 1 / theta: se(log alpha) = se(theta) / theta
+    se_log_alpha = r["se_theta"] / r["theta"]
+    assert fit.dispersion_ci == pytest.approx(
+        (r["alpha"] * np.exp(-Z95 * se_log_alpha), r["alpha"] * np.exp(Z95 * se_log_alpha)),
+        rel=1e-3,
+    )
+
+
+def test_unequal_exposures_weight_subjects_as_negative_binomial_does():
+    # With overdispersion the NB2 rate is not total events / total exposure (that is Poisson's):
+    # long-followed subjects weigh less than their exposure (weights 1 / (1 + alpha mu)).
+    r = R_NB["b"]
+    fit = fit_event_rate(NB_WINDOWS[NB_WINDOWS["cohort"] == "b"], "b")
+    assert abs(r["rate"] / r["poisson_rate"] - 1) > 0.01
+    assert fit.rate_per_year == pytest.approx(r["rate"], rel=1e-7)

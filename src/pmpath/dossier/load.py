@@ -81,7 +81,7 @@ class CohortTables:
     subjects: pd.DataFrame  # subject, and any of genotype_class, age_at_onset, sex
     longitudinal: pd.DataFrame  # subject, age, endpoint, value
     events: pd.DataFrame  # subject, age_start, age_end, endpoint, count
-    time_to_event: pd.DataFrame  # subject, age, event, endpoint
+    time_to_event: pd.DataFrame  # subject, age, event, endpoint; entry_age when a file has it
     files: list[str] = field(default_factory=list)
 
 
@@ -582,6 +582,19 @@ def _load_cohorts(reader: _Reader, platform: Platform) -> dict[str, CohortTables
                         "endpoint": endpoints,
                     }
                 )
+                if "entry_age" in frame:
+                    entry, age = frame["entry_age"], frame["age"]
+                    _rows(
+                        reader,
+                        checked,
+                        entry > age,
+                        checked.display.get("entry_age", "entry_age"),
+                        lambda i, e=entry, a=age: (
+                            f"{e[i]:g}, after the age at event or censoring {a[i]:g}"
+                        ),
+                        "an entry age at or before the age at event or censoring",
+                    )
+                    part["entry_age"] = entry
             parts[data.kind].append(part)
 
         def _concat(key: str, cols: tuple[str, ...], parts=parts) -> pd.DataFrame:

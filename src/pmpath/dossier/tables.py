@@ -262,10 +262,19 @@ NH_EVENTS = TableKind(
 NH_TIME_TO_EVENT = TableKind(
     "time_to_event",
     "Natural-history time to event",
-    "One row per subject and time-to-event endpoint: age at the event or at censoring.",
+    "One row per subject and time-to-event endpoint: age at the event or at censoring, and optionally the age "
+    "at entry into the registry (delayed entry: the subject is at risk only from that age; empty or absent, "
+    "followed from birth; it must not be after the age at the event or censoring).",
     (
         Column("subject", "identifier", "subject of the subjects table", required=True),
         Column("age", "age", "age at event or censoring", required=True, unit="a", minimum=0),
+        Column(
+            "entry_age",
+            "age",
+            "age at entry into the registry or study (left truncation); empty: from birth",
+            unit="a",
+            minimum=0,
+        ),
         Column("event", "choice", "1 event, 0 censored", required=True, choices=("0", "1")),
         Column(
             "endpoint", "identifier", "a time-to-event endpoint of platform.yaml", required=True

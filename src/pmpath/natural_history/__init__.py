@@ -4,7 +4,7 @@ Plain pandas tables in, frozen dataclasses out; nothing here knows about dossier
 
 - :func:`fit_longitudinal` -> :class:`GrowthCurve` (continuous endpoints: linear mixed model on age)
 - :func:`fit_event_rate` -> :class:`RateFit` (count endpoints: negative binomial or Poisson rate)
-- :func:`fit_survival` -> :class:`SurvivalFit` (time-to-event endpoints: Kaplan-Meier)
+- :func:`fit_survival` -> :class:`SurvivalFit` (time-to-event endpoints: Kaplan-Meier with left truncation, and a :class:`WeibullFit`)
 - :func:`characterize` -> :class:`Characterization` (pre-specified size, follow-up and precision checks)
 - :func:`age_quantiles` -> :class:`AgeQuantiles` (observed quantiles by age, for charts of large cohorts)
 """
@@ -13,7 +13,7 @@ from pmpath.natural_history.characterization import Characterization, Check, cha
 from pmpath.natural_history.growth import GrowthCurve, TrajectoryBand, fit_longitudinal
 from pmpath.natural_history.quantiles import AgeQuantiles, age_quantiles
 from pmpath.natural_history.rates import RateFit, fit_event_rate
-from pmpath.natural_history.survival import SurvivalFit, fit_survival
+from pmpath.natural_history.survival import SurvivalFit, WeibullFit, fit_survival
 
 __all__ = [
     "AgeQuantiles",
@@ -23,6 +23,7 @@ __all__ = [
     "RateFit",
     "SurvivalFit",
     "TrajectoryBand",
+    "WeibullFit",
     "age_quantiles",
     "characterize",
     "fit_event_rate",

@@ -1,9 +1,12 @@
 """Event rate of a count endpoint (seizures, metabolic crises) in an untreated cohort.
 
 Each subject's events are summed over their observation windows and modelled as negative binomial
-(NB2: gamma-distributed subject rates) with the subject's exposure as offset, an intercept-only
-model fitted with statsmodels. When the counts show no overdispersion the dispersion is not
-identifiable (its estimate sits at zero) and the Poisson model is used instead.
+(NB2: gamma-distributed subject rates, the subject-level overdispersion) with the subject's exposure
+as offset, an intercept-only model fitted by maximum likelihood with statsmodels (BFGS, then Newton
+to convergence). The standard errors are those of ``MASS::glm.nb(count ~ 1 + offset(log(exposure)))``:
+the Fisher information of the log rate and the observed information of theta = 1 / alpha. When the
+counts show no overdispersion the dispersion is not identifiable (its estimate sits at zero) and the
+Poisson model is used instead.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from scipy import stats
 from pmpath.errors import AnalysisError, UsageError
 from pmpath.natural_history.tables import numeric_table
 
+__all__ = ["RateFit", "fit_event_rate", "overdispersion_score"]
+
 
 @dataclass(frozen=True)
 class RateFit:
@@ -31,7 +36,8 @@ class RateFit:
     rate_ci : tuple of float
         Confidence interval of the rate (Wald on the log rate; exact Poisson upper limit when there are no events).
     log_rate_se : float
-        Standard error of log(rate); infinite when there are no events.
+        Standard error of log(rate) (negative binomial: from the Fisher information, as ``MASS::glm.nb``);
+        infinite when there are no events.
     dispersion : float
         NB2 alpha: a subject followed for T years has count variance mu + alpha * mu^2 with
         mu = rate * T (the subject-level rates are gamma with squared coefficient of variation alpha).
@@ -42,7 +48,8 @@ class RateFit:
     person_years : float
         Total exposure.
     dispersion_ci : tuple of float or None
-        Wald interval of alpha on the log scale (negative binomial only).
+        Wald interval of alpha on the log scale, with ``MASS::glm.nb``'s standard error of theta = 1 / alpha
+        (negative binomial only).
     level : float
         Confidence level of the intervals.
     notes : tuple of str
@@ -98,6 +105,32 @@ def _poisson(
         se,
         (float(np.exp(log_rate - z * se)), float(np.exp(log_rate + z * se))),
     )
+
+
+def _nb_standard_errors(
+    counts: np.ndarray, exposure: np.ndarray, log_rate: float, alpha: float
+) -> tuple[float, float]:
+    """Standard errors of log(rate) and log(alpha) at the NB2 maximum, as ``MASS::glm.nb`` reports them.
+
+    log(rate): the Fisher information of the intercept, sum(mu / (1 + alpha mu)) (the expected information
+    of NB2 is block-diagonal in the mean and the dispersion, so this is also the joint one).
+    log(alpha) = -log(theta): the observed information of theta = 1 / alpha at the fitted means
+    (``MASS::theta.ml``), se(log theta) = se(theta) / theta.
+    """
+    from scipy.special import polygamma
+
+    mu = exposure * np.exp(log_rate)
+    theta = 1.0 / alpha
+    info_rate = float(np.sum(mu / (1 + alpha * mu)))
+    info_theta = float(
+        np.sum(
+            polygamma(1, theta) - polygamma(1, theta + counts) - 1 / theta + 2 / (mu + theta)
+            - (counts + theta) / (mu + theta) ** 2
+        )
+    )  # fmt: skip
+    se_rate = 1 / np.sqrt(info_rate) if info_rate > 0 else np.nan
+    se_log_alpha = 1 / (theta * np.sqrt(info_theta)) if info_theta > 0 else np.nan
+    return float(se_rate), float(se_log_alpha)
 
 
 def fit_event_rate(data: pd.DataFrame, endpoint: str, level: float = 0.95) -> RateFit:
@@ -188,18 +221,23 @@ def fit_event_rate(data: pd.DataFrame, endpoint: str, level: float = 0.95) -> Ra
                     counts, np.ones((n_subjects, 1)), loglike_method="nb2", exposure=exposure
                 )
                 result = model.fit(disp=0, maxiter=200)
-                params, bse = (
-                    np.asarray(result.params, dtype=float),
-                    np.asarray(result.bse, dtype=float),
+                # statsmodels' default BFGS stops about 1e-5 from the maximum; Newton steps finish the job
+                result = model.fit(
+                    start_params=result.params, method="newton", maxiter=100, tol=1e-12, disp=0
                 )
+                params = np.asarray(result.params, dtype=float)
                 converged = bool(result.mle_retvals.get("converged", False))
             except (np.linalg.LinAlgError, ValueError, FloatingPointError) as exc:
-                converged, params, bse = False, np.full(2, np.nan), np.full(2, np.nan)
+                converged, params = False, np.full(2, np.nan)
                 notes.append(f"negative binomial fit failed ({type(exc).__name__}: {exc})")
         alpha = params[1]
-        if converged and np.all(np.isfinite(params)) and np.all(np.isfinite(bse)) and alpha > 1e-8:
-            log_rate, se = float(params[0]), float(bse[0])
-            alpha_se_log = float(bse[1] / alpha)
+        se, alpha_se_log = (
+            _nb_standard_errors(counts, exposure, params[0], alpha)
+            if np.all(np.isfinite(params)) and alpha > 0
+            else (np.nan, np.nan)
+        )
+        if converged and np.isfinite(se) and np.isfinite(alpha_se_log) and alpha > 1e-8:
+            log_rate = float(params[0])
             return RateFit(
                 rate_per_year=float(np.exp(log_rate)),
                 rate_ci=(float(np.exp(log_rate - z * se)), float(np.exp(log_rate + z * se))),
