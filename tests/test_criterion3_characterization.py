@@ -173,6 +173,11 @@ def test_well_characterized_cohort_is_met(default_assessment):
         "crises": ("count", "supportive"),
         "death": ("time_to_event", "supportive"),
     }
+    death = next(e for e in supportive if e.endpoint == "death")
+    # the Weibull fit is reported beside Kaplan-Meier, with its own median
+    assert death.weibull_shape is not None and death.weibull_shape > 0
+    assert death.weibull_median_age is not None and "Weibull median" in death.estimate_text()
+    assert "Weibull" in death.model
     assert result.cohort_source == "Invented registry"
     assert result.cohort_collection == "synthetic"
     assert any("synthetic" in f.message for f in verdict.flags)

@@ -77,8 +77,8 @@ def characterize(
     - :class:`GrowthCurve`: ``n_subjects >= min_subjects``, ``person_years >= min_person_years`` and
       ``slope_relative_se <= max_slope_relative_se`` (a flat slope fails this one; see the module docstring).
     - :class:`RateFit`: ``n_subjects``, ``person_years`` and ``n_events >= min_events``.
-    - :class:`SurvivalFit`: ``n_subjects`` and ``n_events >= min_events`` (follow-up from birth, so
-      person-years say little about a milestone).
+    - :class:`SurvivalFit`: ``n_subjects`` and ``n_events >= min_events`` (follow-up from birth, or
+      from the age at registry entry with left truncation; person-years say little about a milestone).
 
     Parameters
     ----------

@@ -325,6 +325,15 @@ class EndpointFit(_Result):
     dispersion: float | None = None
     median_age: Quantity | None = None
     median_age_interval: Interval | None = None
+    weibull_scale: Quantity | None = Field(
+        None, description="Weibull fit beside Kaplan-Meier: scale (years)."
+    )
+    weibull_shape: float | None = None
+    weibull_median_age: Quantity | None = None
+    weibull_median_interval: Interval | None = None
+    left_truncated: bool | None = Field(
+        None, description="Kaplan-Meier with delayed entry (entry_age)."
+    )
     visits_per_subject_mean: float | None = Field(
         None, description="Rows (visits or observation windows) per subject, mean."
     )
@@ -346,7 +355,14 @@ class EndpointFit(_Result):
             return f"rate {self.rate}{interval}"
         if self.median_age is not None:
             interval = f" ({self.median_age_interval})" if self.median_age_interval else ""
-            return f"median age {self.median_age}{interval}"
+            text = f"median age {self.median_age}{interval}"
+            if self.weibull_median_age is not None:
+                w = f" ({self.weibull_median_interval})" if self.weibull_median_interval else ""
+                text += (
+                    f"; Weibull median {self.weibull_median_age}{w}, shape "
+                    f"{format_number(self.weibull_shape)}"
+                )
+            return text
         return MISSING
 
     def quality_text(self) -> str:

@@ -329,12 +329,24 @@ def _endpoint_fit(
             notes=list(fit.notes),
             **common,
         )
+    weibull = getattr(fit, "weibull", None)
+    truncated = bool(getattr(fit, "left_truncated", False))
     return EndpointFit(
         kind="time_to_event",
-        model="Kaplan-Meier",
+        model="Kaplan-Meier"
+        + (" with left truncation (age at entry)" if truncated else "")
+        + (", Weibull beside it" if weibull is not None else ""),
         n_events=fit.n_events,
         median_age=Quantity.of(fit.median, "years"),
         median_age_interval=Interval.of(fit.median_ci[0], fit.median_ci[1], "years", 0.95),
+        weibull_scale=None if weibull is None else Quantity.of(weibull.scale, "years"),
+        weibull_shape=None if weibull is None else _num(weibull.shape),
+        weibull_median_age=None if weibull is None else Quantity.of(weibull.median, "years"),
+        weibull_median_interval=None
+        if weibull is None
+        else Interval.of(weibull.median_ci[0], weibull.median_ci[1], "years", weibull.level),
+        left_truncated=truncated,
+        notes=list(getattr(fit, "notes", ())),
         **common,
     )
 
