@@ -227,9 +227,9 @@ def unbalanced(
     return pd.DataFrame(rows, columns=["subject", "age", "value"])
 
 
-def dense_reml_deviance(theta, t, y, groups, random_slope):
+def dense_reml_deviance(theta, t, y, groups, structure):
     """-2 REML log-likelihood profiled over s^2, from the n x n covariance written out in full."""
-    lam = relative_factor(theta, random_slope)
+    lam = relative_factor(theta, structure)
     x = np.column_stack([np.ones_like(t), t])
     v = np.eye(len(y))
     for g in np.unique(groups):
@@ -247,8 +247,8 @@ def dense_reml_deviance(theta, t, y, groups, random_slope):
     )
 
 
-@pytest.mark.parametrize("random_slope", [True, False])
-def test_profiled_deviance_and_gradient_equal_the_dense_computation(random_slope):
+@pytest.mark.parametrize("structure", ["correlated", "uncorrelated", "intercept_only"])
+def test_profiled_deviance_and_gradient_equal_the_dense_computation(structure):
     # The Woodbury / sufficient-statistic algebra against the textbook formula with V built in full
     # (Bates et al. 2015, eq. 42: the profiled REML criterion), at arbitrary theta; subjects with 1 visit included.
     data = unbalanced(4, 25, np.array([[4.0, -0.5], [-0.5, 0.36]]), 1.5, keep=0.2)
@@ -257,16 +257,19 @@ def test_profiled_deviance_and_gradient_equal_the_dense_computation(random_slope
     moments = SubjectMoments.from_data(t, y, groups)
     rng = np.random.default_rng(0)
     for _ in range(5):
-        theta = (
-            rng.uniform([0.05, -2, 0.05], [3, 2, 3]) if random_slope else rng.uniform([0.05], [3])
-        )
-        value, gradient = profiled_deviance(theta, moments, random_slope)
+        low, high = {
+            "correlated": ([0.05, -2, 0.05], [3, 2, 3]),
+            "uncorrelated": ([0.05, 0.05], [3, 3]),
+            "intercept_only": ([0.05], [3]),
+        }[structure]
+        theta = rng.uniform(low, high)
+        value, gradient = profiled_deviance(theta, moments, structure)
         assert value == pytest.approx(
-            dense_reml_deviance(theta, t, y, groups, random_slope), rel=1e-10
+            dense_reml_deviance(theta, t, y, groups, structure), rel=1e-10
         )
         steps = np.eye(len(theta)) * 1e-6
         numeric = [
-            (profiled_deviance(theta + e, moments, random_slope)[0] - profiled_deviance(theta - e, moments, random_slope)[0]) / 2e-6
+            (profiled_deviance(theta + e, moments, structure)[0] - profiled_deviance(theta - e, moments, structure)[0]) / 2e-6
             for e in steps
         ]  # fmt: skip
         assert gradient == pytest.approx(numeric, rel=1e-5, abs=1e-5)
@@ -319,7 +322,7 @@ def test_balanced_random_intercept_fit_is_the_anova_estimate():
     resid = y - y.mean(axis=1, keepdims=True) - slope * ages
     mse = (resid**2).sum() / (m * k - m - 1)
     msb = k * y.mean(axis=1).var(ddof=1)
-    fit = fit_reml(*_flatten(y, ages), random_slope=False)
+    fit = fit_reml(*_flatten(y, ages), structure="intercept_only")
     assert fit.converged
     assert fit.residual_variance == pytest.approx(mse, rel=1e-7)
     assert fit.random_effects_cov[0, 0] == pytest.approx((msb - mse) / k, rel=1e-6)
@@ -409,8 +412,8 @@ def test_reml_fit_is_equivariant_under_units_and_origin(
     # moves the intercept by slope * age_shift and leaves the slope, its variance, s^2 and the criterion alone.
     data = unbalanced(seed, 20, np.array([[4.0, 0.3], [0.3, 0.2]]), 1.0, keep=0.7)
     t, y, groups = data["age"].to_numpy() - 8, data["value"].to_numpy(), data["subject"].to_numpy()
-    base = fit_reml(t, y, groups, random_slope=random_slope)
-    moved = fit_reml(t - age_shift, shift + scale * y, groups, random_slope=random_slope)
+    base = fit_reml(t, y, groups, structure=random_slope)
+    moved = fit_reml(t - age_shift, shift + scale * y, groups, structure=random_slope)
     assert base.converged and moved.converged
     dof = len(y) - 2
     assert moved.deviance == pytest.approx(base.deviance + dof * np.log(scale**2), abs=1e-5)
@@ -435,21 +438,21 @@ def test_reml_engine_failing_falls_back_to_statsmodels(monkeypatch):
     monkeypatch.setattr(growth, "fit_reml", failing_reml)
     fit = fit_longitudinal(sleepstudy(), "reaction", age_center=0)
     assert fit.optimizer.startswith("statsmodels/")
-    assert any("profiled-reml/SLSQP: ConvergenceError" in n for n in fit.notes)
+    assert any("profiled-reml/SLSQP (correlated): ConvergenceError" in n for n in fit.notes)
     # lme4's answer (fixtures/natural_history/README.md) from the fallback engine too
     assert fit.slope == pytest.approx(10.467, abs=1e-3)
     assert fit.random_effects_sd[1] == pytest.approx(5.922, abs=2e-3)
 
 
 def test_reml_engine_not_converging_falls_back_to_statsmodels(monkeypatch):
-    def unconverged(t, y, groups, *, random_slope=True):
-        fit = fit_reml(t, y, groups, random_slope=random_slope)
+    def unconverged(t, y, groups, *, structure="correlated"):
+        fit = fit_reml(t, y, groups, structure=structure)
         return dataclasses.replace(fit, converged=False, gradient=1.0)
 
     monkeypatch.setattr(growth, "fit_reml", unconverged)
     fit = fit_longitudinal(sleepstudy(), "reaction", age_center=0)
     assert fit.optimizer.startswith("statsmodels/") and fit.converged
-    assert any("profiled-reml/SLSQP: did not converge" in n for n in fit.notes)
+    assert any("profiled-reml/SLSQP (correlated): did not converge" in n for n in fit.notes)
     assert fit.intercept == pytest.approx(251.405, abs=1e-3)
 
 
@@ -470,15 +473,18 @@ def test_scaled_gradient_is_the_newton_decrement_of_the_criterion():
     # minimum the criterion is quadratic: deviance(theta) - deviance(minimum) = (g^2 / H) / 2.
     data = sleepstudy()
     t, y = data["age"].to_numpy(dtype=float), data["value"].to_numpy(dtype=float)
-    fit = fit_reml(t, y, data["subject"].to_numpy(), random_slope=False)
+    fit = fit_reml(t, y, data["subject"].to_numpy(), structure="intercept_only")
     moments = SubjectMoments.from_data(t, y, data["subject"].to_numpy())
     theta_hat = np.sqrt(fit.random_effects_cov[0, 0] / fit.residual_variance)
-    low, _ = profiled_deviance(np.array([theta_hat]), moments, random_slope=False)
+    low, _ = profiled_deviance(np.array([theta_hat]), moments, "intercept_only")
     theta = np.array([theta_hat * 1.02])
-    value, gradient = profiled_deviance(theta, moments, random_slope=False)
-    scaled = reml._scaled_gradient(theta, gradient, moments, random_slope=False)
+    value, gradient = profiled_deviance(theta, moments, "intercept_only")
+    scaled = reml._scaled_gradient(theta, gradient, moments, reml._structure("intercept_only"))
     assert scaled**2 / 2 == pytest.approx(value - low, rel=0.05)
-    assert reml._scaled_gradient(np.array([theta_hat]), np.zeros(1), moments, False) == 0.0
+    assert (
+        reml._scaled_gradient(np.array([theta_hat]), np.zeros(1), moments, reml._structure(False))
+        == 0.0
+    )
 
 
 def test_large_cohort_converges_on_the_scaled_gradient_without_statsmodels(monkeypatch):
@@ -517,8 +523,8 @@ def test_large_cohort_converges_on_the_scaled_gradient_without_statsmodels(monke
 
 
 def test_statsmodels_fallback_is_not_tried_for_a_cohort_too_large_for_it(monkeypatch):
-    def unconverged(t, y, groups, *, random_slope=True):
-        fit = fit_reml(t, y, groups, random_slope=random_slope)
+    def unconverged(t, y, groups, *, structure="correlated"):
+        fit = fit_reml(t, y, groups, structure=structure)
         return dataclasses.replace(fit, converged=False, gradient=1.0)
 
     def no_statsmodels(*args, **kwargs):

@@ -2,7 +2,9 @@
 
 Plain pandas tables in, frozen dataclasses out; nothing here knows about dossiers or criteria.
 
-- :func:`fit_longitudinal` -> :class:`GrowthCurve` (continuous endpoints: linear mixed model on age)
+- :func:`fit_longitudinal` -> :class:`GrowthCurve` (continuous endpoints: linear mixed model on age,
+  a line or a natural spline, optional :class:`Covariate` fixed effects, correlated -> uncorrelated
+  -> intercept-only random effects)
 - :func:`fit_event_rate` -> :class:`RateFit` (count endpoints: negative binomial or Poisson rate)
 - :func:`fit_survival` -> :class:`SurvivalFit` (time-to-event endpoints: Kaplan-Meier with left truncation, and a :class:`WeibullFit`)
 - :func:`characterize` -> :class:`Characterization` (pre-specified size, follow-up and precision checks)
@@ -10,7 +12,7 @@ Plain pandas tables in, frozen dataclasses out; nothing here knows about dossier
 """
 
 from pmpath.natural_history.characterization import Characterization, Check, characterize
-from pmpath.natural_history.growth import GrowthCurve, TrajectoryBand, fit_longitudinal
+from pmpath.natural_history.growth import Covariate, GrowthCurve, TrajectoryBand, fit_longitudinal
 from pmpath.natural_history.quantiles import AgeQuantiles, age_quantiles
 from pmpath.natural_history.rates import RateFit, fit_event_rate
 from pmpath.natural_history.survival import SurvivalFit, WeibullFit, fit_survival
@@ -19,6 +21,7 @@ __all__ = [
     "AgeQuantiles",
     "Characterization",
     "Check",
+    "Covariate",
     "GrowthCurve",
     "RateFit",
     "SurvivalFit",

@@ -9,7 +9,10 @@ criterion
     M_i = I + L' S_i L,  S_i = Z_i'Z_i,  V_i = I + Z_i D Z_i',  r^2 = (y - X b)' V^-1 (y - X b),
 
 is minimised over the relative covariance factor L = [[l11, 0], [l21, l22]], theta = (l11, l21, l22)
-with l11, l22 >= 0; a random intercept only is L = diag(l11, 0).
+with l11, l22 >= 0 (``structure="correlated"``, lme4's ``(t | subject)``); uncorrelated intercept and
+slope are L = diag(l11, l22), theta = (l11, l22) (``"uncorrelated"``, lme4's ``(t || subject)``: the
+covariance is diagonal in ``t``'s own origin); a random intercept only is L = diag(l11, 0), theta = (l11,)
+(``"intercept_only"``).
 
 Every per-subject quantity reduces to 2x2 algebra on statistics computed once: n_i, the mean and
 centred sum of squares of t, the subject's own least-squares line c_i and its residual sum of squares
@@ -28,16 +31,27 @@ from scipy import optimize
 
 from pmpath.errors import AnalysisError, ConvergenceError, UsageError
 
+__all__ = [
+    "STRUCTURES",
+    "DesignFit",
+    "DesignMoments",
+    "RemlFit",
+    "SubjectMoments",
+    "fit_design",
+    "fit_reml",
+    "profiled_deviance",
+    "relative_factor",
+    "subject_codes",
+    "subject_effects",
+]
+
 # Number of fixed effects (intercept and slope).
 _P = 2
 # Projected gradient of the REML criterion (per unit of log theta, or of theta below 1), or else its
 # Hessian-scaled gradient, under which a minimum counts as converged; lme4 warns above 0.002 on the
 # smaller of its raw and scaled gradients.
 _GRADIENT_TOLERANCE = 1e-3
-_BOUNDS_SLOPE = ((0.0, None), (None, None), (0.0, None))
-_BOUNDS_INTERCEPT = ((0.0, None),)
-_LOWER_SLOPE = np.array([True, False, True])
-_LOWER_INTERCEPT = np.array([True])
+STRUCTURES = ("correlated", "uncorrelated", "intercept_only")
 # SLSQP rather than L-BFGS-B: scipy's L-BFGS-B calls (threaded) BLAS on every iteration, which for
 # three parameters costs 5-50x more than evaluating the criterion itself.
 _SLSQP = {"ftol": 1e-14, "maxiter": 500}
@@ -47,6 +61,51 @@ _BLOCK = 8192
 # Step sizes (in relative variance, s^2 units) tried along a direction in which the covariance can
 # still descend when the optimizer has stopped on the boundary.
 _ESCAPE_STEPS = tuple(10.0**k for k in range(-4, 5))
+
+
+@dataclass(frozen=True)
+class _Structure:
+    """How theta fills L = [[a, 0], [b, c]]: which of (a, b, c) are free, and which are bounded below by 0."""
+
+    name: str
+    free: tuple[int, ...]  # indices into (a, b, c)
+    lower: np.ndarray  # per element of theta: bounded below by 0
+
+    @property
+    def bounds(self) -> tuple[tuple[float | None, None], ...]:
+        return tuple((0.0, None) if low else (None, None) for low in self.lower)
+
+    @property
+    def random_slope(self) -> bool:
+        return self.name != "intercept_only"
+
+    def full(self, theta: np.ndarray) -> tuple[float, float, float]:
+        """(a, b, c) of ``theta``, the fixed ones 0."""
+        abc = [0.0, 0.0, 0.0]
+        for k, v in zip(self.free, theta, strict=True):
+            abc[k] = float(v)
+        return abc[0], abc[1], abc[2]
+
+    def start(self) -> np.ndarray:
+        """lme4's start: L = I on the free elements, 0 for the correlation."""
+        return np.array([0.0 if k == 1 else 1.0 for k in self.free])
+
+
+_STRUCTURES = {
+    "correlated": _Structure("correlated", (0, 1, 2), np.array([True, False, True])),
+    "uncorrelated": _Structure("uncorrelated", (0, 2), np.array([True, True])),
+    "intercept_only": _Structure("intercept_only", (0,), np.array([True])),
+}
+
+
+def _structure(value: str | bool) -> _Structure:
+    """The structure named ``value``; ``True``/``False`` mean correlated / intercept only (the older ``random_slope`` flag)."""
+    if isinstance(value, bool | np.bool_):
+        return _STRUCTURES["correlated" if value else "intercept_only"]
+    try:
+        return _STRUCTURES[value]
+    except (KeyError, TypeError):
+        raise UsageError(f"structure: found {value!r}, expected one of {STRUCTURES}") from None
 
 
 def subject_codes(groups: object) -> np.ndarray:
@@ -148,12 +207,10 @@ class _Profile:
     d_relative: np.ndarray  # d deviance / dD, D = L L' (2x2)
 
 
-def relative_factor(theta: np.ndarray, random_slope: bool = True) -> np.ndarray:
-    """The lower-triangular relative covariance factor L of ``theta`` (G = s^2 L L')."""
-    if random_slope:
-        l11, l21, l22 = theta
-        return np.array([[l11, 0.0], [l21, l22]])
-    return np.array([[theta[0], 0.0], [0.0, 0.0]])
+def relative_factor(theta: np.ndarray, structure: str | bool = "correlated") -> np.ndarray:
+    """The lower-triangular relative covariance factor L of ``theta`` (G = s^2 L L') under ``structure``."""
+    a, b, c = _structure(structure).full(np.asarray(theta, dtype=float))
+    return np.array([[a, 0.0], [b, c]])
 
 
 def _blocks(m: int) -> list[slice]:
@@ -161,15 +218,12 @@ def _blocks(m: int) -> list[slice]:
     return [slice(i, min(i + _BLOCK, m)) for i in range(0, m, _BLOCK)] or [slice(0, 0)]
 
 
-def _profile(theta: np.ndarray, mo: SubjectMoments, random_slope: bool) -> _Profile:
+def _profile(theta: np.ndarray, mo: SubjectMoments, st: _Structure) -> _Profile:
     # Every 2x2 product is written out element by element: one numpy operation over all subjects per
     # element, several times faster than batched matmul on (m, 2, 2) stacks. The subjects are taken
     # in blocks whose arrays stay in the processor's cache (twice as fast for 100,000 subjects); a
     # cohort of at most _BLOCK subjects is one block, so its numbers do not depend on the blocking.
-    if random_slope:
-        a, b, c = (float(v) for v in theta)
-    else:
-        a, b, c = float(theta[0]), 0.0, 0.0
+    a, b, c = st.full(theta)
     d00, d01, d11, det_d = a * a, a * b, b * b + c * c, (a * c) ** 2
     blocks = _blocks(len(mo.n))
     kept = []
@@ -228,11 +282,8 @@ def _profile(theta: np.ndarray, mo: SubjectMoments, random_slope: bool) -> _Prof
     h_00 = a00 - kak00 - f * hh00
     h_01 = a01 - kak01 - f * hh01
     h_11 = a11 - kak11 - f * hh11
-    g00 = 2.0 * (h_00 * a + h_01 * b)
-    if random_slope:
-        gradient = np.array([g00, 2.0 * (h_01 * a + h_11 * b), 2.0 * h_11 * c])
-    else:
-        gradient = np.array([g00])
+    full = (2.0 * (h_00 * a + h_01 * b), 2.0 * (h_01 * a + h_11 * b), 2.0 * h_11 * c)
+    gradient = np.array([full[k] for k in st.free])
     return _Profile(
         deviance=deviance,
         beta=beta,
@@ -244,16 +295,17 @@ def _profile(theta: np.ndarray, mo: SubjectMoments, random_slope: bool) -> _Prof
 
 
 def profiled_deviance(
-    theta: np.ndarray, moments: SubjectMoments, random_slope: bool = True
+    theta: np.ndarray, moments: SubjectMoments, structure: str | bool = "correlated"
 ) -> tuple[float, np.ndarray]:
     """The profiled REML criterion -2 l_R(theta) and its gradient in theta.
 
     Parameters
     ----------
     theta : numpy.ndarray
-        (l11, l21, l22) with ``random_slope``, else (l11,).
+        (l11, l21, l22) for ``"correlated"``, (l11, l22) for ``"uncorrelated"``, (l11,) for ``"intercept_only"``.
     moments : SubjectMoments
-    random_slope : bool
+    structure : {"correlated", "uncorrelated", "intercept_only"}
+        ``True``/``False`` are accepted for correlated / intercept only.
 
     Returns
     -------
@@ -262,7 +314,12 @@ def profiled_deviance(
     gradient : numpy.ndarray
         Its derivative in each element of ``theta`` (analytic).
     """
-    prof = _profile(np.asarray(theta, dtype=float), moments, random_slope)
+    prof = _profile(np.asarray(theta, dtype=float), moments, _structure(structure))
+    return prof.deviance, prof.gradient
+
+
+def _criterion(theta: np.ndarray, mo: SubjectMoments, st: _Structure) -> tuple[float, np.ndarray]:
+    prof = _profile(np.asarray(theta, dtype=float), mo, st)
     return prof.deviance, prof.gradient
 
 
@@ -277,7 +334,8 @@ class RemlFit:
     fixed_effects_cov : numpy.ndarray
         Shape (2, 2): s^2 (X'V^-1X)^-1.
     random_effects_cov : numpy.ndarray
-        Shape (2, 2): G = s^2 L L'; slope row and column zero without ``random_slope``.
+        Shape (2, 2): G = s^2 L L'; diagonal for ``"uncorrelated"``, slope row and column zero for
+        ``"intercept_only"``.
     residual_variance : float
         s^2 = r^2 / (n - p).
     deviance : float
@@ -285,7 +343,8 @@ class RemlFit:
     converged : bool
         Whether the projected gradient at the minimum, or else the Hessian-scaled gradient, is
         below tolerance (the scaled one as lme4 judges convergence; it matters for large cohorts).
-    random_slope : bool
+    structure : str
+        ``"correlated"``, ``"uncorrelated"`` or ``"intercept_only"``.
     gradient : float
         Largest projected gradient component at the minimum (per unit of log theta, or of theta below 1).
     n_evaluations : int
@@ -303,11 +362,16 @@ class RemlFit:
     residual_variance: float
     deviance: float
     converged: bool
-    random_slope: bool
+    structure: str
     gradient: float
     n_evaluations: int
     message: str
     scaled_gradient: float = float("nan")
+
+    @property
+    def random_slope(self) -> bool:
+        """Whether the subjects have random slopes (correlated or not)."""
+        return self.structure != "intercept_only"
 
     @property
     def log_likelihood(self) -> float:
@@ -318,17 +382,22 @@ class RemlFit:
 # ---------------------------------------------------------------------- optimisation
 
 
-def _theta_of(d: np.ndarray, random_slope: bool) -> np.ndarray:
-    """theta of a positive semi-definite relative covariance ``d`` = L L' (L lower triangular, l11, l22 >= 0)."""
+def _theta_of(d: np.ndarray, st: _Structure) -> np.ndarray:
+    """theta of a positive semi-definite relative covariance ``d`` = L L' (L lower triangular, l11, l22 >= 0).
+
+    Under ``"uncorrelated"`` the off-diagonal of ``d`` is ignored (its diagonal is kept).
+    """
     l11 = float(np.sqrt(max(d[0, 0], 0.0)))
-    if not random_slope:
+    if st.name == "intercept_only":
         return np.array([l11])
+    if st.name == "uncorrelated":
+        return np.array([l11, float(np.sqrt(max(d[1, 1], 0.0)))])
     l21 = d[1, 0] / l11 if l11 > 0 else float(np.sqrt(max(d[1, 1], 0.0)))
     l22 = float(np.sqrt(max(d[1, 1] - l21 * l21, 0.0)))
     return np.array([l11, l21, l22])
 
 
-def _moment_start(mo: SubjectMoments, random_slope: bool) -> np.ndarray | None:
+def _moment_start(mo: SubjectMoments, st: _Structure) -> np.ndarray | None:
     """A start from the subjects' own lines: their spread beyond their sampling error, over the residual variance."""
     ok = (mo.n > _P) & (mo.t_ss > 0)
     if ok.sum() < 3:
@@ -344,7 +413,7 @@ def _moment_start(mo: SubjectMoments, random_slope: bool) -> np.ndarray | None:
         ]
     )
     d = (np.cov(mo.coef[ok].T) - sigma2 * sampling) / sigma2
-    theta = _theta_of(_inside(d), random_slope)
+    theta = _theta_of(_inside(d), st)
     return theta if np.all(np.isfinite(theta)) else None
 
 
@@ -393,16 +462,15 @@ class _Minimum:
     n_evaluations: int
     message: str
 
-    def relative_cov_t(self, random_slope: bool) -> np.ndarray:
-        lam = relative_factor(self.theta, random_slope)
+    def relative_cov_t(self, st: _Structure) -> np.ndarray:
+        a, b, c = st.full(self.theta)
+        lam = np.array([[a, 0.0], [b, c]])
         return self.frame.to_t @ lam @ lam.T @ self.frame.to_t.T
 
 
-def _hessian(
-    theta: np.ndarray, mo: SubjectMoments, random_slope: bool, free: np.ndarray
-) -> np.ndarray:
+def _hessian(theta: np.ndarray, mo: SubjectMoments, st: _Structure, free: np.ndarray) -> np.ndarray:
     """Hessian of the criterion in the ``free`` elements of theta: central differences of the analytic gradient."""
-    lower = _LOWER_SLOPE if random_slope else _LOWER_INTERCEPT
+    lower = st.lower
     hess = np.empty((len(free), len(free)))
     for col, k in enumerate(free):
         up, down = theta.copy(), theta.copy()
@@ -410,14 +478,13 @@ def _hessian(
         up[k] += h
         down[k] = max(theta[k] - h, 0.0) if lower[k] else theta[k] - h
         hess[:, col] = (
-            _profile(up, mo, random_slope).gradient[free]
-            - _profile(down, mo, random_slope).gradient[free]
+            _profile(up, mo, st).gradient[free] - _profile(down, mo, st).gradient[free]
         ) / (up[k] - down[k])
     return (hess + hess.T) / 2.0
 
 
 def _scaled_gradient(
-    theta: np.ndarray, grad: np.ndarray, mo: SubjectMoments, random_slope: bool
+    theta: np.ndarray, grad: np.ndarray, mo: SubjectMoments, st: _Structure
 ) -> float:
     """Largest element of the gradient scaled by the Hessian, L^-1 g with H = L L' (lme4's "scaled gradient").
 
@@ -429,19 +496,18 @@ def _scaled_gradient(
     definite (not at a minimum); parameters on their bound with the gradient pointing outward
     are left out, as in :func:`_projected_gradient`.
     """
-    lower = _LOWER_SLOPE if random_slope else _LOWER_INTERCEPT
-    free = np.flatnonzero(~(lower & (theta <= 0.0) & (grad > 0)))
+    free = np.flatnonzero(~(st.lower & (theta <= 0.0) & (grad > 0)))
     if free.size == 0:
         return 0.0
     try:
-        factor = np.linalg.cholesky(_hessian(theta, mo, random_slope, free))
+        factor = np.linalg.cholesky(_hessian(theta, mo, st, free))
         return float(np.max(np.abs(np.linalg.solve(factor, grad[free]))))
     except (np.linalg.LinAlgError, FloatingPointError):
         return float("inf")
 
 
 def _newton_polish(
-    theta: np.ndarray, value: float, mo: SubjectMoments, random_slope: bool
+    theta: np.ndarray, value: float, mo: SubjectMoments, st: _Structure
 ) -> tuple[np.ndarray, float, int]:
     """Newton steps on the parameters off the bound, the Hessian from central differences of the gradient.
 
@@ -449,15 +515,15 @@ def _newton_polish(
     much larger than the residual, or variances of very different size); Newton's method does not
     depend on that scaling and converges in a few steps once close.
     """
-    lower = _LOWER_SLOPE if random_slope else _LOWER_INTERCEPT
+    lower = st.lower
     free = np.flatnonzero(~(lower & (theta <= 0.0)))
     evaluations = 0
     for _ in range(10 if free.size else 0):
         try:
-            grad = _profile(theta, mo, random_slope).gradient
+            grad = _profile(theta, mo, st).gradient
             if _projected_gradient(theta, grad, lower) < 1e-8:
                 break
-            hess = _hessian(theta, mo, random_slope, free)
+            hess = _hessian(theta, mo, st, free)
             evaluations += 1 + 2 * len(free)
             np.linalg.cholesky(hess)
         except (np.linalg.LinAlgError, FloatingPointError):
@@ -470,7 +536,7 @@ def _newton_polish(
             if not np.any(lower & (trial < 0)):
                 evaluations += 1
                 try:
-                    trial_value = _profile(trial, mo, random_slope).deviance
+                    trial_value = _profile(trial, mo, st).deviance
                 except (np.linalg.LinAlgError, FloatingPointError):
                     trial_value = np.inf
                 if trial_value < value:
@@ -482,7 +548,7 @@ def _newton_polish(
     return theta, value, evaluations
 
 
-def _minimise(frame: _Frame, random_slope: bool, starts: list[np.ndarray]) -> _Minimum | None:
+def _minimise(frame: _Frame, st: _Structure, starts: list[np.ndarray]) -> _Minimum | None:
     """SLSQP from each start, off the boundary wherever the covariance can still descend, then Newton.
 
     A minimum over positive semi-definite D = L L' needs the criterion's derivative H in D to be
@@ -492,7 +558,7 @@ def _minimise(frame: _Frame, random_slope: bool, starts: list[np.ndarray]) -> _M
     few step sizes e.
     """
     mo = frame.moments
-    bounds = _BOUNDS_SLOPE if random_slope else _BOUNDS_INTERCEPT
+    bounds = st.bounds
     best: optimize.OptimizeResult | None = None
     evaluations = 0
 
@@ -500,7 +566,7 @@ def _minimise(frame: _Frame, random_slope: bool, starts: list[np.ndarray]) -> _M
         nonlocal best, evaluations
         try:
             res = optimize.minimize(
-                profiled_deviance, start, args=(mo, random_slope), jac=True,
+                _criterion, start, args=(mo, st), jac=True,
                 method="SLSQP", bounds=bounds, options=_SLSQP,
             )  # fmt: skip
         except (np.linalg.LinAlgError, FloatingPointError, ValueError):
@@ -515,20 +581,24 @@ def _minimise(frame: _Frame, random_slope: bool, starts: list[np.ndarray]) -> _M
         if best is None:
             break
         theta = np.asarray(best.x, dtype=float)
-        h = _profile(theta, mo, random_slope).d_relative
-        h = h if random_slope else h[:1, :1]
+        h = _profile(theta, mo, st).d_relative
+        # the directions D may move in: any (correlated), the diagonal (uncorrelated), d00 (intercept only)
+        if st.name == "uncorrelated":
+            h = np.diag(np.diag(h))
+        elif st.name == "intercept_only":
+            h = np.diag([h[0, 0], 0.0])
         values, vectors = np.linalg.eigh(h)
         if values[0] >= 0:
             break
-        lam = relative_factor(theta, random_slope)
-        d = lam @ lam.T if random_slope else (lam @ lam.T)[:1, :1]
+        a, b, c = st.full(theta)
+        d = np.array([[a * a, a * b], [a * b, b * b + c * c]])
         v = vectors[:, 0]
         lowest, escape = float(best.fun), None
         for step in _ESCAPE_STEPS:
-            trial = _theta_of(d + step * np.outer(v, v), random_slope)
+            trial = _theta_of(d + step * np.outer(v, v), st)
             evaluations += 1
             try:
-                value = _profile(trial, mo, random_slope).deviance
+                value = _profile(trial, mo, st).deviance
             except (np.linalg.LinAlgError, FloatingPointError):
                 continue
             if value < lowest:
@@ -541,9 +611,7 @@ def _minimise(frame: _Frame, random_slope: bool, starts: list[np.ndarray]) -> _M
             break
     if best is None:
         return None
-    theta, value, polish = _newton_polish(
-        np.asarray(best.x, dtype=float), float(best.fun), mo, random_slope
-    )
+    theta, value, polish = _newton_polish(np.asarray(best.x, dtype=float), float(best.fun), mo, st)
     return _Minimum(
         frame=frame,
         theta=theta,
@@ -572,7 +640,7 @@ def _orthogonal_frame(
 
 
 def fit_reml(
-    t: np.ndarray, y: np.ndarray, groups: np.ndarray, *, random_slope: bool = True
+    t: np.ndarray, y: np.ndarray, groups: np.ndarray, *, structure: str | bool = "correlated"
 ) -> RemlFit:
     """Fit the growth model y = b0 + b1 t + u0_i + u1_i t + e by REML (lme4's profiled criterion).
 
@@ -590,8 +658,10 @@ def fit_reml(
         Response per observation.
     groups : numpy.ndarray
         Subject label per observation.
-    random_slope : bool
-        Random intercept and slope (True) or random intercept only (False).
+    structure : {"correlated", "uncorrelated", "intercept_only"}
+        Random intercept and slope with a free correlation (lme4's ``(t | subject)``), uncorrelated
+        (``(t || subject)``: the covariance is diagonal at t = 0, so it depends on ``t``'s origin), or
+        a random intercept only (``(1 | subject)``). ``True``/``False`` mean correlated / intercept only.
 
     Returns
     -------
@@ -610,7 +680,7 @@ def fit_reml(
     >>> from pmpath.natural_history.reml import fit_reml
     >>> t = np.tile(np.arange(5.0), 3)
     >>> y = 2.0 + 0.5 * t + np.repeat([-1.0, 0.0, 1.0], 5) + np.tile([0.1, -0.2, 0.0, 0.2, -0.1], 3)
-    >>> fit = fit_reml(t, y, np.repeat(["a", "b", "c"], 5), random_slope=False)
+    >>> fit = fit_reml(t, y, np.repeat(["a", "b", "c"], 5), structure="intercept_only")
     >>> bool(fit.converged), round(float(fit.fixed_effects[1]), 6)
     (True, 0.5)
     """
@@ -630,28 +700,31 @@ def fit_reml(
         raise UsageError(
             f"t, y and groups must be 1-d and of one length, found shapes {t.shape}, {y.shape}, {groups.shape}"
         )
+    st = _structure(structure)
     codes = subject_codes(groups)
     m = int(codes.max()) + 1
-    frame = _Frame.of(t, y, codes, m, float(t.mean()), spread)
-    starts = [np.array([1.0, 0.0, 1.0]) if random_slope else np.array([1.0])]
-    moment = _moment_start(frame.moments, random_slope)
+    if st.name == "uncorrelated":
+        # diagonal at t = 0: the internal frame may rescale t but must not move its origin
+        frame = _Frame.of(t, y, codes, m, 0.0, float(np.sqrt(np.mean(t * t))))
+    else:
+        frame = _Frame.of(t, y, codes, m, float(t.mean()), spread)
+    starts = [st.start()]
+    moment = _moment_start(frame.moments, st)
     if moment is not None:
         starts.append(moment)
-    best = _minimise(frame, random_slope, starts)
+    best = _minimise(frame, st, starts)
     if best is None:
         raise ConvergenceError(
             "the REML criterion could not be evaluated from any start; check the data for "
             "constant or collinear columns"
         )
     evaluations = best.n_evaluations
-    for _ in range(3 if random_slope else 0):
-        d_t = best.relative_cov_t(random_slope)
+    for _ in range(3 if st.name == "correlated" else 0):
+        d_t = best.relative_cov_t(st)
         other = _orthogonal_frame(t, y, codes, m, d_t, frame)
         if other is None or abs(other.center - best.frame.center) < 1e-3 * frame.spread:
             break
-        again = _minimise(
-            other, random_slope, [_theta_of(other.from_t @ d_t @ other.from_t.T, True)]
-        )
+        again = _minimise(other, st, [_theta_of(other.from_t @ d_t @ other.from_t.T, st)])
         if again is None:
             break
         evaluations += again.n_evaluations
@@ -664,20 +737,18 @@ def fit_reml(
 
     frame, theta = best.frame, best.theta
     mo = frame.moments
-    prof = _profile(theta, mo, random_slope)
+    prof = _profile(theta, mo, st)
     sigma2 = prof.r2 / (mo.n_observations - _P)
     to_t = frame.to_t
     beta_cov = to_t @ (sigma2 * np.linalg.inv(prof.xvx)) @ to_t.T
-    g = sigma2 * best.relative_cov_t(random_slope)
-    if not random_slope:
-        g = np.array([[g[0, 0], 0.0], [0.0, 0.0]])
-    gradient = _projected_gradient(
-        theta, prof.gradient, _LOWER_SLOPE if random_slope else _LOWER_INTERCEPT
-    )
+    g = sigma2 * best.relative_cov_t(st)
+    if st.name == "uncorrelated":
+        g = np.diag(np.diag(g))  # exactly diagonal (the frame only rescales t)
+    gradient = _projected_gradient(theta, prof.gradient, st.lower)
     scaled = (
         float("nan")
         if gradient < _GRADIENT_TOLERANCE
-        else _scaled_gradient(theta, prof.gradient, mo, random_slope)
+        else _scaled_gradient(theta, prof.gradient, mo, st)
     )
     return RemlFit(
         fixed_effects=to_t @ prof.beta,
@@ -687,9 +758,369 @@ def fit_reml(
         # log|X'V^-1X| in t's units differs from the frame's by 2 log|det T| = 2 log(spread).
         deviance=prof.deviance + 2.0 * np.log(frame.spread),
         converged=bool(gradient < _GRADIENT_TOLERANCE or scaled < _GRADIENT_TOLERANCE),
-        random_slope=random_slope,
+        structure=st.name,
         gradient=gradient,
         n_evaluations=evaluations,
         message=best.message,
         scaled_gradient=scaled,
     )
+
+
+# ---------------------------------------------------------------------- any fixed-effect design
+
+
+@dataclass(frozen=True)
+class DesignMoments:
+    """Per-subject cross-products of a model with fixed-effect design X (n x p) and random design Z = [1, t].
+
+    Attributes
+    ----------
+    s00, s01, s11 : numpy.ndarray
+        Shape (m,): the elements of Z_i'Z_i (n_i, sum t, sum t^2).
+    zx0, zx1 : numpy.ndarray
+        Shape (m, p): the rows of Z_i'X_i (sum of X's rows; sum of t times X's rows).
+    zy0, zy1 : numpy.ndarray
+        Shape (m,): Z_i'y_i.
+    xx, xy, yy : numpy.ndarray, numpy.ndarray, float
+        X'X, X'y and y'y over all observations.
+    n_observations : int
+    """
+
+    s00: np.ndarray
+    s01: np.ndarray
+    s11: np.ndarray
+    zx0: np.ndarray
+    zx1: np.ndarray
+    zy0: np.ndarray
+    zy1: np.ndarray
+    xx: np.ndarray
+    xy: np.ndarray
+    yy: float
+    n_observations: int
+
+    @classmethod
+    def from_codes(
+        cls, x: np.ndarray, t: np.ndarray, y: np.ndarray, codes: np.ndarray, m: int
+    ) -> DesignMoments:
+        def total(w: np.ndarray) -> np.ndarray:
+            return np.bincount(codes, weights=w, minlength=m)
+
+        p = x.shape[1]
+        zx0 = np.column_stack([total(x[:, k]) for k in range(p)])
+        zx1 = np.column_stack([total(t * x[:, k]) for k in range(p)])
+        return cls(
+            s00=np.bincount(codes, minlength=m).astype(float),
+            s01=total(t),
+            s11=total(t * t),
+            zx0=zx0,
+            zx1=zx1,
+            zy0=total(y),
+            zy1=total(t * y),
+            xx=x.T @ x,
+            xy=x.T @ y,
+            yy=float(y @ y),
+            n_observations=len(y),
+        )
+
+    @property
+    def p(self) -> int:
+        return self.xx.shape[0]
+
+
+def _design_profile(
+    theta: np.ndarray, mo: DesignMoments, st: _Structure, reml: bool
+) -> tuple[float, np.ndarray, np.ndarray, float, np.ndarray]:
+    """Profiled criterion (-2 l_R with ``reml``, else -2 l_ML), beta, X'V^-1X, r^2 and the gradient in theta.
+
+    With M_i = I + L'S_iL (S_i = Z_i'Z_i) and W_i = L M_i^-1 L', Z_i'V_i^-1 = Z_i' - S_i W_i Z_i'
+    (Woodbury, V_i = I + Z_i L L' Z_i'), so X'V^-1X = X'X - sum X_i'Z_i W_i Z_i'X_i, and so for
+    X'V^-1y and y'V^-1y. The derivative in D = L L' is H = sum K_i - sum P_i A^-1 P_i' (REML only)
+    - (dof / r^2) sum h_i h_i' with K_i = Z_i'V_i^-1Z_i, P_i = Z_i'V_i^-1X_i, A = X'V^-1X,
+    h_i = Z_i'V_i^-1(y_i - X_i beta) and dof = n - p (REML) or n (ML); in L it is 2 H L. Every 2 x 2
+    product is written out element by element (one numpy operation over subjects each), and sums
+    over subjects of p-vectors are matrix products.
+    """
+    a, b, c = st.full(np.asarray(theta, dtype=float))
+    s00, s01, s11 = mo.s00, mo.s01, mo.s11
+    m00 = 1.0 + a * a * s00 + 2.0 * a * b * s01 + b * b * s11
+    m01 = c * (a * s01 + b * s11)
+    m11 = 1.0 + c * c * s11
+    det_m = m00 * m11 - m01 * m01
+    i00, i01, i11 = m11 / det_m, -m01 / det_m, m00 / det_m
+    # W = L M^-1 L'
+    w00 = a * a * i00
+    w01 = a * (b * i00 + c * i01)
+    w11 = b * b * i00 + 2.0 * b * c * i01 + c * c * i11
+    # S W (not symmetric)
+    sw00, sw01 = s00 * w00 + s01 * w01, s00 * w01 + s01 * w11
+    sw10, sw11 = s01 * w00 + s11 * w01, s01 * w01 + s11 * w11
+    zx0, zx1, zy0, zy1 = mo.zx0, mo.zx1, mo.zy0, mo.zy1
+    wzx0 = w00[:, None] * zx0 + w01[:, None] * zx1
+    wzx1 = w01[:, None] * zx0 + w11[:, None] * zx1
+    xvx = mo.xx - zx0.T @ wzx0 - zx1.T @ wzx1
+    xvy = mo.xy - wzx0.T @ zy0 - wzx1.T @ zy1
+    yvy = mo.yy - float(zy0 @ (w00 * zy0 + w01 * zy1) + zy1 @ (w01 * zy0 + w11 * zy1))
+    beta = np.linalg.solve(xvx, xvy)
+    r2 = float(yvy - xvy @ beta)
+    if not r2 > 0:
+        raise FloatingPointError(f"penalized residual sum of squares is {r2:g}, expected > 0")
+    n, p = mo.n_observations, mo.p
+    log_det_m = float(np.log(det_m).sum())
+    dof = n - p if reml else n
+    if reml:
+        sign, log_det_x = np.linalg.slogdet(xvx)
+        if sign <= 0:
+            raise np.linalg.LinAlgError("X'V^-1X is not positive definite")
+        dev = log_det_m + log_det_x + dof * (1.0 + np.log(2.0 * np.pi * r2 / dof))
+    else:
+        dev = log_det_m + dof * (1.0 + np.log(2.0 * np.pi * r2 / dof))
+    p0 = zx0 - sw00[:, None] * zx0 - sw01[:, None] * zx1
+    p1 = zx1 - sw10[:, None] * zx0 - sw11[:, None] * zx1
+    h0 = zy0 - sw00 * zy0 - sw01 * zy1 - p0 @ beta
+    h1 = zy1 - sw10 * zy0 - sw11 * zy1 - p1 @ beta
+    f = dof / r2
+    k00 = float((s00 - sw00 * s00 - sw01 * s01).sum())
+    k01 = float((s01 - sw00 * s01 - sw01 * s11).sum())
+    k11 = float((s11 - sw10 * s01 - sw11 * s11).sum())
+    h = np.array(
+        [
+            [k00 - f * float(h0 @ h0), k01 - f * float(h0 @ h1)],
+            [k01 - f * float(h0 @ h1), k11 - f * float(h1 @ h1)],
+        ]
+    )
+    if reml:
+        a_inv = np.linalg.inv(xvx)
+        pa0, pa1 = p0 @ a_inv, p1 @ a_inv
+        c01 = float((pa0 * p1).sum())
+        h -= np.array([[float((pa0 * p0).sum()), c01], [c01, float((pa1 * p1).sum())]])
+    lam = np.array([[a, 0.0], [b, c]])
+    g = 2.0 * h @ lam
+    full = (g[0, 0], g[1, 0], g[1, 1])
+    return float(dev), beta, xvx, r2, np.array([full[k] for k in st.free])
+
+
+@dataclass(frozen=True)
+class DesignFit:
+    """Estimates of a growth model with any fixed-effect design, from :func:`fit_design`.
+
+    Attributes
+    ----------
+    fixed_effects : numpy.ndarray
+        Shape (p,): coefficients of the columns of X.
+    fixed_effects_cov : numpy.ndarray
+        Shape (p, p): s^2 (X'V^-1X)^-1.
+    random_effects_cov : numpy.ndarray
+        Shape (2, 2): G of the subject intercepts and slopes in t (diagonal for ``"uncorrelated"``,
+        slope row and column zero for ``"intercept_only"``).
+    residual_variance : float
+        r^2 / (n - p) by REML, r^2 / n by ML.
+    deviance : float
+        -2 l_R (lme4's REML criterion) or -2 l_ML (its deviance).
+    reml : bool
+    structure : str
+    converged : bool
+        Whether the minimum passed the gradient check: the largest projected analytic gradient per
+        unit of log theta, or else the Hessian-scaled gradient, below 1e-3 (as :class:`RemlFit`).
+    n_parameters : int
+        p + the number of covariance parameters + 1 (s^2): what AIC counts.
+    """
+
+    fixed_effects: np.ndarray
+    fixed_effects_cov: np.ndarray
+    random_effects_cov: np.ndarray
+    residual_variance: float
+    deviance: float
+    reml: bool
+    structure: str
+    converged: bool
+    n_parameters: int
+
+    @property
+    def log_likelihood(self) -> float:
+        return -self.deviance / 2.0
+
+    @property
+    def aic(self) -> float:
+        """-2 log-likelihood + 2 x parameters; compares fixed-effect designs only when fitted by ML."""
+        return self.deviance + 2.0 * self.n_parameters
+
+
+def fit_design(
+    x: np.ndarray,
+    t: np.ndarray,
+    y: np.ndarray,
+    groups: np.ndarray,
+    *,
+    structure: str | bool = "correlated",
+    reml: bool = True,
+    start: np.ndarray | None = None,
+) -> DesignFit:
+    """Fit y = X beta + u0_i + u1_i t + e by REML or ML, X any full-rank fixed-effect design.
+
+    The general form of :func:`fit_reml` (which is faster, for X = [1, t]): splines in age and
+    covariates enter X, the random effects stay an intercept and a slope in ``t``. The profiled
+    criterion is minimised over theta by SLSQP with its analytic gradient from lme4's start and
+    ``start``; Nelder-Mead from the best when the gradient is still above tolerance.
+
+    Parameters
+    ----------
+    x : numpy.ndarray
+        Shape (n, p): fixed-effect design, full column rank.
+    t : numpy.ndarray
+        Shape (n,): the random slope's covariate (age minus the centre).
+    y, groups : numpy.ndarray
+        Response and subject label per observation.
+    structure : {"correlated", "uncorrelated", "intercept_only"}
+    reml : bool
+        REML (True, lme4's default) or maximum likelihood (for comparing fixed-effect designs by AIC).
+    start : numpy.ndarray, optional
+        A further start: the relative covariance G / s^2 (2 x 2, in ``t``'s units) of a nearby
+        fit, e.g. :func:`fit_reml`'s on the linear design.
+
+    Returns
+    -------
+    DesignFit
+
+    Raises
+    ------
+    AnalysisError
+        X not of full column rank, or too few observations.
+    ConvergenceError
+        When the criterion cannot be evaluated from any start.
+    """
+    x = np.asarray(x, dtype=float)
+    t = np.asarray(t, dtype=float)
+    y = np.asarray(y, dtype=float)
+    st = _structure(structure)
+    n, p = x.shape
+    if n <= p:
+        raise AnalysisError(f"found {n} observation(s), expected more than the {p} fixed effects")
+    if np.linalg.matrix_rank(x) < p:
+        raise AnalysisError(
+            f"the fixed-effect design has rank {np.linalg.matrix_rank(x)}, expected {p} (full column rank): "
+            "a covariate is constant or collinear with others"
+        )
+    codes = subject_codes(groups)
+    m = int(codes.max()) + 1
+    # t rescaled internally (theta's slope part then has the size of the intercept's)
+    spread = float(np.sqrt(np.mean(t * t))) or 1.0
+    mo = DesignMoments.from_codes(x, t / spread, y, codes, m)
+
+    def objective(theta: np.ndarray) -> float:
+        try:
+            return _design_profile(theta, mo, st, reml)[0]
+        except (np.linalg.LinAlgError, FloatingPointError):
+            return np.inf
+
+    def with_gradient(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        try:
+            return _design_profile(theta, mo, st, reml)[::4]  # (deviance, gradient)
+        except (np.linalg.LinAlgError, FloatingPointError):
+            return np.inf, np.zeros_like(theta)
+
+    starts = [st.start()]
+    if start is not None:
+        scale_t = np.diag([1.0, spread])  # G in t / spread's units
+        near = _theta_of(_inside(scale_t @ np.asarray(start, dtype=float) @ scale_t), st)
+        if np.all(np.isfinite(near)):
+            starts.insert(0, near)
+    best: optimize.OptimizeResult | None = None
+    for s0 in starts:
+        res = optimize.minimize(
+            with_gradient, s0, jac=True, method="SLSQP", bounds=st.bounds, options=_SLSQP
+        )
+        if np.isfinite(res.fun) and (best is None or res.fun < best.fun):
+            best = res
+    if best is None:
+        raise ConvergenceError(
+            "the criterion could not be evaluated from any start; check the design for collinear columns"
+        )
+
+    def gradient_check(theta: np.ndarray) -> float:
+        """The smaller of the projected gradient (per unit of log theta above 1) and the Hessian-scaled one.
+
+        As in :func:`fit_reml`: with hundreds of thousands of observations the raw gradient's last
+        digits are rounding noise above any fixed tolerance, the scaled one (the Newton decrement) is not.
+        """
+        grad = with_gradient(theta)[1]
+        raw = _projected_gradient(theta, grad, st.lower)
+        if raw < _GRADIENT_TOLERANCE:
+            return raw
+        free = np.flatnonzero(~(st.lower & (theta <= 0.0) & (grad > 0)))
+        if free.size == 0:
+            return 0.0
+        hess = np.empty((free.size, free.size))
+        for col, k in enumerate(free):
+            up, down = theta.copy(), theta.copy()
+            h = 1e-5 * max(abs(theta[k]), 1e-2)
+            up[k] += h
+            down[k] = max(theta[k] - h, 0.0) if st.lower[k] else theta[k] - h
+            hess[:, col] = (with_gradient(up)[1][free] - with_gradient(down)[1][free]) / (
+                up[k] - down[k]
+            )
+        try:
+            factor = np.linalg.cholesky((hess + hess.T) / 2.0)
+            return min(raw, float(np.max(np.abs(np.linalg.solve(factor, grad[free])))))
+        except np.linalg.LinAlgError:
+            return raw
+
+    theta = np.asarray(best.x, dtype=float)
+    gradient = gradient_check(theta)
+    if not gradient < _GRADIENT_TOLERANCE:
+        # Nelder-Mead from the quasi-Newton answer: finite-difference gradients can stall near a bound
+        polish = optimize.minimize(
+            lambda th: objective(np.where(st.lower, np.abs(th), th)), theta, method="Nelder-Mead",
+            options={"xatol": 1e-9, "fatol": 1e-11, "maxiter": 400},
+        )  # fmt: skip
+        if polish.fun < best.fun:
+            theta = np.where(st.lower, np.abs(polish.x), polish.x)
+            gradient = gradient_check(theta)
+    dev, beta, xvx, r2, _ = _design_profile(theta, mo, st, reml)
+    sigma2 = r2 / (n - p if reml else n)
+    a, b, c = st.full(theta)
+    to_t = np.diag([1.0, 1.0 / spread])
+    lam = to_t @ np.array([[a, 0.0], [b, c]])
+    g = sigma2 * lam @ lam.T
+    if st.name == "uncorrelated":
+        g = np.diag(np.diag(g))
+    cov = sigma2 * np.linalg.inv(xvx)
+    return DesignFit(
+        fixed_effects=beta,
+        fixed_effects_cov=(cov + cov.T) / 2.0,
+        random_effects_cov=(g + g.T) / 2.0,
+        residual_variance=float(sigma2),
+        deviance=dev,
+        reml=reml,
+        structure=st.name,
+        converged=bool(gradient < _GRADIENT_TOLERANCE),
+        n_parameters=p + len(theta) + 1,
+    )
+
+
+def subject_effects(
+    residuals: np.ndarray,
+    t: np.ndarray,
+    codes: np.ndarray,
+    m: int,
+    random_effects_cov: np.ndarray,
+    residual_variance: float,
+) -> np.ndarray:
+    """BLUPs of the subject intercepts and slopes (in ``t``'s origin), shape (m, 2), subjects as codes 0 .. m - 1.
+
+    u_i = G Z_i' V_i^-1 r_i with V_i = s^2 I + Z_i G Z_i' and r_i = y_i - X_i beta (``residuals``), i.e.
+    D (I + Z_i'Z_i D)^-1 Z_i'r_i with D = G / s^2: lme4's ``ranef``. Valid for a singular G.
+    """
+    z = np.column_stack([np.ones_like(t), t])
+
+    def total(w: np.ndarray) -> np.ndarray:
+        return np.bincount(codes, weights=w, minlength=m)
+
+    zz = np.empty((m, 2, 2))
+    zr = np.empty((m, 2))
+    for r in range(2):
+        for c in range(2):
+            zz[:, r, c] = total(z[:, r] * z[:, c])
+        zr[:, r] = total(z[:, r] * residuals)
+    d = np.asarray(random_effects_cov, dtype=float) / residual_variance
+    h = np.linalg.solve(np.eye(2) + zz @ d, zr[:, :, None])[:, :, 0]
+    return h @ d.T

@@ -928,11 +928,11 @@ def evaluate(ctx: AssessmentContext, patient: PatientRecord) -> Verdict:
     if fit is not None:
         ch = _characterize(fit, plan)
         described = _describe(fit, primary)
-        if isinstance(fit, GrowthCurve) and fit.random_structure == "intercept":
+        if isinstance(fit, GrowthCurve) and fit.fallbacks:
             flag(
                 flag_kinds.FALLBACK_MODEL,
                 FlagSeverity.caveat,
-                f"primary endpoint {primary.id!r}: random slopes were singular, fitted with random intercepts only",
+                f"primary endpoint {primary.id!r}: {'; then '.join(fit.fallbacks)}",
                 primary.id,
             )
         if isinstance(fit, RateFit) and fit.model == "poisson":
