@@ -588,14 +588,13 @@ def _judge(out: _Attempt, estimates: _Estimates, age_variance: float) -> _Attemp
     return out
 
 
-def _reml_attempt(
-    y: np.ndarray, t: np.ndarray, groups: np.ndarray, structure: str, age_variance: float
-) -> _Attempt:
-    out = _Attempt(REML_ENGINE, structure)
+def _engine_attempt(engine: str, structure: str, age_variance: float, fit_once) -> _Attempt:
+    """One fit by one of our REML engines, judged the same way whichever engine ran."""
+    out = _Attempt(engine, structure)
     try:
-        fit = fit_reml(t, y, groups, structure=structure)
+        fit = fit_once()
     except (AnalysisError, np.linalg.LinAlgError, ValueError, FloatingPointError) as exc:
-        out.problem = f"{REML_ENGINE} ({structure}): {type(exc).__name__}: {exc}"
+        out.problem = f"{engine} ({structure}): {type(exc).__name__}: {exc}"
         return out
     cov_re = (
         fit.random_effects_cov if structure != "intercept_only" else fit.random_effects_cov[:1, :1]
@@ -609,6 +608,14 @@ def _reml_attempt(
         converged=fit.converged,
     )
     return _judge(out, estimates, age_variance)
+
+
+def _reml_attempt(
+    y: np.ndarray, t: np.ndarray, groups: np.ndarray, structure: str, age_variance: float
+) -> _Attempt:
+    return _engine_attempt(
+        REML_ENGINE, structure, age_variance, lambda: fit_reml(t, y, groups, structure=structure)
+    )
 
 
 def _design_attempt(
@@ -620,24 +627,12 @@ def _design_attempt(
     age_variance: float,
     start: np.ndarray | None = None,
 ) -> _Attempt:
-    out = _Attempt(DESIGN_ENGINE, structure)
-    try:
-        fit = fit_design(x, t, y, groups, structure=structure, start=start)
-    except (AnalysisError, np.linalg.LinAlgError, ValueError, FloatingPointError) as exc:
-        out.problem = f"{DESIGN_ENGINE} ({structure}): {type(exc).__name__}: {exc}"
-        return out
-    cov_re = (
-        fit.random_effects_cov if structure != "intercept_only" else fit.random_effects_cov[:1, :1]
+    return _engine_attempt(
+        DESIGN_ENGINE,
+        structure,
+        age_variance,
+        lambda: fit_design(x, t, y, groups, structure=structure, start=start),
     )
-    estimates = _Estimates(
-        fixed_effects=fit.fixed_effects,
-        fixed_effects_cov=fit.fixed_effects_cov,
-        random_effects_cov=cov_re,
-        residual_variance=fit.residual_variance,
-        log_likelihood=fit.log_likelihood,
-        converged=fit.converged,
-    )
-    return _judge(out, estimates, age_variance)
 
 
 def _statsmodels_attempt(
