@@ -359,6 +359,67 @@ CASES = [
         "study_day",
         "data cutoff",
     ),
+    # issue 7: the criterion-5 plan fields and the concomitant acts_on column
+    Case(
+        "acts-on-an-unknown-endpoint",
+        lambda d: (d / P1 / "concomitant.csv").write_text(
+            "date,kind,description,acts_on\n2026-03-01,diet,protein liberalized,protein_tolerance;seizures\n"
+        ),
+        f"{P1}/concomitant.csv",
+        2,
+        "acts_on",
+        "seizures",
+    ),
+    Case(
+        "mcid-in-a-foreign-unit",
+        lambda d: edit(
+            d / "platform.yaml",
+            "  fixed_on: 2025-01-01\n",
+            "  fixed_on: 2025-01-01\n  improvement:\n    endpoints:\n      protein_tolerance:\n"
+            "        mcid: {value: 0.1, unit: mg/dL}\n",
+        ),
+        "platform.yaml",
+        None,
+        "mcid",
+        "mg/dL",
+    ),
+    Case(
+        "plan-for-an-unknown-endpoint",
+        lambda d: edit(
+            d / "platform.yaml",
+            "  fixed_on: 2025-01-01\n",
+            "  fixed_on: 2025-01-01\n  improvement:\n    endpoints:\n      walking:\n        onset_days: 30\n",
+        ),
+        "platform.yaml",
+        None,
+        "endpoints",
+        "walking",
+    ),
+    Case(
+        "removed-band-rule-in-a-v3-plan",
+        lambda d: edit(
+            d / "platform.yaml",
+            "  fixed_on: 2025-01-01\n",
+            "  fixed_on: 2025-01-01\n  improvement:\n    max_rate_ratio: 0.5\n",
+        ),
+        "platform.yaml",
+        None,
+        "max_rate_ratio",
+        "pmpath migrate",
+    ),
+    # issue 8: the external control's description
+    Case(
+        "cohort-era-reversed",
+        lambda d: edit(
+            d / "natural_history/cohort.yaml",
+            "    subjects:\n",
+            "    era: {first_year: 2020, last_year: 2010}\n    subjects:\n",
+        ),
+        "natural_history/cohort.yaml",
+        None,
+        "era",
+        "2010",
+    ),
     Case(
         "old-schema-version",
         lambda d: edit(d / "platform.yaml", "schema_version: 3", "schema_version: 1"),
