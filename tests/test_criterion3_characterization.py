@@ -199,6 +199,16 @@ def test_well_characterized_cohort_is_met(default_assessment):
         lo <= m <= hi
         for lo, m, hi in zip(curve.grid_lower, curve.grid_mean, curve.grid_upper, strict=True)
     )
+    # the Weibull fit is drawn beside the Kaplan-Meier steps: S(t) = exp(-(t / scale) ** shape)
+    assert survival.weibull_age and len(survival.weibull_age) == len(survival.weibull_survival)
+    scale, shape = death.weibull_scale.value, death.weibull_shape
+    expected = [float(np.exp(-((a / scale) ** shape))) for a in survival.weibull_age]
+    assert survival.weibull_survival == pytest.approx(expected, rel=1e-9)
+    from pmpath.report.plots import survival_chart
+
+    chart = survival_chart(survival)
+    assert any(getattr(layer, "name", "") == "Weibull fit" for layer in chart.layers)
+    assert b"Weibull fit" in chart.svg()
     (crises,) = rates.rates
     assert crises.endpoint == "crises" and len(crises.subject_rates) == 40
     json.dumps(verdict.model_dump(mode="json"), allow_nan=False)  # the result is plain JSON

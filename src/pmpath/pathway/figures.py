@@ -191,10 +191,16 @@ class SurvivalCurve(_Figure):
     upper: Numbers
     confidence: float = Field(0.95, gt=0, lt=1)
     n_subjects: int = Field(ge=0)
+    weibull_age: Numbers = Field(
+        default_factory=list, description="The Weibull fit on a grid of ages."
+    )
+    weibull_survival: Numbers = Field(default_factory=list)
+    left_truncated: bool = False
 
     @model_validator(mode="after")
     def _lengths(self) -> Self:
         _same_length(self, "age", "survival", "lower", "upper")
+        _same_length(self, "weibull_age", "weibull_survival")
         return self
 
 

@@ -1215,7 +1215,27 @@ def survival_chart(curve: SurvivalCurve) -> Chart:
                 color=BLUE,
                 opacity=0.2,
             ),
-            Line(sx, sy, name="Kaplan-Meier estimate", color=BLUE, width=2.0),
+            Line(
+                sx,
+                sy,
+                name="Kaplan-Meier estimate"
+                + (" (left-truncated at the age of entry)" if curve.left_truncated else ""),
+                color=BLUE,
+                width=2.0,
+            ),
+            *(
+                [
+                    Line(
+                        curve.weibull_age,
+                        curve.weibull_survival,
+                        name="Weibull fit",
+                        color=VERMILLION,
+                        dash="dash",
+                    )
+                ]
+                if curve.weibull_age
+                else []
+            ),
         ),
         scope="cohort",
     )

@@ -544,6 +544,12 @@ def _figure(
             n_subjects_shown=len(shown),
         )
     km = _thinned_km(fit)
+    weibull = getattr(fit, "weibull", None)
+    grid = (
+        np.linspace(0.0, float(np.nanmax(fit.timeline)), 61)
+        if weibull is not None and len(fit.timeline)
+        else np.empty(0)
+    )
     return SurvivalCurve(
         endpoint=endpoint.id,
         name=endpoint.name,
@@ -552,6 +558,9 @@ def _figure(
         lower=km["lower"],
         upper=km["upper"],
         n_subjects=fit.n_subjects,
+        weibull_age=[float(a) for a in grid],
+        weibull_survival=[float(x) for x in weibull.survival_at(grid)] if grid.size else [],
+        left_truncated=bool(getattr(fit, "left_truncated", False)),
     )
 
 
