@@ -58,6 +58,11 @@ __all__ = [
 class _Result(BaseModel):
     model_config = ConfigDict(frozen=True)
 
+    def __str__(self) -> str:
+        """A criterion result prints its terminal rendering (``to_text``); a part prints as pydantic does."""
+        to_text = getattr(self, "to_text", None)
+        return to_text() if callable(to_text) else super().__str__()
+
 
 def _finite_or_none(x: float | None) -> float | None:
     if x is None:
@@ -164,9 +169,6 @@ class CauseResult(_Result):
             f"<tbody>{rows}</tbody></table>"
         )
 
-    def __str__(self) -> str:
-        return self.to_text()
-
 
 # ---------------------------------------------------------------------- criterion 2
 
@@ -251,9 +253,6 @@ class TargetingResult(_Result):
             rows.append(("Bystander positions", ", ".join(map(str, self.bystander_positions))))
         body = "".join(f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in rows)
         return f'<table class="result"><tbody>{body}</tbody></table>'
-
-    def __str__(self) -> str:
-        return self.to_text()
 
 
 # ---------------------------------------------------------------------- criterion 3
@@ -508,9 +507,6 @@ class NaturalHistoryResult(_Result):
             f"</thead><tbody>{rows}</tbody></table>"
         )
 
-    def __str__(self) -> str:
-        return self.to_text()
-
 
 # ---------------------------------------------------------------------- criterion 4
 
@@ -584,9 +580,6 @@ class EngagementResult(_Result):
             "<th>Evidence</th><th>Count</th><th>Fraction</th><th>Interval</th><th>Minimum</th>"
             f"<th>Status</th></tr></thead><tbody>{rows}</tbody></table>"
         )
-
-    def __str__(self) -> str:
-        return self.to_text()
 
 
 # ---------------------------------------------------------------------- criterion 5
@@ -974,9 +967,6 @@ class ImprovementResult(_Result):
             f'<tr><th scope="row">{escape(k)}</th><td>{escape(v)}</td></tr>' for k, v in rows
         )
         return f'<table class="result"><caption>The deciding numbers</caption><tbody>{body}</tbody></table>'
-
-    def __str__(self) -> str:
-        return self.to_text()
 
 
 CriterionResult = Annotated[
