@@ -613,17 +613,23 @@ class SensitivityResult(_Result):
     )
 
 
-class TrajectoryComparisonResult(_Result):
-    """A continuous endpoint: the counted post-dose visits against the patient's predicted untreated course."""
+class _EndpointComparison(_Result):
+    """What every criterion-5 comparison of one endpoint states: its verdict, why, the estimand
+    and the decision rule it was judged by."""
 
-    kind: Literal["trajectory"] = "trajectory"
     endpoint: str
     name: str
-    unit: str
     status: Status
     reason: str
     estimand: str = ""
     decision_rule: str = ""
+
+
+class TrajectoryComparisonResult(_EndpointComparison):
+    """A continuous endpoint: the counted post-dose visits against the patient's predicted untreated course."""
+
+    kind: Literal["trajectory"] = "trajectory"
+    unit: str
     scale: str = Field(description="'identity', or 'log' (effects are then ratios).")
     direction: str
     n_pre: int
@@ -664,16 +670,10 @@ class TrajectoryComparisonResult(_Result):
     sensitivity: SensitivityResult | None = None
 
 
-class EventRateComparisonResult(_Result):
+class EventRateComparisonResult(_EndpointComparison):
     """A count endpoint: post-dose events against the pre-dose record and the untreated rate."""
 
     kind: Literal["event_rates"] = "event_rates"
-    endpoint: str
-    name: str
-    status: Status
-    reason: str
-    estimand: str = ""
-    decision_rule: str = ""
     pre_events: int
     pre_years: Quantity
     post_events: int
@@ -709,16 +709,10 @@ class EventRateComparisonResult(_Result):
     sensitivity: SensitivityResult | None = None
 
 
-class TimeToEventComparisonResult(_Result):
+class TimeToEventComparisonResult(_EndpointComparison):
     """A time-to-event endpoint: the patient's event-free time against the untreated curve."""
 
     kind: Literal["time_to_event"] = "time_to_event"
-    endpoint: str
-    name: str
-    status: Status
-    reason: str
-    estimand: str = ""
-    decision_rule: str = ""
     age_at_treatment: Quantity
     event_free_to: Quantity = Field(
         description="Age the patient was event-free to (or had the event at)."
