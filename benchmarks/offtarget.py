@@ -33,8 +33,12 @@ HUMAN_BASES = 3.1e9
 
 def write_genome(path: Path, size: int, guides: list[str], seed: int) -> None:
     rng = np.random.default_rng(seed)
-    letters = np.frombuffer(b"ACGT", dtype=np.uint8)[rng.integers(0, 4, size, dtype=np.uint8)].copy()
-    for start in rng.integers(0, size - 5000, size // 1_000_000):  # ~0.2% N: gaps like a real assembly
+    letters = np.frombuffer(b"ACGT", dtype=np.uint8)[
+        rng.integers(0, 4, size, dtype=np.uint8)
+    ].copy()
+    for start in rng.integers(
+        0, size - 5000, size // 1_000_000
+    ):  # ~0.2% N: gaps like a real assembly
         letters[start : start + 2000] = ord("N")
     for guide in guides:  # a few near-sites per guide so the output is not empty
         for k in range(5):
@@ -69,7 +73,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
     rng = np.random.default_rng(args.seed)
-    guides = [Guide(f"g{i}", decode(rng.integers(0, 4, 20, dtype=np.uint8))) for i in range(args.guides)]
+    guides = [
+        Guide(f"g{i}", decode(rng.integers(0, 4, 20, dtype=np.uint8))) for i in range(args.guides)
+    ]
     # compile the kernel outside the timings (numba caches it on disk after the first run)
     search_offtargets(Genome.from_strings({"warm": "ACGT" * 50}), guides[:1])
     print(f"{args.guides} guides, NGG, up to 4 mismatches")
@@ -89,6 +95,15 @@ def main() -> None:
             bulged = search_offtargets(genome, guides, SearchSettings(dna_bulge=1, rna_bulge=1))
             t_bulge = time.perf_counter() - t
             results.append((mb, t_index, t_plain, t_bulge))
+            if mb == max(float(x) for x in args.sizes.split(",")) and len(guides) > 1:
+                half = guides[: len(guides) // 2]
+                t = time.perf_counter()
+                search_offtargets(genome, half, SearchSettings(dna_bulge=1, rna_bulge=1))
+                t_half = time.perf_counter() - t
+                print(
+                    f"guides: {len(half)} -> {len(guides)} ({len(guides) / len(half):.1f}x) at {mb:g} Mb "
+                    f"with bulges: {t_bulge / t_half:.2f}x the time"
+                )
             print(
                 f"{mb:>5g} Mb: read+encode (index) {t_index:5.2f} s | no bulges {t_plain:5.2f} s "
                 f"({len(plain)} sites) | 1 DNA + 1 RNA bulge {t_bulge:5.2f} s ({len(bulged)} sites) | "
