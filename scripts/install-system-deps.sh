@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install the Debian packages pmpath's tests and PDF output need: Chromium for the browser tests,
-# DejaVu fonts, poppler-utils (pdftotext), and the Pango/HarfBuzz/fontconfig libraries WeasyPrint loads.
+# DejaVu fonts, poppler-utils (pdftotext), the Pango/HarfBuzz/fontconfig libraries WeasyPrint loads, and
+# bowtie-examples (its E. coli genome is the off-target search's real-genome test).
 #
 # Idempotent: does nothing when every package is installed. Run by `make install` (and so by
 # `make test` and .ci/run). Without root it installs nothing: it names what is missing and how to
@@ -15,6 +16,7 @@ PACKAGES=(
     libpangoft2-1.0-0
     libharfbuzz0b
     libfontconfig1
+    bowtie-examples
 )
 
 if [[ "${PMPATH_SYSTEM_DEPS:-}" == "skip" ]]; then
@@ -36,18 +38,24 @@ for package in "${PACKAGES[@]}"; do
     fi
 done
 
-if [[ ${#missing[@]} -eq 0 ]]; then
-    exit 0
+if [[ ${#missing[@]} -gt 0 ]]; then
+    if [[ "$(id -u)" -ne 0 ]]; then
+        echo "install-system-deps: missing Debian packages: ${missing[*]}" >&2
+        echo "install-system-deps: not root, so not installing them; the browser and PDF tests will skip." >&2
+        echo "install-system-deps: to install: sudo apt-get install --no-install-recommends ${missing[*]}" >&2
+        exit 0
+    fi
+    echo "install-system-deps: installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-if [[ "$(id -u)" -ne 0 ]]; then
-    echo "install-system-deps: missing Debian packages: ${missing[*]}" >&2
-    echo "install-system-deps: not root, so not installing them; the browser and PDF tests will skip." >&2
-    echo "install-system-deps: to install: sudo apt-get install --no-install-recommends ${missing[*]}" >&2
-    exit 0
+# An image that drops /usr/share/doc (dpkg path-exclude) installs bowtie-examples without its genome:
+# extract the package's files into .venv/testdata instead, where the test also looks.
+ecoli=/usr/share/doc/bowtie/examples/genomes/NC_008253.fna.gz
+if [[ ! -e "$ecoli" && ! -e .venv/testdata$ecoli ]]; then
+    (cd "$(mktemp -d)" && apt-get download bowtie-examples >/dev/null 2>&1 \
+        && mkdir -p "$OLDPWD/.venv/testdata" && dpkg-deb -x bowtie-examples_*.deb "$OLDPWD/.venv/testdata") \
+        || echo "install-system-deps: could not extract bowtie-examples; the E. coli test will skip" >&2
 fi
-
-echo "install-system-deps: installing ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends "${missing[@]}"

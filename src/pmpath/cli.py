@@ -596,3 +596,7 @@ if __name__ == "__main__":  # pragma: no cover
 from pmpath.cli_postmarket import postmarket_app  # noqa: E402
 
 app.add_typer(postmarket_app, name="postmarket")
+
+from pmpath.cli_mechanism import mechanism_app  # noqa: E402
+
+app.add_typer(mechanism_app, name="mechanism")

@@ -98,6 +98,11 @@ class PatientRecord:
     concomitant: pd.DataFrame  # day, kind, description, acts_on (a tuple of endpoint ids)
     adverse_events: pd.DataFrame  # day, term, serious, relatedness, grade
     files: dict[str, str] = field(default_factory=dict)  # role -> relative path
+    offtarget: pd.DataFrame = (
+        field(  # SITES.tsv of the patient's guide (pmpath mechanism offtarget)
+            default_factory=lambda: pd.DataFrame(columns=[c.name for c in T.OFFTARGET.columns])
+        )
+    )
 
     @property
     def id(self) -> str:
@@ -963,6 +968,12 @@ def _load_patient(
             }
         )
 
+    offtarget = None
+    t = _case_table(reader, case, doc, pdir, "offtarget", dates)
+    if t is not None:
+        files["offtarget"] = t.path
+        offtarget = _offtarget_rows(reader, case, t)
+
     if measurements is None:
         measurements = _empty("day", "endpoint", "value")
     if events is None:
@@ -978,7 +989,41 @@ def _load_patient(
     record = PatientRecord(
         case, pdir, variants, measurements, events, engagement, concomitant, adverse, files
     )
+    if offtarget is not None:
+        record.offtarget = offtarget
     return record, doc
+
+
+def _offtarget_rows(reader: _Reader, case: Case, t: CheckedTable) -> pd.DataFrame:
+    """The off-target table's rows for the therapy's own spacer; rows of other guides are a warning."""
+    f = t.frame
+    columns = [c.name for c in T.OFFTARGET.columns]
+    frame = pd.DataFrame({c: f[c] if c in f else np.full(len(t), np.nan) for c in columns})
+    spacers = frame["aligned_guide"].astype(str).str.replace("-", "", regex=False)
+    spacer = case.therapy.targeting_sequence.upper()
+    own = spacers.str.upper().str.startswith(spacer) & (spacers.str.len() >= len(spacer))
+    if len(frame) and not own.any():
+        reader.error(
+            t.path,
+            t.line(0),
+            "aligned_guide",
+            f"no site of the therapy's spacer {spacer} (guides: {', '.join(sorted(set(frame['guide'].astype(str))))})",
+            "the SITES.tsv that `pmpath mechanism offtarget` wrote for the therapy's targeting_sequence",
+        )
+    elif not own.all():
+        others = sorted(set(frame.loc[~own, "guide"].astype(str)))
+        reader.warn(
+            t.path,
+            t.line(int(np.flatnonzero(~own.to_numpy())[0])),
+            "guide",
+            f"{int((~own).sum())} rows of other guides ({', '.join(others)}), not used",
+            "only the therapy's own guide's sites (the others are not this patient's therapy)",
+        )
+    if "patient_specific" in f:
+        frame["patient_specific"] = pd.Series(f["patient_specific"]).fillna(False).astype(bool).to_numpy()
+    else:
+        frame["patient_specific"] = False
+    return frame[own.to_numpy()].reset_index(drop=True)
 
 
 # --------------------------------------------------------------------------- the whole dossier

@@ -81,6 +81,7 @@ __all__ = [
     "SubjectsTable",
     "SummaryMeasure",
     "TableRef",
+    "TargetingPlan",
     "Therapy",
     "TimeToEventData",
     "VariableComponent",
@@ -341,6 +342,22 @@ class NaturalHistoryPlan(Strict):
     )
 
 
+class TargetingPlan(Strict):
+    """Criterion 2's rules for the genome-wide off-target search (the case's ``offtarget`` table)."""
+
+    offtarget_max_cfd: float = Field(
+        default=0.2,
+        ge=0,
+        le=1,
+        description="A site other than the on-target with CFD above this in a coding exon is flagged.",
+    )
+    offtarget_rule: Literal["caveat", "not_met"] = Field(
+        default="caveat",
+        description="caveat: flagged sites are caveats beside the verdict (default); not_met: a flagged "
+        "site makes criterion 2 not met.",
+    )
+
+
 class EngagementPlan(Strict):
     confidence: float = Field(default=0.95, gt=0, lt=1)
 
@@ -569,6 +586,7 @@ class AnalysisPlan(Strict):
         description="Date the plan was fixed; a plan changed after the first dose is flagged."
     )
     natural_history: NaturalHistoryPlan = NaturalHistoryPlan()
+    targeting: TargetingPlan = TargetingPlan()
     engagement: EngagementPlan = EngagementPlan()
     improvement: ImprovementPlan = ImprovementPlan()
 
@@ -1032,6 +1050,11 @@ class Case(Strict):
     adverse_events: RelPath | TableRef | None = Field(
         default=None, description="Table of adverse events."
     )
+    offtarget: RelPath | TableRef | None = Field(
+        default=None,
+        description="The off-target sites `pmpath mechanism offtarget` found for the patient's guide "
+        "(SITES.tsv), searched on the reference and on the patient's own genome; a caveat on criterion 2.",
+    )
     outcome: Outcome = Outcome()
     assays: dict[Identifier, AssayName] = Field(
         default_factory=dict,
@@ -1043,7 +1066,9 @@ class Case(Strict):
         classmethod(lambda cls, v: None if v is None else _relative_path(v))
     )
 
-    @field_validator("engagement", "measurements", "events", "concomitant", "adverse_events")
+    @field_validator(
+        "engagement", "measurements", "events", "concomitant", "adverse_events", "offtarget"
+    )
     @classmethod
     def _check_table_paths(cls, v: str | TableRef | None) -> str | TableRef | None:
         return _relative_path(v) if isinstance(v, str) else v

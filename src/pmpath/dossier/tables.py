@@ -284,8 +284,56 @@ NH_TIME_TO_EVENT = TableKind(
     key_note="subject and endpoint",
 )
 
+OFFTARGET = TableKind(
+    "offtarget",
+    "Off-target sites",
+    "The sites `pmpath mechanism offtarget` found for the patient's guide (its SITES.tsv or "
+    ".parquet, unchanged): one row per locus. Criterion 2 flags sites above the plan's CFD threshold "
+    "in a coding exon and sites only the patient's genome has (docs/offtarget.md).",
+    (
+        Column("guide", "text", "the guide's name in the search", required=True),
+        Column("chrom", "text", "the genome record", required=True),
+        Column("start", "integer", "0-based start on the + strand", required=True, minimum=0),
+        Column("end", "integer", "end (exclusive) on the + strand", required=True, minimum=1),
+        Column("strand", "choice", "strand of the site", required=True, choices=("+", "-")),
+        Column("site", "text", "the site's bases, 5'->3' on its strand"),
+        Column("pam", "text", "the PAM's bases"),
+        Column(
+            "aligned_guide",
+            "text",
+            "the guide as aligned (`-` for a gap), PAM pattern appended",
+            required=True,
+        ),
+        Column("aligned_site", "text", "the site as aligned (`-` for a gap), PAM appended"),
+        Column("mismatches", "integer", "mismatches", required=True, minimum=0),
+        Column("mismatch_positions", "text", "guide positions of the mismatches (1 = PAM-distal)"),
+        Column("dna_bulge", "integer", "DNA bulge length (0 for none)", minimum=0),
+        Column("rna_bulge", "integer", "RNA bulge length (0 for none)", minimum=0),
+        Column("bulge_position", "integer", "guide position of the bulge", minimum=1),
+        Column("cfd", "number", "CFD score (empty where undefined)", minimum=0, maximum=1),
+        Column(
+            "mit", "number", "MIT hit score, 0-100 (empty where undefined)", minimum=0, maximum=100
+        ),
+        Column("region", "text", "coding_exon:GENE, exon:GENE, intron:GENE or intergenic"),
+        Column(
+            "patient_specific", "boolean", "a site the patient's own variants create or strengthen"
+        ),
+        Column(
+            "pam_position",
+            "integer",
+            "the locus: + strand coordinate of the PAM's first base",
+            required=True,
+            minimum=0,
+        ),
+    ),
+    keys=("guide", "chrom", "strand", "pam_position"),
+    key_extra=("patient_specific",),
+    key_note="guide, chrom, strand, PAM position and patient_specific",
+)
+
 PATIENT_TABLES: dict[str, TableKind] = {
-    t.name: t for t in (MEASUREMENTS, PATIENT_EVENTS, ENGAGEMENT, CONCOMITANT, ADVERSE_EVENTS)
+    t.name: t
+    for t in (MEASUREMENTS, PATIENT_EVENTS, ENGAGEMENT, CONCOMITANT, ADVERSE_EVENTS, OFFTARGET)
 }
 """case.yaml field -> the kind of table it names."""
 

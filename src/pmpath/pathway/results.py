@@ -46,6 +46,8 @@ __all__ = [
     "Interval",
     "Mismatch",
     "NaturalHistoryResult",
+    "OfftargetSite",
+    "OfftargetSummary",
     "Quantity",
     "SensitivityResult",
     "TargetingResult",
@@ -182,6 +184,68 @@ class Mismatch(_Result):
     genomic_position: int | None = None
 
 
+class OfftargetSite(_Result):
+    """One off-target site criterion 2 flags."""
+
+    locus: str = Field(description="chrom:start-end (strand), + strand, 0-based start.")
+    region: str
+    mismatches: int
+    dna_bulge: int = 0
+    rna_bulge: int = 0
+    cfd: float | None = Field(None, description="CFD score; None where undefined.")
+    patient_specific: bool = False
+    reason: str = Field(description="Why it is flagged.")
+
+
+class OfftargetSummary(_Result):
+    """The patient's guide's genome-wide off-target search (the case's ``offtarget`` table)."""
+
+    sites: int = Field(
+        description="Sites of the guide (reference and patient-specific), on-target included."
+    )
+    on_target: int = Field(description="Sites overlapping the targeted variant (not flagged).")
+    mismatch_counts: str = Field(
+        description="Mismatch-only reference sites by mismatches: '0-1-2-3-4'."
+    )
+    bulge_sites: int
+    patient_specific_sites: int
+    cfd_threshold: float = Field(description="analysis_plan.targeting.offtarget_max_cfd.")
+    rule: str = Field(description="analysis_plan.targeting.offtarget_rule: caveat or not_met.")
+    flagged: list[OfftargetSite] = Field(default_factory=list)
+    file: str | None = None
+
+    def to_text(self) -> str:
+        lines = [
+            f"off-target sites: {self.sites} ({self.on_target} on-target), mismatches {self.mismatch_counts}, "
+            f"{self.bulge_sites} with a bulge, {self.patient_specific_sites} patient-specific; "
+            f"{len(self.flagged)} flagged (CFD > {format_number(self.cfd_threshold)} in a coding exon, or patient-specific)"
+        ]
+        lines += [f"  {f.locus} {f.region}: {f.reason}" for f in self.flagged]
+        return "\n".join(lines)
+
+    def to_html(self) -> str:
+        rows = "".join(
+            f"<tr><td>{escape(f.locus)}</td><td>{escape(f.region)}</td><td>{f.mismatches}</td>"
+            f"<td>{f.dna_bulge + f.rna_bulge}</td><td>{'' if f.cfd is None else escape(format_number(f.cfd))}</td>"
+            f"<td>{'yes' if f.patient_specific else 'no'}</td><td>{escape(f.reason)}</td></tr>"
+            for f in self.flagged
+        )
+        head = (
+            f"<p>Off-target search: {self.sites} sites ({self.on_target} on-target), mismatches "
+            f"<code>{escape(self.mismatch_counts)}</code>, {self.bulge_sites} with a bulge, "
+            f"{self.patient_specific_sites} patient-specific; rule <code>{escape(self.rule)}</code>, "
+            f"CFD threshold {escape(format_number(self.cfd_threshold))}.</p>"
+        )
+        if not self.flagged:
+            return head + "<p>No site is flagged.</p>"
+        return (
+            head
+            + '<table class="result"><thead><tr><th>Site</th><th>Region</th><th>Mismatches</th>'
+            "<th>Bulge</th><th>CFD</th><th>Patient-specific</th><th>Why flagged</th></tr></thead>"
+            f"<tbody>{rows}</tbody></table>"
+        )
+
+
 class TargetingResult(_Result):
     """Criterion 2: where the guide or ASO pairs in the patient's allele and what it does there."""
 
@@ -219,6 +283,9 @@ class TargetingResult(_Result):
     site_description: str | None = None
     site_overlap: int | None = Field(None, description="ASO: bases of overlap with the site.")
     alignment: list[str] = Field(default_factory=list)
+    offtarget: OfftargetSummary | None = Field(
+        None, description="The genome-wide off-target search, when the case has its table."
+    )
 
     def to_text(self) -> str:
         lines = [
@@ -231,7 +298,8 @@ class TargetingResult(_Result):
             lines.append(f"  cut {self.cut_distance} from the variant")
         if self.bystander_positions:
             lines.append(f"  bystander positions: {', '.join(map(str, self.bystander_positions))}")
-        return "\n".join(lines + [f"  {line}" for line in self.alignment])
+        text = "\n".join(lines + [f"  {line}" for line in self.alignment])
+        return text + ("\n" + self.offtarget.to_text() if self.offtarget else "")
 
     def to_html(self) -> str:
         rows = [("Perfect hits", str(self.n_perfect_hits))]
@@ -252,7 +320,8 @@ class TargetingResult(_Result):
         if self.bystander_positions:
             rows.append(("Bystander positions", ", ".join(map(str, self.bystander_positions))))
         body = "".join(f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in rows)
-        return f'<table class="result"><tbody>{body}</tbody></table>'
+        html = f'<table class="result"><tbody>{body}</tbody></table>'
+        return html + (self.offtarget.to_html() if self.offtarget else "")
 
 
 # ---------------------------------------------------------------------- criterion 3

@@ -27,6 +27,7 @@ from pmpath.mechanism import (
 )
 from pmpath.pathway.context import AssessmentContext
 from pmpath.pathway.criteria.cause import variant_label
+from pmpath.pathway.criteria.offtarget import review_offtargets
 from pmpath.pathway.figures import AlignmentBlock
 from pmpath.pathway.flags import Flag, FlagSeverity
 from pmpath.pathway.results import Mismatch, Quantity, TargetingResult
@@ -195,7 +196,9 @@ def evaluate(ctx: AssessmentContext, patient: PatientRecord) -> Verdict:
     modality = platform.modality
     is_aso = modality in (Modality.splice_switching_aso, Modality.gapmer_aso)
     evidence = ctx.evidence(
-        PLATFORM_FILE, platform.reference_fasta, *ctx.patient_files(patient, "case", "variants_vcf")
+        PLATFORM_FILE,
+        platform.reference_fasta,
+        *ctx.patient_files(patient, "case", "variants_vcf", "offtarget"),
     )
     assumptions = [
         f"coordinates are on {platform.genome_build}, the build of {platform.reference_fasta}"
@@ -289,12 +292,23 @@ def evaluate(ctx: AssessmentContext, patient: PatientRecord) -> Verdict:
         for n in result.notes:
             flag("targeting_note", FlagSeverity.info, n)
     alignment = result.alignment_lines()
+    typed = _typed(numbers, is_aso, modality, alignment)
+    review = review_offtargets(patient, declared, platform.analysis_plan.targeting, NUMBER)
+    if review is not None:
+        flags.extend(review.flags)
+        typed = typed.model_copy(update={"offtarget": review.summary})
+        if review.fails_rule and status == Status.met:
+            status = Status.not_met
+            summary += (
+                f"; {len(review.summary.flagged)} flagged off-target site(s), and the plan's "
+                "offtarget_rule is not_met"
+            )
     return verdict(
         status,
         summary,
         flags=flags,
         figures=[AlignmentBlock(lines=alignment)] if alignment else [],
-        result=_typed(numbers, is_aso, modality, alignment),
+        result=typed,
     )
 
 
