@@ -590,9 +590,6 @@ def phenopacket_import(
         out.print(f"wrote {out_file}", highlight=False)
 
 
-if __name__ == "__main__":  # pragma: no cover
-    app()
-
 from pmpath.cli_postmarket import postmarket_app  # noqa: E402
 
 app.add_typer(postmarket_app, name="postmarket")
@@ -600,3 +597,7 @@ app.add_typer(postmarket_app, name="postmarket")
 from pmpath.cli_mechanism import mechanism_app  # noqa: E402
 
 app.add_typer(mechanism_app, name="mechanism")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()
