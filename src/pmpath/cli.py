@@ -601,3 +601,7 @@ app.add_typer(mechanism_app, name="mechanism")
 
 if __name__ == "__main__":  # pragma: no cover
     app()
+
+from pmpath.cli_engagement import engagement_app  # noqa: E402
+
+app.add_typer(engagement_app, name="engagement")

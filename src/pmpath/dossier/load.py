@@ -35,6 +35,7 @@ from pmpath.dossier.model import (
     Variant,
 )
 from pmpath.dossier.provenance import plan_sha256
+from pmpath.dossier.sequencing import check_engagement_data
 from pmpath.dossier.source import (
     YamlDocument,
     read_table,
@@ -94,7 +95,9 @@ class PatientRecord:
     variants: list[Variant]
     measurements: pd.DataFrame  # day, endpoint, value
     events: pd.DataFrame  # start_day, end_day, endpoint, count
-    engagement: pd.DataFrame  # assay, source, edited, total, minimum_fraction, replicate, tissue
+    engagement: pd.DataFrame  # assay, source, edited, total, minimum_fraction, replicate, tissue;
+    # with a table also reads_r1, reads_r2, crispresso_dir, bam, aberrant_junction,
+    # corrected_junction, amplicon, control_of (text, paths from the root), target_position
     concomitant: pd.DataFrame  # day, kind, description, acts_on (a tuple of endpoint ids)
     adverse_events: pd.DataFrame  # day, term, serious, relatedness, grade
     files: dict[str, str] = field(default_factory=dict)  # role -> relative path
@@ -896,7 +899,8 @@ def _load_patient(
     if t is not None:
         files["engagement"] = t.path
         f = t.frame
-        edited, total = f["edited"], f["total"]
+        nan = np.full(len(t), np.nan)
+        edited, total = f.get("edited", nan), f.get("total", nan)
         _rows(
             reader,
             t,
@@ -937,6 +941,8 @@ def _load_patient(
                 if "replicate" in f
                 else "1",
                 "tissue": f.get("tissue", ""),
+                # sequencing data the counts come from (paths relative to the dossier root)
+                **check_engagement_data(reader, t, pdir),
             }
         )
 
@@ -981,7 +987,7 @@ def _load_patient(
     if engagement is None:
         engagement = _empty(
             "assay", "source", "edited", "total", "minimum_fraction", "replicate", "tissue"
-        )
+        )  # the sequencing-data columns exist only when a table was read
     if concomitant is None:
         concomitant = _empty("day", "kind", "description", "acts_on")
     if adverse is None:

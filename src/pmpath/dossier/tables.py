@@ -149,7 +149,12 @@ PATIENT_EVENTS = TableKind(
 ENGAGEMENT = TableKind(
     "engagement",
     "Target-engagement assays",
-    "One row per replicate of an assay; an assay has one source.",
+    "One row per replicate of an assay; an assay has one source. A row gives its counts "
+    "(`edited`, `total`) or the sequencing data they come from: reads (`reads_r1`, optionally "
+    "`reads_r2`, with `amplicon`), a CRISPResso2 output folder (`crispresso_dir`) or spliced "
+    "alignments (`bam` with `aberrant_junction` and `corrected_junction`); paths are relative to "
+    "the case.yaml folder. A row with `control_of` is the untreated control of the replicate it "
+    "names: it sets the background, never the fraction.",
     (
         Column("assay", "identifier", "assay name", required=True),
         Column("source", "choice", "what was assayed", required=True, choices=ENGAGEMENT_SOURCES),
@@ -158,11 +163,16 @@ ENGAGEMENT = TableKind(
         Column(
             "edited",
             "integer",
-            "reads or molecules edited (base editor) or correctly spliced (ASO)",
-            required=True,
+            "reads or molecules edited (base editor) or correctly spliced (ASO); empty when the "
+            "row names its sequencing data",
             minimum=0,
         ),
-        Column("total", "integer", "reads or molecules assayed", required=True, minimum=1),
+        Column(
+            "total",
+            "integer",
+            "reads or molecules assayed; empty when the row names its sequencing data",
+            minimum=1,
+        ),
         Column(
             "minimum_fraction",
             "number",
@@ -172,10 +182,47 @@ ENGAGEMENT = TableKind(
             maximum=1,
         ),
         Column("description", "text", "how the assay was done"),
+        Column("reads_r1", "text", "amplicon reads, FASTQ or FASTQ.gz (R1 of a pair)"),
+        Column("reads_r2", "text", "R2 FASTQ of paired-end reads (with `reads_r1`)"),
+        Column(
+            "crispresso_dir",
+            "text",
+            "a CRISPResso2 output folder (`CRISPResso_on_<name>/`): counts at the therapy's target base",
+        ),
+        Column("bam", "text", "RNA-seq spliced alignments (BAM) for a splice-switching ASO"),
+        Column(
+            "aberrant_junction",
+            "text",
+            "with `bam`: the aberrant intron `CHR:START-END`, 1-based first and last intron base (STAR's SJ.out.tab)",
+        ),
+        Column(
+            "corrected_junction",
+            "text",
+            "with `bam`: the corrected intron `CHR:START-END`, same convention",
+        ),
+        Column(
+            "amplicon",
+            "text",
+            "with `reads_r1`: the amplicon, a record name of the platform's reference FASTA or a FASTA file",
+        ),
+        Column(
+            "target_position",
+            "integer",
+            "1-based amplicon position of the target base, when the editing window holds more than one editable base",
+            minimum=1,
+        ),
+        Column(
+            "control_of",
+            "text",
+            "the replicate label (same assay) this untreated sample controls",
+        ),
     ),
     keys=("assay", "replicate"),
     key_note="assay and replicate",
 )
+
+ENGAGEMENT_DATA_COLUMNS = ("reads_r1", "crispresso_dir", "bam")
+"""Engagement columns naming the sequencing data a row's counts come from (one per row at most)."""
 
 CONCOMITANT = TableKind(
     "concomitant",

@@ -25,6 +25,7 @@ __all__ = [
     "CohortRate",
     "CohortRates",
     "ConcomitantMark",
+    "ConversionProfile",
     "EngagementForest",
     "EventsFigure",
     "FigureData",
@@ -231,6 +232,39 @@ class EngagementForest(_Figure):
     assays: list[ForestAssay] = Field(min_length=1)
 
 
+class ConversionProfile(_Figure):
+    """Criterion 4: one sequenced sample's conversion % at each editable amplicon position, with
+    its interval, the untreated control's when there is one, the editing window and the target.
+
+    Positions are 1-based on the amplicon; only positions whose reference base is the editor's
+    (on the guide's strand) are listed. Percentages are in % (0 to 100), intervals Clopper-Pearson.
+    """
+
+    kind: Literal["conversion_profile"] = "conversion_profile"
+    assay: str
+    replicate: str = "1"
+    amplicon: str = ""
+    conversion: str = Field(description="e.g. 'A>G on the guide's strand (T>C on the amplicon)'.")
+    source: str = Field("", description="Where the counts came from (CRISPResso2 folder, reads).")
+    confidence: float = Field(0.95, gt=0, lt=1)
+    position: list[int]
+    ref: list[str]
+    treated_pct: Numbers
+    treated_low: Numbers
+    treated_high: Numbers
+    control_pct: Numbers = Field(default_factory=list, description="Empty without a control.")
+    window_start: int | None = Field(None, description="Editing window on the amplicon, 1-based.")
+    window_end: int | None = None
+    target_position: int | None = None
+
+    @model_validator(mode="after")
+    def _lengths(self) -> Self:
+        _same_length(self, "position", "ref", "treated_pct", "treated_low", "treated_high")
+        if self.control_pct:
+            _same_length(self, "position", "control_pct")
+        return self
+
+
 # ---------------------------------------------------------------------- criterion 5
 
 
@@ -315,6 +349,7 @@ FigureData = Annotated[
     | CohortRates
     | SurvivalCurve
     | EngagementForest
+    | ConversionProfile
     | TrajectoryFigure
     | EventsFigure,
     Field(discriminator="kind"),

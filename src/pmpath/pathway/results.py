@@ -600,6 +600,20 @@ class EngagementAssay(_Result):
     )
     design_effect: float | None = None
     effective_total: float | None = Field(None, description="Reads after the design effect.")
+    data: str = Field(
+        "",
+        description="Sequencing data the counts came from (crispresso2, reads or bam); empty for counts given in the table.",
+    )
+    target_position: int | None = Field(
+        None, description="1-based amplicon position of the target base counted (sequenced assays)."
+    )
+    background: Quantity | None = Field(
+        None,
+        description="Untreated control's fraction at the target (unit %), when a row controls it.",
+    )
+    background_p_value: float | None = Field(
+        None, description="One-sided Fisher's exact p, treated above the control."
+    )
 
 
 class EngagementTier(_Result):

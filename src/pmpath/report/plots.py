@@ -44,10 +44,12 @@ from matplotlib.transforms import blended_transform_factory
 
 from pmpath.dossier.vocabulary import DAYS_PER_YEAR
 from pmpath.errors import UsageError
+from pmpath.formatting import format_interval, format_number
 from pmpath.pathway.figures import (
     AlignmentBlock,
     CohortRates,
     ConcomitantMark,
+    ConversionProfile,
     EngagementForest,
     EventsFigure,
     FigureData,
@@ -1374,6 +1376,72 @@ def engagement_chart(figure: EngagementForest) -> Chart:
     )
 
 
+def conversion_chart(figure: ConversionProfile) -> Chart:
+    """Conversion % by amplicon position for one sequenced sample: point and interval per editable
+    base, the untreated control beside it, the editing window shaded and the target marked."""
+    layers: list[Layer] = []
+    if figure.window_start is not None and figure.window_end is not None:
+        layers.append(
+            Span(figure.window_start - 0.5, figure.window_end + 0.5, "editing window", color=GREEN)
+        )
+    seg_x: list[Number] = []
+    seg_y: list[Number] = []
+    for x, lo, hi in zip(figure.position, figure.treated_low, figure.treated_high, strict=True):
+        if lo is not None and hi is not None:
+            seg_x += [x, x, None]
+            seg_y += [lo, hi, None]
+    if seg_x:
+        layers.append(Line(seg_x, seg_y, color=VERMILLION, width=2.0))
+    level = _percent(figure.confidence)
+    hover = [
+        f"position {p} ({r}): {format_number(v)}% ({level} CI {format_interval(lo, hi)}%)"
+        for p, r, v, lo, hi in zip(
+            figure.position,
+            figure.ref,
+            figure.treated_pct,
+            figure.treated_low,
+            figure.treated_high,
+            strict=True,
+        )
+    ]
+    layers.append(
+        Markers(
+            list(figure.position),
+            list(figure.treated_pct),
+            name="treated",
+            color=VERMILLION,
+            symbol="diamond",
+            hover=hover,
+        )
+    )
+    if figure.control_pct:
+        layers.append(
+            Markers(
+                list(figure.position),
+                list(figure.control_pct),
+                name="untreated control",
+                color=BLUE,
+                symbol="circle-open",
+            )
+        )
+    if figure.target_position is not None:
+        layers.append(VLine(float(figure.target_position), "target base", color=DARK, dash="dot"))
+    values = [v for v in (*figure.treated_high, *figure.control_pct) if v is not None]
+    xs = list(figure.position) or [0]
+    return Chart(
+        name=f"conversion-{_slug(figure.assay)}-{_slug(figure.replicate)}",
+        title=f"{figure.assay}, replicate {figure.replicate}: conversion by position, with {level} interval",
+        x_label=f"Position on amplicon {figure.amplicon}".rstrip(),
+        y_label="Conversion (%)",
+        layers=tuple(layers),
+        x_range=(min(xs) - 1.5, max(xs) + 1.5),
+        y_range=(0.0, max(values, default=1.0) * 1.1 or 1.0),
+        caption=f"{figure.conversion}; {figure.source}."
+        if figure.source
+        else f"{figure.conversion}.",
+    )
+
+
 # --- criterion 5 ---------------------------------------------------------------------------------
 
 
@@ -1531,6 +1599,8 @@ def graphic(figure: FigureData) -> Graphic:
             return survival_chart(figure)
         case EngagementForest():
             return engagement_chart(figure)
+        case ConversionProfile():
+            return conversion_chart(figure)
         case TrajectoryFigure():
             return trajectory_chart(figure)
         case EventsFigure():
@@ -1567,6 +1637,7 @@ __all__ = [
     "TextBlock",
     "VLine",
     "alignment_block",
+    "conversion_chart",
     "criterion_graphics",
     "engagement_chart",
     "events_chart",

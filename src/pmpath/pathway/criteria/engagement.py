@@ -5,6 +5,8 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import pandas as pd
 
@@ -17,7 +19,7 @@ from pmpath.engagement import (
 )
 from pmpath.errors import AnalysisError
 from pmpath.pathway.context import AssessmentContext
-from pmpath.pathway.figures import EngagementForest, ForestAssay
+from pmpath.pathway.figures import ConversionProfile, EngagementForest, ForestAssay
 from pmpath.pathway.flags import Flag, FlagSeverity
 from pmpath.pathway.results import (
     EngagementAssay,
@@ -94,6 +96,235 @@ def assay_results(frame: pd.DataFrame, path: str | None = None) -> list[AssayRes
     return out
 
 
+# --------------------------------------------------------------------------- sequenced assays
+
+DATA_COLUMNS = ("crispresso_dir", "reads_r1", "bam")
+_DEFAULT_CONVERSION = {"adenine_base_editor": ("A", "G"), "cytosine_base_editor": ("C", "T")}
+
+
+def _text(row: pd.Series, column: str) -> str:
+    value = row.get(column, "")
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return ""
+    return str(value).strip()
+
+
+@dataclass
+class _Sequenced:
+    """An engagement table with every sequenced row turned into counts."""
+
+    frame: pd.DataFrame  # treated rows, edited/total filled
+    profiles: list[ConversionProfile] = field(default_factory=list)
+    data: dict[str, str] = field(default_factory=dict)  # assay -> crispresso2 | reads | bam
+    target: dict[str, int] = field(default_factory=dict)  # assay -> amplicon position
+    background: dict[str, tuple[float, float]] = field(
+        default_factory=dict
+    )  # assay -> (fraction, p)
+    evidence: list[str] = field(default_factory=list)
+
+
+def _reads_counts(
+    row: pd.Series, ctx: AssessmentContext, patient: PatientRecord
+) -> tuple[int, int]:
+    """(edited, total) at the therapy's target base from a row's FASTQ reads, via the quantifier.
+
+    Not wired yet: the lead connects ``pmpath.engagement.quantify`` here (amplicon from the row,
+    guide from the therapy, editor from the platform; edited = reads converted at the target).
+    """
+    raise AnalysisError("reads quantifier not wired yet")
+
+
+def _conversion(ctx: AssessmentContext) -> tuple[str, str] | None:
+    platform = ctx.dossier.platform
+    editor = platform.editor
+    if editor is not None and editor.edit_from and editor.edit_to:
+        return (editor.edit_from, editor.edit_to)
+    return _DEFAULT_CONVERSION.get(platform.modality.value)
+
+
+def _crispresso_counts(
+    row: pd.Series, ctx: AssessmentContext, patient: PatientRecord, where: str
+) -> tuple[int, int, int | None, ConversionProfile | None, dict[int, tuple[int, int]]]:
+    """(edited, total, target position, profile, per-position counts) from a CRISPResso2 folder."""
+    from pmpath.engagement.crispresso import read_crispresso
+    from pmpath.engagement.target import target_site
+    from pmpath.errors import UsageError
+
+    rel = _text(row, "crispresso_dir")
+    platform = ctx.dossier.platform
+    conversion = _conversion(ctx)
+    try:
+        run = read_crispresso(
+            Path(ctx.dossier.root) / rel, conversion=conversion, require_alleles=False
+        )
+    except UsageError as exc:
+        raise AnalysisError(f"{where}: crispresso_dir {rel}: {exc}") from exc
+    guide = patient.case.therapy.targeting_sequence
+    from pmpath.engagement.crispresso import reverse_complement
+
+    amplicons = [
+        a for a in run.amplicons if guide in a.sequence or reverse_complement(guide) in a.sequence
+    ]
+    if len(amplicons) != 1:
+        raise AnalysisError(
+            f"{where}: crispresso_dir {rel}: found the therapy's guide {guide} on {len(amplicons)} of "
+            f"{len(run.amplicons)} amplicons, expected one"
+        )
+    amplicon = amplicons[0]
+    if conversion is None:  # a nuclease: CRISPResso2's modified reads in its window
+        if platform.modality.value != "nuclease":
+            raise AnalysisError(
+                f"{where}: crispresso_dir {rel}: a {platform.modality.value} run cannot be counted from a CRISPResso2 folder yet"
+            )
+        return amplicon.classes.modified, amplicon.classes.reads_aligned, None, None, {}
+    window = platform.editor.editing_window if platform.editor is not None else (4, 8)
+    target = _text(row, "target_position")
+    site = target_site(
+        amplicon.sequence,
+        guide,
+        conversion[0],
+        window,
+        int(float(target)) if target else None,
+    )
+    edited, total = amplicon.converted(site.amplicon_position)
+    if total == 0:
+        raise AnalysisError(f"{where}: crispresso_dir {rel}: no read covers the target base")
+    strand = site.strand
+    guide_start = amplicon.sequence.find(guide if strand == "+" else reverse_complement(guide)) + 1
+    length = len(guide)
+    if strand == "+":
+        w0, w1 = guide_start + window[0] - 1, guide_start + window[1] - 1
+    else:
+        w0, w1 = guide_start + length - window[1], guide_start + length - window[0]
+    shown = [
+        p
+        for p in amplicon.positions
+        if p.conversion_pct is not None
+        and guide_start - 3 <= p.position <= guide_start + length + 2
+    ]
+    on_amplicon = (
+        conversion
+        if strand == "+"
+        else (reverse_complement(conversion[0]), reverse_complement(conversion[1]))
+    )
+    label = f"{conversion[0]}>{conversion[1]} on the guide's strand" + (
+        f" ({on_amplicon[0]}>{on_amplicon[1]} on the amplicon)" if strand == "-" else ""
+    )
+    profile = ConversionProfile(
+        assay=str(row["assay"]),
+        replicate=str(row.get("replicate", "1")),
+        amplicon=amplicon.name,
+        conversion=label,
+        source=f"counts imported from the CRISPResso2 {run.version} folder {rel}",
+        position=[p.position for p in shown],
+        ref=[p.ref for p in shown],
+        treated_pct=[p.conversion_pct for p in shown],
+        treated_low=[p.ci_low for p in shown],
+        treated_high=[p.ci_high for p in shown],
+        window_start=w0,
+        window_end=w1,
+        target_position=site.amplicon_position,
+    )
+    counts = {p.position: (p.count(on_amplicon[1]), p.coverage) for p in shown}
+    return edited, total, site.amplicon_position, profile, counts
+
+
+def _bam_counts(row: pd.Series, ctx: AssessmentContext, where: str) -> tuple[int, int]:
+    from pmpath.engagement.splice import count_junction_reads, parse_junction
+    from pmpath.errors import UsageError
+
+    try:
+        aberrant = parse_junction(_text(row, "aberrant_junction"), "aberrant_junction")
+        corrected = parse_junction(_text(row, "corrected_junction"), "corrected_junction")
+        counts = count_junction_reads(
+            Path(ctx.dossier.root) / _text(row, "bam"), [aberrant, corrected]
+        )
+    except UsageError as exc:
+        raise AnalysisError(f"{where}: bam {_text(row, 'bam')}: {exc}") from exc
+    total = counts[aberrant] + counts[corrected]
+    if total == 0:
+        raise AnalysisError(f"{where}: bam {_text(row, 'bam')}: no read supports either junction")
+    return counts[corrected], total
+
+
+def sequenced_counts(
+    ctx: AssessmentContext, patient: PatientRecord, frame: pd.DataFrame, path: str | None
+) -> _Sequenced:
+    """Fill ``edited``/``total`` of rows that name sequencing data, and set control rows aside.
+
+    Rows with ``crispresso_dir`` count conversions at the therapy's target base (the guide from
+    the case's therapy, the conversion and window from the platform's editor); rows with ``bam``
+    count corrected of (corrected + aberrant) junction reads; rows with ``reads_r1`` go through the
+    quantifier (:func:`_reads_counts`). Rows with ``control_of`` are untreated controls: their
+    fraction at the target is the assay's background, compared one-sided (Fisher) with the
+    treated rows.
+    """
+    where = path or "engagement table"
+    if not any(c in frame for c in DATA_COLUMNS) and "control_of" not in frame:
+        return _Sequenced(frame)
+    frame = frame.copy().reset_index(drop=True)
+    out = _Sequenced(frame)
+    per_position: dict[int, dict[int, tuple[int, int]]] = {}
+    for i, row in frame.iterrows():
+        kind = next((c for c in DATA_COLUMNS if _text(row, c)), "")
+        if not kind:
+            continue
+        assay = str(row["assay"])
+        if kind == "crispresso_dir":
+            edited, total, target, profile, counts = _crispresso_counts(row, ctx, patient, where)
+            out.data[assay] = "crispresso2"
+            if target is not None:
+                out.target[assay] = target
+            if profile is not None and not _text(row, "control_of"):
+                out.profiles.append(profile)
+            per_position[int(i)] = counts
+            rel = _text(row, "crispresso_dir")
+            out.evidence += [p for p in ctx.dossier.inputs if p.startswith(rel + "/")]
+        elif kind == "bam":
+            edited, total = _bam_counts(row, ctx, where)
+            out.data[assay] = "bam"
+            out.evidence.append(_text(row, "bam"))
+        else:
+            edited, total = _reads_counts(row, ctx, patient)
+            out.data[assay] = "reads"
+            out.evidence += [_text(row, "reads_r1")] + (
+                [_text(row, "reads_r2")] if _text(row, "reads_r2") else []
+            )
+        frame.loc[i, "edited"] = edited
+        frame.loc[i, "total"] = total
+    is_control = (
+        frame["control_of"].fillna("").astype(str).str.strip() != ""
+        if "control_of" in frame
+        else pd.Series(False, index=frame.index)
+    )
+    treated = frame[~is_control]
+    for i, row in frame[is_control].iterrows():
+        assay, of, ctrl = str(row["assay"]), _text(row, "control_of"), per_position.get(int(i))
+        if not ctrl:
+            continue
+        for k, profile in enumerate(out.profiles):
+            if profile.assay == assay and profile.replicate == of:
+                out.profiles[k] = profile.model_copy(
+                    update={
+                        "control_pct": [
+                            100 * ctrl[p][0] / ctrl[p][1] if p in ctrl and ctrl[p][1] else None
+                            for p in profile.position
+                        ]
+                    }
+                )
+    from pmpath.engagement.compare import compare_counts
+
+    for assay, rows in frame[is_control].groupby("assay", sort=False):
+        t_rows = treated[treated["assay"] == assay]
+        c_edited, c_total = int(rows["edited"].sum()), int(rows["total"].sum())
+        t_edited, t_total = int(t_rows["edited"].sum()), int(t_rows["total"].sum())
+        if c_total > 0 and t_total > 0:
+            site = compare_counts([(t_edited, t_total)], [(c_edited, c_total)]).sites[0]
+            out.background[str(assay)] = (c_edited / c_total, site.p_value)
+    out.frame = treated.reset_index(drop=True)
+    return out
+
+
 def _json(x: float | None) -> float | None:
     return None if x is None or not math.isfinite(x) else float(x)
 
@@ -166,6 +397,8 @@ def evaluate(ctx: AssessmentContext, patient: PatientRecord) -> Verdict:
             **common,
         )
     try:
+        sequenced = sequenced_counts(ctx, patient, frame, path)
+        frame = sequenced.frame
         result = assess_engagement(assay_results(frame, path), confidence)
     except AnalysisError as exc:
         return Verdict(
@@ -196,6 +429,14 @@ def evaluate(ctx: AssessmentContext, patient: PatientRecord) -> Verdict:
                 intracluster_correlation=_json(a.interval.rho),
                 design_effect=_json(a.interval.design_effect),
                 effective_total=_json(a.interval.effective_total),
+                data=sequenced.data.get(a.assay, ""),
+                target_position=sequenced.target.get(a.assay),
+                background=Quantity.of(sequenced.background[a.assay][0], "%")
+                if a.assay in sequenced.background
+                else None,
+                background_p_value=_json(sequenced.background[a.assay][1])
+                if a.assay in sequenced.background
+                else None,
             )
             for a in result.assays
         ],
@@ -226,10 +467,12 @@ def evaluate(ctx: AssessmentContext, patient: PatientRecord) -> Verdict:
         if typed.assays
         else []
     )
+    if sequenced.evidence:
+        common["evidence"] = ctx.evidence(*([path] if path else []), *sequenced.evidence)
     return Verdict(
         status=Status(result.status),
         summary=_summary(result),
-        figures=forest,
+        figures=[*forest, *sequenced.profiles],
         result=typed,
         flags=_flags(result, frame),
         **common,
