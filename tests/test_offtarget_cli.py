@@ -68,7 +68,7 @@ def test_regions_from_gff3(small_genome):
 def test_bad_annotation_names_the_line(tmp_path):
     bad = tmp_path / "bad.gff3"
     bad.write_text("##gff-version 3\nchr1\tx\tgene\tten\t20\t.\t+\t.\tID=g\n")
-    with pytest.raises(UsageError, match="line 2.*whole numbers"):
+    with pytest.raises(UsageError, match=r"line 2.*whole numbers"):
         read_annotation(bad)
 
 

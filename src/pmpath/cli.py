@@ -598,10 +598,10 @@ from pmpath.cli_mechanism import mechanism_app  # noqa: E402
 
 app.add_typer(mechanism_app, name="mechanism")
 
-
-if __name__ == "__main__":  # pragma: no cover
-    app()
-
 from pmpath.cli_engagement import engagement_app  # noqa: E402
 
 app.add_typer(engagement_app, name="engagement")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()
