@@ -590,5 +590,10 @@ def phenopacket_import(
         out.print(f"wrote {out_file}", highlight=False)
 
 
+from pmpath.cli_engagement import engagement_app  # noqa: E402
+
+app.add_typer(engagement_app, name="engagement")
+
+
 if __name__ == "__main__":  # pragma: no cover
     app()
