@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import gzip
+import json
 import shutil
 from pathlib import Path
 
@@ -108,18 +109,25 @@ def test_two_editable_bases_need_target_position(dossier: Path) -> None:
     assert "found 2 editable A bases (amplicon positions 133, 135)" in v.summary
 
 
-def test_reads_row_waits_for_the_quantifier(dossier: Path) -> None:
-    reads = dossier / "patients/P1/r1.fastq.gz"
-    with gzip.open(reads, "wt") as fh:
-        fh.write("@r1\nACGT\n+\nIIII\n")
-    (dossier / "patients/P1/amp.fa").write_text(">amp\nACGTACGT\n")
-    _engagement(dossier, "reads_r1,amplicon", ["amp,patient,1,liver,,,0.2,r1.fastq.gz,amp.fa"])
+@needs_data
+def test_reads_row_goes_through_the_quantifier(dossier: Path) -> None:
+    # the shared run's own reads: pmpath's quantifier against CRISPResso2's frequency table
+    case = json.loads((ABE.parent / "case.json").read_text())
+    shutil.copy(ABE.parent / "reads.fastq.gz", dossier / "patients/P1/r1.fastq.gz")
+    (dossier / "patients/P1/amp.fa").write_text(f">amp\n{case['amplicon']}\n")
+    _engagement(
+        dossier,
+        "reads_r1,amplicon,target_position",
+        ["amp,patient_derived_cells,1,hepatocyte,,,0.2,r1.fastq.gz,amp.fa,135"],
+    )
     loaded = load_dossier(dossier)
     assert "patients/P1/r1.fastq.gz" in loaded.inputs
-    assert not any("no YAML file" in str(w) for w in loaded.warnings)
     v = evaluate(AssessmentContext(loaded), loaded.patients[0])
-    assert v.status == Status.insufficient
-    assert "reads quantifier not wired yet" in v.summary
+    (assay,) = v.result.assays
+    assert assay.data == "reads"
+    edited, total = _frequency(135, "C")  # CRISPResso2's count at the target on the same reads
+    assert abs(assay.edited / assay.total - edited / total) < 0.005  # within 0.5 percentage point
+    assert v.status == Status.met
 
 
 # ----------------------------------------------------------------- validation findings

@@ -1,6 +1,6 @@
 """Off-target panel: PANEL.tsv validation names line and column; per-site statistics on synthetic
 counts with a known truth agree with scipy/statsmodels; the command writes panel.tsv and exits 2
-on a bad panel, 1 while the reads quantifier is not wired."""
+on a bad panel, and the panel quantified from simulated reads."""
 
 from __future__ import annotations
 
@@ -52,11 +52,11 @@ def test_read_panel(panel_file: Path) -> None:
 @pytest.mark.parametrize(
     ("column", "value", "match"),
     [
-        ("start", "x", "line 3: column start: found 'x', expected a 1-based position"),
-        ("end", "100", "line 3: column end: found 100, expected >= start"),
+        ("start", "x", "line 3: column start: found 'x', expected a 0-based position"),
+        ("end", "100", "line 3: column end: found 100, expected > start"),
         ("strand", "*", r"line 3: column strand: found '\*', expected \+ or -"),
         ("cfd", "1.2", "line 3: column cfd: found '1.2', expected a CFD score between 0 and 1"),
-        ("guide", "GGAXT", "line 3: column guide: found 'GGAXT', expected a DNA sequence"),
+        ("guide", "", "line 3: column guide: found '', expected the guide's name"),
         ("amplicon", "", "line 3: column amplicon"),
         (
             "site_id",
@@ -185,21 +185,50 @@ def test_cli_panel_bad_panel_exits_2(tmp_path: Path) -> None:
     assert "line 2: column start" in result.output
 
 
-def test_cli_panel_reads_not_wired_exits_1(panel_file: Path, tmp_path: Path) -> None:
+def test_cli_panel_from_reads_finds_the_edited_site(tmp_path: Path) -> None:
+    # two candidate sites: reads of site A carry nuclease indels in the treated sample only
+    import numpy as np
+
+    from pmpath.engagement.amplicon import Amplicon, design_target
+    from pmpath.engagement.simulate import simulate_reads, write_fastq
+    from pmpath.mechanism.sequence import reverse_complement
+
+    rng = np.random.default_rng(3)
+    sites, truth = [], {}
+    rows = ["site_id\tguide\tchrom\tstart\tend\tstrand\tamplicon\tcfd"]
+    for strand in ("+", "-"):
+        proto = "".join(rng.choice(list("ACGT"), 20)) + "AGG"
+        flank = ["".join(rng.choice(list("ACGT"), 150)) for _ in range(2)]
+        on_plus = proto if strand == "+" else reverse_complement(proto)
+        amplicon = flank[0] + on_plus + flank[1]
+        site_id = f"g1:chr1:{1000 * len(sites) + 150}:{strand}"
+        rows.append(
+            f"{site_id}\tg1\tchr1\t{1000 * len(sites) + 150}\t{1000 * len(sites) + 173}\t{strand}\t{amplicon}\t0.5"
+        )
+        target = design_target(Amplicon(site_id, amplicon), proto[:20], "nuclease")
+        sites.append((site_id, target))
+    panel = tmp_path / "PANEL.tsv"
+    panel.write_text("\n".join(rows) + "\n")
+    treated, control = [], []
+    for k, (site_id, target) in enumerate(sites):
+        t = simulate_reads(target, 400, indel_fraction=0.3 if k == 0 else 0.0, seed=k)
+        c = simulate_reads(target, 400, indel_fraction=0.0, seed=10 + k)
+        truth[site_id] = sum(cls != "unmodified" for cls in t.classes)
+        treated += [(f"{site_id}_{n}", sq, q) for n, sq, q in t.r1]
+        control += [(f"{site_id}_{n}", sq, q) for n, sq, q in c.r1]
+    write_fastq(tmp_path / "t.fq", treated)
+    write_fastq(tmp_path / "c.fq", control)
     result = CliRunner().invoke(
         app,
         [
-            "engagement",
-            "panel",
-            "--panel",
-            str(panel_file),
-            "-r1",
-            "r1.fq",
-            "--control-r1",
-            "c.fq",
-            "-o",
-            str(tmp_path / "o"),
+            "engagement", "panel", "--panel", str(panel), "-r1", str(tmp_path / "t.fq"),
+            "--control-r1", str(tmp_path / "c.fq"), "-o", str(tmp_path / "o"),
         ],
-    )
-    assert result.exit_code == 1
-    assert "reads quantifier not wired yet" in result.output
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    table = (tmp_path / "o" / "panel.tsv").read_text().splitlines()
+    header = table[0].split("\t")
+    by_site = {r.split("\t")[0]: dict(zip(header, r.split("\t"), strict=True)) for r in table[1:]}
+    edited_a = by_site[sites[0][0]]
+    assert int(float(edited_a["treated_edited"])) == truth[sites[0][0]]
+    assert int(float(by_site[sites[1][0]]["treated_edited"])) == 0

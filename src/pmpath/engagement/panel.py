@@ -100,11 +100,12 @@ def read_panel(path: Path | str) -> tuple[PanelSite, ...]:
                 path, line, "site_id", site_id, f"a new id (already on line {seen[site_id]})"
             )
         seen[site_id] = line
-        for column in ("guide", "amplicon"):
-            if not _DNA.match(cell[column].upper()):
-                raise _fail(
-                    path, line, column, cell[column][:30], "a DNA sequence of A, C, G, T, N"
-                )
+        if not cell["guide"]:
+            raise _fail(path, line, "guide", "", "the guide's name (or spacer)")
+        if not _DNA.match(cell["amplicon"].upper()):
+            raise _fail(
+                path, line, "amplicon", cell["amplicon"][:30], "a DNA sequence of A, C, G, T, N"
+            )
         if not cell["chrom"]:
             raise _fail(path, line, "chrom", "", "a chromosome name")
         bounds = {}
@@ -112,31 +113,37 @@ def read_panel(path: Path | str) -> tuple[PanelSite, ...]:
             try:
                 bounds[column] = int(cell[column])
             except ValueError:
-                raise _fail(path, line, column, cell[column], "a 1-based position") from None
-            if bounds[column] < 1:
-                raise _fail(path, line, column, bounds[column], "a 1-based position (>= 1)")
-        if bounds["end"] < bounds["start"]:
-            raise _fail(path, line, "end", bounds["end"], f">= start ({bounds['start']})")
+                raise _fail(
+                    path, line, column, cell[column], "a 0-based position (as SITES.tsv)"
+                ) from None
+            if bounds[column] < 0:
+                raise _fail(path, line, column, bounds[column], "a 0-based position (>= 0)")
+        if bounds["end"] <= bounds["start"]:
+            raise _fail(
+                path, line, "end", bounds["end"], f"> start ({bounds['start']}), end exclusive"
+            )
         if cell["strand"] not in ("+", "-"):
             raise _fail(path, line, "strand", cell["strand"], "+ or -")
         try:
             cfd = float(cell["cfd"])
         except ValueError:
             cfd = math.nan
-        if not (math.isfinite(cfd) and 0 <= cfd <= 1):
-            raise _fail(path, line, "cfd", cell["cfd"], "a CFD score between 0 and 1")
-        if len(cell["amplicon"]) < bounds["end"] - bounds["start"] + 1:
+        if cell["cfd"] and not (math.isfinite(cfd) and 0 <= cfd <= 1):
+            raise _fail(
+                path, line, "cfd", cell["cfd"], "a CFD score between 0 and 1, or empty (NA)"
+            )
+        if len(cell["amplicon"]) < bounds["end"] - bounds["start"]:
             raise _fail(
                 path,
                 line,
                 "amplicon",
                 f"{len(cell['amplicon'])} bases",
-                f"at least the site's {bounds['end'] - bounds['start'] + 1} bases",
+                f"at least the site's {bounds['end'] - bounds['start']} bases",
             )
         sites.append(
             PanelSite(
                 site_id,
-                cell["guide"].upper(),
+                cell["guide"],
                 cell["chrom"],
                 bounds["start"],
                 bounds["end"],
@@ -332,6 +339,18 @@ def write_panel_tsv(result: PanelResult, path: Path | str) -> Path:
     return path
 
 
+def _site_protospacer(site: PanelSite, flank: int = 150, pam_length: int = 3) -> str:
+    """The site's protospacer as it reads on its own strand, from the amplicon (site +- ``flank``)."""
+    from pmpath.engagement.amplicon import reverse_complement
+
+    span = site.end - site.start
+    offset = min(flank, site.start)  # a site near its contig's start has less flank
+    bases = site.amplicon[offset : offset + span]
+    if site.strand == "+":
+        return bases[: span - pam_length]
+    return reverse_complement(bases)[: span - pam_length]
+
+
 def quantify_panel_reads(
     sites: Sequence[PanelSite],
     r1: Path,
@@ -341,9 +360,32 @@ def quantify_panel_reads(
 ) -> dict[str, tuple[int, int]]:
     """Per-site ``(edited, total)`` from a multiplexed panel's reads, through the quantifier.
 
-    Not wired yet: the lead connects ``pmpath.engagement.quantify`` here (one amplicon per site,
-    the site's guide, ``editor``; edited = reads classified modified in the window).
+    Each site is one amplicon, its protospacer the site's own bases (an off-target site differs from
+    the guide); reads are assigned to the amplicon they align to best. A nuclease counts modified
+    reads (an indel or substitution in the window) of the aligned ones; a base editor the reads
+    converted at any editable base of the window, of those covering the window's first editable base.
     """
-    raise AnalysisError(
-        "reads quantifier not wired yet: give per-site counts with --counts/--control-counts"
-    )
+    import numpy as np
+
+    from pmpath.engagement.amplicon import Amplicon, design_target
+    from pmpath.engagement.quantify import quantify
+
+    targets = [
+        design_target(Amplicon(site.site_id, site.amplicon), _site_protospacer(site), editor)
+        for site in sites
+    ]
+    result = quantify(r1, r2, targets=targets)
+    counts: dict[str, tuple[int, int]] = {}
+    for site, amp in zip(sites, result.amplicons, strict=True):
+        if editor == "nuclease" or amp.target.from_base is None:
+            c = amp.crispresso_counts()
+            counts[site.site_id] = (int(c["Modified"]), int(c["Reads_aligned"]))
+        else:
+            converted, coverage, _lo, _hi = amp.conversion()
+            idx = [i for i in amp.target.editable]
+            if not idx:
+                counts[site.site_id] = (0, int(amp.aligned))
+                continue
+            best = max(idx, key=lambda i: np.nan_to_num(converted[i]))
+            counts[site.site_id] = (int(np.nan_to_num(converted[best])), int(coverage[best]))
+    return counts

@@ -123,15 +123,88 @@ class _Sequenced:
     evidence: list[str] = field(default_factory=list)
 
 
-def _reads_counts(
-    row: pd.Series, ctx: AssessmentContext, patient: PatientRecord
-) -> tuple[int, int]:
-    """(edited, total) at the therapy's target base from a row's FASTQ reads, via the quantifier.
+_EDITOR_OF = {
+    "adenine_base_editor": "abe",
+    "cytosine_base_editor": "cbe",
+    "nuclease": "nuclease",
+}
+_FASTA_SUFFIXES = (".fa", ".fasta", ".fna", ".fa.gz", ".fasta.gz", ".fna.gz")
 
-    Not wired yet: the lead connects ``pmpath.engagement.quantify`` here (amplicon from the row,
-    guide from the therapy, editor from the platform; edited = reads converted at the target).
+
+def _amplicon_sequence(row: pd.Series, ctx: AssessmentContext, where: str) -> str:
+    """The row's amplicon: a FASTA file of the dossier (its first record) or a record of the platform's
+    reference FASTA."""
+    import pyfaidx
+
+    from pmpath.engagement.amplicon import read_amplicons
+    from pmpath.errors import UsageError
+
+    root = Path(ctx.dossier.root)
+    name = _text(row, "amplicon")
+    try:
+        if name.lower().endswith(_FASTA_SUFFIXES):
+            return read_amplicons(str(root / name))[0].sequence
+        with pyfaidx.Fasta(str(root / ctx.dossier.platform.reference_fasta)) as fasta:
+            if name not in fasta:
+                raise AnalysisError(
+                    f"{where}: amplicon {name!r}: found no such record in "
+                    f"{ctx.dossier.platform.reference_fasta}, expected a record name or a FASTA file"
+                )
+            return str(fasta[name][:]).upper()
+    except UsageError as exc:
+        raise AnalysisError(f"{where}: amplicon {name}: {exc}") from exc
+
+
+def _reads_counts(
+    row: pd.Series, ctx: AssessmentContext, patient: PatientRecord, where: str = "engagement table"
+) -> tuple[int, int]:
+    """(edited, total) at the therapy's target base from a row's FASTQ reads, through the quantifier.
+
+    The guide is the case's therapy's, the editor and window the platform's; a base editor counts
+    the reads converted at the target base among those covering it (docs/engagement.md), a nuclease
+    its modified reads among the aligned ones.
     """
-    raise AnalysisError("reads quantifier not wired yet")
+    from pmpath.engagement.amplicon import design_target
+    from pmpath.engagement.quantify import quantify
+    from pmpath.engagement.target import target_site
+    from pmpath.errors import UsageError
+
+    platform = ctx.dossier.platform
+    editor = _EDITOR_OF.get(platform.modality.value)
+    if editor is None:
+        raise AnalysisError(
+            f"{where}: reads_r1 {_text(row, 'reads_r1')}: a {platform.modality.value} cannot be "
+            "quantified from amplicon reads yet (its intended edit is not in the dossier)"
+        )
+    sequence = _amplicon_sequence(row, ctx, where)
+    guide = patient.case.therapy.targeting_sequence
+    window = platform.editor.editing_window if platform.editor is not None else None
+    root = Path(ctx.dossier.root)
+    r1 = root / _text(row, "reads_r1")
+    r2 = root / _text(row, "reads_r2") if _text(row, "reads_r2") else None
+    try:
+        target = design_target(
+            sequence, guide, editor, window=window if editor != "nuclease" else None
+        )
+        result = quantify(r1, r2, targets=[target]).amplicons[0]
+    except UsageError as exc:
+        raise AnalysisError(f"{where}: reads_r1 {_text(row, 'reads_r1')}: {exc}") from exc
+    if editor == "nuclease":
+        counts = result.crispresso_counts()
+        return int(counts["Modified"]), int(counts["Reads_aligned"])
+    conversion = _conversion(ctx)
+    chosen = _text(row, "target_position")
+    site = target_site(
+        sequence, guide, conversion[0], window or (4, 8), int(float(chosen)) if chosen else None
+    )
+    converted, coverage, _lo, _hi = result.conversion()
+    i = site.amplicon_position - 1
+    total = int(coverage[i])
+    if total == 0:
+        raise AnalysisError(
+            f"{where}: reads_r1 {_text(row, 'reads_r1')}: no read covers the target base"
+        )
+    return int(converted[i]), total
 
 
 def _conversion(ctx: AssessmentContext) -> tuple[str, str] | None:
@@ -285,7 +358,7 @@ def sequenced_counts(
             out.data[assay] = "bam"
             out.evidence.append(_text(row, "bam"))
         else:
-            edited, total = _reads_counts(row, ctx, patient)
+            edited, total = _reads_counts(row, ctx, patient, where)
             out.data[assay] = "reads"
             out.evidence += [_text(row, "reads_r1")] + (
                 [_text(row, "reads_r2")] if _text(row, "reads_r2") else []
