@@ -28,8 +28,11 @@ from pmpath.dossier.model import (
     CohortFile,
     EndpointKind,
     EventData,
+    LiteratureSummary,
     LongitudinalData,
     Platform,
+    PublishedGrowth,
+    PublishedRate,
     TableRef,
     TimeToEventData,
     Variant,
@@ -84,6 +87,12 @@ class CohortTables:
     events: pd.DataFrame  # subject, age_start, age_end, endpoint, count
     time_to_event: pd.DataFrame  # subject, age, event, endpoint; entry_age when a file has it
     files: list[str] = field(default_factory=list)
+    literature: LiteratureSummary | None = None  # a literature-only cohort, in the endpoints' units
+
+    @property
+    def literature_only(self) -> bool:
+        """True when the cohort is a published summary, with no subjects' tables."""
+        return self.literature is not None
 
 
 @dataclass
@@ -439,6 +448,9 @@ def _load_cohorts(reader: _Reader, platform: Platform) -> dict[str, CohortTables
         _check_assay_endpoints(
             reader, platform, cohort.assays, COHORT_FILE, doc, loc, f"cohorts.{ci}.assays"
         )
+        if cohort.literature is not None:
+            out[cohort.id] = _literature_cohort(reader, platform, cohort, doc, loc)
+            continue
         files: list[str] = []
         spec = cohort.subjects
         rel = _join(base, spec.path)
@@ -622,6 +634,108 @@ def _load_cohorts(reader: _Reader, platform: Platform) -> dict[str, CohortTables
             files=files,
         )
     return out
+
+
+def _empty_tables(cohort: Cohort, literature: LiteratureSummary | None = None) -> CohortTables:
+    def empty(*cols: str) -> pd.DataFrame:
+        return pd.DataFrame({c: pd.Series(dtype=float) for c in cols})
+
+    return CohortTables(
+        cohort=cohort,
+        subjects=pd.DataFrame({"subject": pd.Series(dtype=str)}),
+        longitudinal=empty("subject", "age", "endpoint", "value"),
+        events=empty("subject", "age_start", "age_end", "endpoint", "count"),
+        time_to_event=empty("subject", "age", "event", "endpoint"),
+        literature=literature,
+    )
+
+
+def _literature_cohort(
+    reader: _Reader, platform: Platform, cohort: Cohort, doc: YamlDocument, loc: tuple
+) -> CohortTables:
+    """A literature-only cohort: each endpoint's summary checked against platform.yaml, in its units.
+
+    A continuous summary on the identity scale is multiplied by the unit factor (its variances by
+    the factor squared); on the log scale the factor adds log(factor) to the intercept only. Count
+    rates take the factor of their event unit.
+    """
+    literature = cohort.literature
+    assert literature is not None
+    expected_kind = {
+        "continuous": EndpointKind.continuous,
+        "count": EndpointKind.count,
+        "time_to_event": EndpointKind.time_to_event,
+    }
+    base = (*loc, "literature", "endpoints")
+    converted = {}
+    for endpoint_id, summary in literature.endpoints.items():
+        eloc = (*base, endpoint_id)
+        name = ".".join(map(str, eloc))
+        unit = None if summary.kind == "time_to_event" else summary.unit
+        factor = _endpoint_factor(
+            reader,
+            platform,
+            endpoint_id,
+            unit,
+            expected_kind[summary.kind],
+            (COHORT_FILE, doc.line_of(eloc), name),
+            (COHORT_FILE, doc.line_of((*eloc, "unit")), f"{name}.unit"),
+        )
+        if not np.isfinite(factor):
+            continue
+        endpoint = platform.endpoint(endpoint_id)
+        if isinstance(summary, PublishedGrowth):
+            if summary.scale != endpoint.scale:
+                reader.error(
+                    COHORT_FILE,
+                    doc.line_of((*eloc, "scale")),
+                    f"{name}.scale",
+                    f"a summary on the {summary.scale} scale for endpoint {endpoint_id!r}",
+                    f"the endpoint's declared scale, {endpoint.scale} (platform.yaml), or a "
+                    "summary fitted on it",
+                )
+                continue
+            summary = _scaled_growth(summary, factor, endpoint.unit)
+        elif isinstance(summary, PublishedRate) and factor != 1.0:
+            summary = summary.model_copy(
+                update={
+                    "unit": endpoint.unit,
+                    "rate_per_year": None
+                    if summary.rate_per_year is None
+                    else summary.rate_per_year * factor,
+                    "rate_ci": None
+                    if summary.rate_ci is None
+                    else (summary.rate_ci[0] * factor, summary.rate_ci[1] * factor),
+                }
+            )
+        converted[endpoint_id] = summary
+    return _empty_tables(cohort, literature.model_copy(update={"endpoints": converted}))
+
+
+def _scaled_growth(summary: PublishedGrowth, factor: float, unit: str) -> PublishedGrowth:
+    """A continuous summary in the endpoint's unit (see :func:`_literature_cohort`)."""
+    if factor == 1.0:
+        return summary
+    update: dict[str, object] = {"unit": unit}
+    if summary.scale == "log":
+        if summary.intercept is not None:
+            update["intercept"] = summary.intercept + float(np.log(factor))
+        return summary.model_copy(update=update)
+    for name in (
+        "intercept",
+        "slope",
+        "intercept_se",
+        "slope_se",
+        "sd_intercept",
+        "sd_slope",
+        "residual_sd",
+    ):
+        value = getattr(summary, name)
+        if value is not None:
+            update[name] = value * factor
+    if summary.slope_intercept_cov is not None:
+        update["slope_intercept_cov"] = summary.slope_intercept_cov * factor**2
+    return summary.model_copy(update=update)
 
 
 # --------------------------------------------------------------------------- patients

@@ -66,6 +66,7 @@ __all__ = [
     "IntercurrentEvent",
     "IntercurrentStrategy",
     "InvariantComponent",
+    "LiteratureSummary",
     "LongitudinalData",
     "Modality",
     "NaturalHistoryPlan",
@@ -74,12 +75,17 @@ __all__ = [
     "Phenotype",
     "Platform",
     "Provenance",
+    "PublishedEndpoint",
+    "PublishedGrowth",
+    "PublishedRate",
+    "PublishedSurvival",
     "RelPath",
     "SchemaVersion",
     "Sha256",
     "SpliceSite",
     "SubjectsTable",
     "SummaryMeasure",
+    "SurvivalPoint",
     "TableRef",
     "TargetingPlan",
     "Therapy",
@@ -88,6 +94,7 @@ __all__ = [
     "Variant",
     "VisitSchedule",
     "comparability_fields_markdown",
+    "literature_fields_markdown",
     "plan_fields_markdown",
 ]
 
@@ -867,12 +874,330 @@ class VisitSchedule(Strict):
 AssayName = Annotated[str, Field(min_length=1, max_length=200)]
 
 
+# ---------------------------------------------------------------------- literature-only cohorts
+
+_LITERATURE_REQUIRED = {
+    "continuous": (
+        "reference_age",
+        "intercept",
+        "slope",
+        "sd_intercept",
+        "sd_slope",
+        "correlation",
+        "residual_sd",
+        "age_range",
+    ),
+    "count": ("rate_per_year", "dispersion"),
+}
+
+
+def _age_range_order(value: tuple[float, float] | None) -> tuple[float, float] | None:
+    if value is not None and not 0 <= value[0] < value[1]:
+        raise ValueError(
+            f"found age_range {list(value)}, expected [youngest, oldest] with 0 <= youngest < oldest"
+        )
+    return value
+
+
+AgeRange = Annotated[
+    tuple[float, float] | None,
+    Field(
+        default=None,
+        description="Youngest and oldest age (years) the publication observed the endpoint at.",
+    ),
+]
+
+
+class PublishedGrowth(Strict):
+    """A continuous endpoint's published linear mixed model (value on age, random intercept and slope)."""
+
+    kind: Literal["continuous"] = Field(description="continuous: a published growth curve.")
+    unit: str = Field(
+        min_length=1,
+        description="Unit of the intercept, slope (per year) and SDs; converted to the endpoint's unit.",
+    )
+    scale: Literal["identity", "log"] = Field(
+        default="identity",
+        description="Scale the published model was fitted on; must be the endpoint's declared scale.",
+    )
+    reference_age: float | None = Field(
+        default=None, ge=0, description="Age (years) the intercept refers to."
+    )
+    intercept: float | None = Field(default=None, description="Population mean at reference_age.")
+    slope: float | None = Field(default=None, description="Population change per year.")
+    intercept_se: float | None = Field(
+        default=None, gt=0, description="Standard error of the intercept, when published."
+    )
+    slope_se: float | None = Field(
+        default=None, gt=0, description="Standard error of the slope, when published."
+    )
+    slope_intercept_cov: float | None = Field(
+        default=None,
+        description="Sampling covariance of intercept and slope estimates (needs both SEs); 0 when not given.",
+    )
+    sd_intercept: float | None = Field(
+        default=None, ge=0, description="Between-subject SD of the intercepts (at reference_age)."
+    )
+    sd_slope: float | None = Field(
+        default=None, ge=0, description="Between-subject SD of the slopes (per year)."
+    )
+    correlation: float | None = Field(
+        default=None, ge=-1, le=1, description="Correlation of subject intercepts and slopes."
+    )
+    residual_sd: float | None = Field(default=None, gt=0, description="Within-subject residual SD.")
+    age_range: AgeRange
+    n_subjects: int | None = Field(
+        default=None,
+        ge=1,
+        description="Subjects behind this endpoint, when not all of the publication's.",
+    )
+
+    _age_order = field_validator("age_range")(classmethod(lambda cls, v: _age_range_order(v)))
+
+    @model_validator(mode="after")
+    def _covariance(self) -> PublishedGrowth:
+        cov = self.slope_intercept_cov
+        if cov is None:
+            return self
+        if self.intercept_se is None or self.slope_se is None:
+            _located_errors(
+                PublishedGrowth,
+                [
+                    (
+                        ("slope_intercept_cov",),
+                        "found slope_intercept_cov without both intercept_se and slope_se, "
+                        "expected the two standard errors beside it",
+                        cov,
+                    )
+                ],
+            )
+        elif abs(cov) > self.intercept_se * self.slope_se * (1 + 1e-9):
+            _located_errors(
+                PublishedGrowth,
+                [
+                    (
+                        ("slope_intercept_cov",),
+                        f"found slope_intercept_cov {cov:g}, expected at most intercept_se x slope_se "
+                        f"({self.intercept_se * self.slope_se:g}) in absolute value",
+                        cov,
+                    )
+                ],
+            )
+        return self
+
+
+class PublishedRate(Strict):
+    """A count endpoint's published untreated event rate (negative binomial)."""
+
+    kind: Literal["count"] = Field(description="count: a published event rate.")
+    unit: str = Field(
+        min_length=1,
+        description="Unit of the events counted, e.g. '{crises}'; must convert to the endpoint's.",
+    )
+    rate_per_year: float | None = Field(default=None, ge=0, description="Events per person-year.")
+    rate_ci: tuple[float, float] | None = Field(
+        default=None, description="95% confidence interval of the rate, when published."
+    )
+    dispersion: float | None = Field(
+        default=None,
+        ge=0,
+        description="NB2 dispersion alpha (variance mu + alpha mu^2; 0 for Poisson; 1/theta of R's glm.nb).",
+    )
+    person_years: float | None = Field(default=None, gt=0, description="Total exposure.")
+    n_events: int | None = Field(default=None, ge=0)
+    age_range: AgeRange
+    n_subjects: int | None = Field(
+        default=None,
+        ge=1,
+        description="Subjects behind this endpoint, when not all of the publication's.",
+    )
+
+    _age_order = field_validator("age_range")(classmethod(lambda cls, v: _age_range_order(v)))
+
+    @model_validator(mode="after")
+    def _interval(self) -> PublishedRate:
+        ci, rate = self.rate_ci, self.rate_per_year
+        if ci is not None and not (
+            0 <= ci[0] <= ci[1] and (rate is None or ci[0] <= rate <= ci[1])
+        ):
+            _located_errors(
+                PublishedRate,
+                [
+                    (
+                        ("rate_ci",),
+                        f"found rate_ci {list(ci)}, expected [lower, upper] with 0 <= lower <= "
+                        "rate_per_year <= upper",
+                        list(ci),
+                    )
+                ],
+            )
+        return self
+
+
+class SurvivalPoint(Strict):
+    """The published probability of being event-free at one age."""
+
+    age: float = Field(gt=0, description="Age in years.")
+    survival: float = Field(ge=0, le=1, description="Probability of being event-free at that age.")
+    ci: tuple[float, float] | None = Field(
+        default=None, description="Its 95% confidence interval, when published."
+    )
+
+    @model_validator(mode="after")
+    def _interval(self) -> SurvivalPoint:
+        if self.ci is not None and not 0 <= self.ci[0] <= self.survival <= self.ci[1] <= 1:
+            _located_errors(
+                SurvivalPoint,
+                [
+                    (
+                        ("ci",),
+                        f"found ci {list(self.ci)}, expected [lower, upper] with 0 <= lower <= "
+                        f"survival ({self.survival:g}) <= upper <= 1",
+                        list(self.ci),
+                    )
+                ],
+            )
+        return self
+
+
+class PublishedSurvival(Strict):
+    """A time-to-event endpoint's published survival: the median age with its interval, or survival at stated ages."""
+
+    kind: Literal["time_to_event"] = Field(
+        description="time_to_event: a published median or survival curve (ages in years)."
+    )
+    median: float | None = Field(default=None, gt=0, description="Median age at event (years).")
+    median_ci: tuple[float | None, float | None] | None = Field(
+        default=None,
+        description="95% interval of the median; null for a limit the publication gives as not estimable.",
+    )
+    weibull_shape: float | None = Field(
+        default=None,
+        gt=0,
+        description="Weibull shape rho, when published: the median alone then gives S(t) = exp(-(t/lambda)^rho); "
+        "without it the median gives an exponential curve.",
+    )
+    survival_at: list[SurvivalPoint] = Field(
+        default_factory=list,
+        description="Probability of being event-free at stated ages, in increasing age.",
+    )
+    n_events: int | None = Field(default=None, ge=0)
+    age_range: AgeRange
+    n_subjects: int | None = Field(
+        default=None,
+        ge=1,
+        description="Subjects behind this endpoint, when not all of the publication's.",
+    )
+
+    _age_order = field_validator("age_range")(classmethod(lambda cls, v: _age_range_order(v)))
+
+    @model_validator(mode="after")
+    def _consistent(self) -> PublishedSurvival:
+        errors: list[tuple[tuple, str, object]] = []
+        ci = self.median_ci
+        if ci is not None:
+            lo, hi = ci
+            m = self.median
+            bad = (lo is not None and hi is not None and lo > hi) or (
+                m is not None and ((lo is not None and lo > m) or (hi is not None and hi < m))
+            )
+            if bad:
+                errors.append(
+                    (
+                        ("median_ci",),
+                        f"found median_ci {list(ci)}, expected [lower, upper] around the median "
+                        f"({'not given' if m is None else format(m, 'g')})",
+                        list(ci),
+                    )
+                )
+        points = self.survival_at
+        for i in range(1, len(points)):
+            if points[i].age <= points[i - 1].age:
+                errors.append(
+                    (
+                        ("survival_at", i, "age"),
+                        f"found age {points[i].age:g} after {points[i - 1].age:g}, expected increasing ages",
+                        points[i].age,
+                    )
+                )
+            elif points[i].survival > points[i - 1].survival:
+                errors.append(
+                    (
+                        ("survival_at", i, "survival"),
+                        f"found survival {points[i].survival:g} after {points[i - 1].survival:g} at a "
+                        "younger age, expected non-increasing survival",
+                        points[i].survival,
+                    )
+                )
+        _located_errors(PublishedSurvival, errors)
+        return self
+
+
+PublishedEndpoint = Annotated[
+    PublishedGrowth | PublishedRate | PublishedSurvival, Field(discriminator="kind")
+]
+
+
+class LiteratureSummary(Strict):
+    """A literature-only natural history: a publication's summary per endpoint, in place of subjects' data."""
+
+    citation: str = Field(
+        min_length=1,
+        description="The publication the numbers come from (authors, journal, year, table).",
+    )
+    n_subjects: int | None = Field(
+        default=None,
+        ge=1,
+        description="Subjects the publication reports (criterion 3 needs at least min_subjects).",
+    )
+    genotype_classes: dict[str, Annotated[int, Field(ge=0)]] = Field(
+        default_factory=dict,
+        description="Genotype class -> subjects, when the publication reports them (compared with the patient's).",
+    )
+    endpoints: dict[Identifier, PublishedEndpoint] = Field(
+        min_length=1, description="Endpoint id -> its published summary."
+    )
+
+    def missing(self, endpoint_id: str) -> list[str]:
+        """Quantities criterion 3 needs for ``endpoint_id`` that the summary does not give, as field names."""
+        summary = self.endpoints.get(endpoint_id)
+        if summary is None:
+            return [f"endpoints.{endpoint_id}"]
+        out = []
+        if self.n_subjects is None and summary.n_subjects is None:
+            out.append("n_subjects")
+        if isinstance(summary, PublishedSurvival):
+            if not summary.survival_at:
+                if summary.median is None:
+                    out.append("median (or survival_at)")
+                elif summary.median_ci is None:
+                    out.append("median_ci (or survival_at)")
+            return out
+        return out + [f for f in _LITERATURE_REQUIRED[summary.kind] if getattr(summary, f) is None]
+
+    def subjects_for(self, endpoint_id: str) -> int | None:
+        """Subjects behind ``endpoint_id``: its own ``n_subjects``, else the publication's."""
+        summary = self.endpoints.get(endpoint_id)
+        own = None if summary is None else summary.n_subjects
+        return own if own is not None else self.n_subjects
+
+
 class Cohort(Strict):
     id: Identifier
     disease: Identifier
     provenance: Provenance
-    subjects: SubjectsTable
-    data: list[CohortData] = Field(min_length=1)
+    subjects: SubjectsTable | None = Field(
+        default=None, description="The subjects table; required unless the cohort is `literature`."
+    )
+    data: list[CohortData] = Field(
+        default_factory=list,
+        description="The cohort's data tables (at least one); absent for a `literature` cohort.",
+    )
+    literature: LiteratureSummary | None = Field(
+        default=None,
+        description="A literature-only natural history: a publication's per-endpoint summary in place of "
+        "`subjects` and `data`.",
+    )
     era: Era | None = Field(
         default=None,
         description="Era of care: first and last calendar year of the cohort's data (compared with the "
@@ -892,6 +1217,47 @@ class Cohort(Strict):
     visit_schedule: VisitSchedule | None = Field(
         default=None, description="How the cohort's visits were scheduled."
     )
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Cohort:
+        errors: list[tuple[tuple, str, object]] = []
+        if self.literature is None:
+            if self.subjects is None:
+                errors.append(
+                    (
+                        ("subjects",),
+                        "found no subjects table, expected `subjects` (with `data`), or `literature` "
+                        "for a literature-only natural history",
+                        None,
+                    )
+                )
+            if not self.data:
+                errors.append(
+                    (
+                        ("data",),
+                        "found no data tables, expected at least one entry in `data`, or `literature` "
+                        "for a literature-only natural history",
+                        [],
+                    )
+                )
+        else:
+            for name in ("subjects", "data"):
+                if getattr(self, name):
+                    errors.append(
+                        (
+                            (name,),
+                            f"found `{name}` beside `literature`, expected either patient-level tables "
+                            "(`subjects` and `data`) or a literature summary, not both",
+                            None,
+                        )
+                    )
+        _located_errors(Cohort, errors)
+        return self
+
+    @property
+    def literature_only(self) -> bool:
+        """True when the cohort is a published summary (`literature`), not subjects' data."""
+        return self.literature is not None
 
 
 class CohortFile(Strict):
@@ -1158,6 +1524,28 @@ def comparability_fields_markdown() -> str:
             info = model.model_fields[name]
             meaning = (info.description or "").replace("|", "\\|")
             default = "none listed" if info.default_factory is list else _default_text(info)
+            out.append(f"| `{name}` | {default} | {meaning} |\n")
+        out.append("\n")
+    return "".join(out).rstrip() + "\n"
+
+
+def literature_fields_markdown() -> str:
+    """The literature-only cohort reference of ``docs/dossier.md``, generated from the models' fields."""
+    out: list[str] = []
+    for title, model in (
+        ("`literature`", LiteratureSummary),
+        ("`literature.endpoints.<id>`, `kind: continuous`", PublishedGrowth),
+        ("`kind: count`", PublishedRate),
+        ("`kind: time_to_event`", PublishedSurvival),
+        ("`survival_at[]`", SurvivalPoint),
+    ):
+        out.append(f"#### {title}\n\n| field | default | meaning |\n|---|---|---|\n")
+        for name, info in model.model_fields.items():
+            meaning = (info.description or "").replace("|", "\\|")
+            if info.default_factory is list or info.default_factory is dict:
+                default = "none listed"
+            else:
+                default = _default_text(info)
             out.append(f"| `{name}` | {default} | {meaning} |\n")
         out.append("\n")
     return "".join(out).rstrip() + "\n"

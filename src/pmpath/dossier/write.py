@@ -694,6 +694,8 @@ def dossier_files(spec: DossierSpec) -> dict[str, bytes]:
         base = str(PurePosixPath(COHORT_FILE).parent)
         yaml_file(COHORT_FILE, CohortFile(cohorts=[c.cohort for c in spec.cohorts]))
         for c in spec.cohorts:
+            if c.cohort.literature is not None:  # a published summary: cohort.yaml only
+                continue
             sub = c.cohort.subjects
             rel = _join(base, sub.path)
             put(

@@ -8,11 +8,19 @@ Plain pandas tables in, frozen dataclasses out; nothing here knows about dossier
 - :func:`fit_event_rate` -> :class:`RateFit` (count endpoints: negative binomial or Poisson rate)
 - :func:`fit_survival` -> :class:`SurvivalFit` (time-to-event endpoints: Kaplan-Meier with left truncation, and a :class:`WeibullFit`)
 - :func:`characterize` -> :class:`Characterization` (pre-specified size, follow-up and precision checks)
+- :func:`growth_from_summary`, :func:`rate_from_summary`, :func:`survival_from_summary`: the same
+  results built from a publication's summary (literature-only natural history)
 - :func:`age_quantiles` -> :class:`AgeQuantiles` (observed quantiles by age, for charts of large cohorts)
 """
 
 from pmpath.natural_history.characterization import Characterization, Check, characterize
 from pmpath.natural_history.growth import Covariate, GrowthCurve, TrajectoryBand, fit_longitudinal
+from pmpath.natural_history.literature import (
+    LiteratureSurvival,
+    growth_from_summary,
+    rate_from_summary,
+    survival_from_summary,
+)
 from pmpath.natural_history.quantiles import AgeQuantiles, age_quantiles
 from pmpath.natural_history.rates import RateFit, fit_event_rate
 from pmpath.natural_history.survival import SurvivalFit, WeibullFit, fit_survival
@@ -23,6 +31,7 @@ __all__ = [
     "Check",
     "Covariate",
     "GrowthCurve",
+    "LiteratureSurvival",
     "RateFit",
     "SurvivalFit",
     "TrajectoryBand",
@@ -32,4 +41,7 @@ __all__ = [
     "fit_event_rate",
     "fit_longitudinal",
     "fit_survival",
+    "growth_from_summary",
+    "rate_from_summary",
+    "survival_from_summary",
 ]

@@ -143,6 +143,11 @@ class NaturalHistoryCurve(_Figure):
     value_extent: tuple[float, float] | None = Field(
         None, description="Values the chart shows, likewise."
     )
+    published: str | None = Field(
+        None,
+        description="The citation when the natural history is a published summary (literature-only): "
+        "no subjects' data are drawn.",
+    )
 
     @model_validator(mode="after")
     def _lengths(self) -> Self:
@@ -153,7 +158,7 @@ class NaturalHistoryCurve(_Figure):
     @property
     def sampled(self) -> bool:
         """Whether the observations are a random sample of the cohort's subjects."""
-        return self.n_subjects_shown < self.n_subjects
+        return self.published is None and self.n_subjects_shown < self.n_subjects
 
 
 class CohortRate(_Figure):
@@ -169,6 +174,11 @@ class CohortRate(_Figure):
     )
     n_subjects: int = Field(ge=0)
     n_subjects_shown: int = Field(ge=0)
+    published: str | None = Field(
+        None,
+        description="The citation when the natural history is a published summary (literature-only): "
+        "no subjects' data are drawn.",
+    )
 
 
 class CohortRates(_Figure):
@@ -197,6 +207,16 @@ class SurvivalCurve(_Figure):
     )
     weibull_survival: Numbers = Field(default_factory=list)
     left_truncated: bool = False
+    published: str | None = Field(
+        None,
+        description="The citation when the natural history is a published summary (literature-only): "
+        "no subjects' data are drawn.",
+    )
+    comparator: str | None = Field(
+        None,
+        description="For a published summary: the assumption of the comparator curve drawn in "
+        "weibull_age/weibull_survival (``age``... are then the published points).",
+    )
 
     @model_validator(mode="after")
     def _lengths(self) -> Self:

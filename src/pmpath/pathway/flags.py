@@ -90,4 +90,5 @@ EXTRAPOLATION = "extrapolation"
 ENDPOINT_ANALYSIS = "endpoint_analysis"
 STOPPED_EARLY = "stopped_early"
 SYNTHETIC_DATA = "synthetic_data"
+LITERATURE_ONLY = "literature_only_natural_history"  # a published summary, no subjects' data
 STANDING = "standing"  # how the consecutive-patient rule counts the patient

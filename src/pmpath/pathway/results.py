@@ -472,6 +472,11 @@ class NaturalHistoryResult(_Result):
     cohort_subjects_same_genotype_class: int | None = None
     genotype_class: str | None = None
     cohort_citation: str | None = None
+    literature_only: bool = Field(
+        False,
+        description="True when the natural history is a published summary (no subjects' data): "
+        "criterion 3 judged what the publication reports and criterion 5 compares with its model.",
+    )
     endpoints: list[EndpointFit] = Field(
         default_factory=list,
         description="Every fitted endpoint, primary first; supportive ones are reported only.",
@@ -494,6 +499,10 @@ class NaturalHistoryResult(_Result):
             f"cohort {self.cohort} ({self.cohort_collection}, {self.n_subjects} subjects), "
             f"primary endpoint {self.primary_endpoint}: {self.model or 'no fit'}"
         ]
+        if self.literature_only:
+            lines.append(
+                "  literature-only natural history (a published summary, no subjects' data)"
+            )
         for c in self.checks:
             verdict = {True: "passed", False: "failed", None: "undefined"}[c.passed]
             lines.append(

@@ -1098,14 +1098,19 @@ def _cohort_layers(curve: NaturalHistoryCurve) -> tuple[list[Layer], list[Layer]
                 curve.grid_age,
                 curve.grid_lower,
                 curve.grid_upper,
-                name=f"{_percent(curve.band_level)} range of untreated values (fitted model)",
+                name=f"{_percent(curve.band_level)} range of untreated values "
+                + ("(published model)" if curve.published else "(fitted model)"),
                 color=BLUE,
                 opacity=0.15,
             )
         )
         mean.append(
             Line(
-                curve.grid_age, curve.grid_mean, name="cohort mean (fitted)", color=BLUE, width=2.2
+                curve.grid_age,
+                curve.grid_mean,
+                name="published mean" if curve.published else "cohort mean (fitted)",
+                color=BLUE,
+                width=2.2,
             )
         )
     return band, cohort, mean
@@ -1163,7 +1168,10 @@ def natural_history_chart(curve: NaturalHistoryCurve) -> Chart:
         y_label=_axis_label(curve.name, curve.unit),
         layers=tuple(band + cohort + mean),  # the band under the subjects, the mean on top
         scope="cohort",
-        caption=_sample_caption(
+        caption=f"Literature-only natural history: the published mean and range ({curve.published}); "
+        "no subjects' data."
+        if curve.published
+        else _sample_caption(
             curve.n_subjects_shown, curve.n_subjects, "trajectories", "bands from all subjects"
         ),
     )
@@ -1198,8 +1206,36 @@ def _steps(x: Sequence[Number], y: Sequence[Number]) -> tuple[list[Number], list
     return xs, ys
 
 
+def _published_survival_chart(curve: SurvivalCurve) -> Chart:
+    """A literature-only survival: the published points (and their intervals) and the comparator curve."""
+    layers: list[Layer] = [
+        Line(
+            curve.weibull_age,
+            curve.weibull_survival,
+            name="comparator curve (assumed between the published points)",
+            color=BLUE,
+            width=2.0,
+        ),
+        Markers(curve.age, curve.survival, name="published survival", color=VERMILLION, size=7),
+    ]
+    for a, lo, hi in zip(curve.age, curve.lower, curve.upper, strict=True):
+        if lo is not None and hi is not None and hi > lo:
+            layers.append(Line([a, a], [lo, hi], color=VERMILLION, width=1.2))
+    return Chart(
+        name=f"survival-{_slug(curve.endpoint)}",
+        title=f"Natural history: {curve.name} (event-free probability, published)",
+        x_label="Age (years)",
+        y_label="Probability event-free",
+        layers=tuple(layers),
+        scope="cohort",
+        caption=f"Literature-only natural history ({curve.published}); comparator curve: {curve.comparator}.",
+    )
+
+
 def survival_chart(curve: SurvivalCurve) -> Chart:
-    """Kaplan-Meier curve of the cohort with its confidence band."""
+    """Kaplan-Meier curve of the cohort with its confidence band (or a published survival summary)."""
+    if curve.published:
+        return _published_survival_chart(curve)
     bx, bl = _steps(curve.age, curve.lower)
     _, bu = _steps(curve.age, curve.upper)
     sx, sy = _steps(curve.age, curve.survival)
@@ -1311,6 +1347,8 @@ def rates_chart(figure: CohortRates) -> Chart:
             "own rates",
             "the cohort rate and its interval are from all subjects",
         )
+        if r.published:
+            caption = f"published rate ({r.published}), no subjects' data."
         if caption:
             captions.append(f"{r.name}: {caption}")
     layers, ticks = _forest(

@@ -18,6 +18,10 @@ The verdict's figures (:mod:`pmpath.pathway.figures`) are, per fitted endpoint, 
 - time-to-event: a :class:`~pmpath.pathway.figures.SurvivalCurve`, the Kaplan-Meier curve (a curve
   with more than 1000 steps is given at 1000 ages, the step function read there).
 
+A literature-only cohort (``literature:`` in ``cohort.yaml``: a publication's summary, no
+subjects' data) is not fitted: :mod:`pmpath.pathway.criteria.literature` judges what the
+publication reports and builds the same fits from it; the verdict says it is literature-only.
+
 Everything here is computed once per cohort (``ctx.cache``), not once per patient: for a cohort of
 100,000 subjects the plot data is as small as for one of 100, and the fits are not repeated.
 """
@@ -33,7 +37,14 @@ import pandas as pd
 
 from pmpath.dossier import CohortTables, PatientRecord
 from pmpath.dossier.load import COHORT_FILE
-from pmpath.dossier.model import Case, Cohort, Endpoint, EndpointKind, NaturalHistoryPlan
+from pmpath.dossier.model import (
+    Case,
+    Cohort,
+    Endpoint,
+    EndpointKind,
+    LiteratureSummary,
+    NaturalHistoryPlan,
+)
 from pmpath.dossier.vocabulary import DAYS_PER_YEAR
 from pmpath.errors import AnalysisError
 from pmpath.natural_history import (
@@ -49,6 +60,7 @@ from pmpath.natural_history import (
 )
 from pmpath.pathway import flags as flag_kinds
 from pmpath.pathway.context import AssessmentContext
+from pmpath.pathway.criteria.literature import LITERATURE_ASSUMPTIONS, add_literature_endpoint
 from pmpath.pathway.figures import (
     CohortRate,
     CohortRates,
@@ -176,6 +188,9 @@ def _cohort_results(ctx: AssessmentContext, cohort_id: str) -> CohortFits:
         plan = ctx.dossier.platform.analysis_plan.natural_history
         out = CohortFits()
         for endpoint in ctx.dossier.platform.endpoints:
+            if tables.literature is not None:  # a published summary, no subjects' data
+                add_literature_endpoint(out, endpoint, tables.literature, plan)
+                continue
             # one endpoint's rows at a time: a large cohort's tables are not all copied at once
             _add_endpoint(
                 out, endpoint, _endpoint_table(_kind_table(tables, endpoint.kind), endpoint), plan
@@ -847,6 +862,47 @@ def comparability_rows(
     return rows
 
 
+LITERATURE_METHOD = (
+    " A literature-only cohort (a published summary, no subjects' data) is not fitted: each endpoint's "
+    "published model stands in for the fit. Its primary endpoint is characterized when the publication "
+    "reports at least min_subjects subjects, every quantity the endpoint's kind needs (continuous: "
+    "reference_age, intercept, slope, sd_intercept, sd_slope, correlation, residual_sd, age_range; count: "
+    "rate_per_year, dispersion; time to event: median with median_ci, or survival_at) and, for a "
+    "continuous endpoint, SE/|slope| <= max_slope_relative_se (on its lower bound SD_slope / sqrt(n) when "
+    "no SE is published); not met when a threshold fails, insufficient naming each quantity not reported."
+)
+
+
+def _literature_status(
+    literature: LiteratureSummary, primary: Endpoint, fitted: EndpointFit | None, cohort_id: str
+) -> tuple[Status, str]:
+    """Criterion 3's status and summary for a literature-only cohort's primary endpoint."""
+    where = f"the published summary of cohort {cohort_id!r} ({literature.citation})"
+    if fitted is None:
+        return (
+            Status.insufficient,
+            f"Literature-only natural history: {where} gives nothing for the primary endpoint "
+            f"{primary.id!r} ({primary.name}).",
+        )
+    reasons = "; ".join(fitted.reasons)
+    if fitted.adequate is True:
+        return (
+            Status.met,
+            f"{primary.name} is characterized by {where}, a literature-only natural history: "
+            f"{fitted.n_subjects} subjects, {fitted.estimate_text()}.",
+        )
+    if fitted.adequate is False:
+        return (
+            Status.not_met,
+            f"{primary.name} is not characterized well enough by {where}, a literature-only natural "
+            f"history: {reasons}.",
+        )
+    return (
+        Status.insufficient,
+        f"{primary.name}: {where}, a literature-only natural history, could not be judged: {reasons}.",
+    )
+
+
 def evaluate(ctx: AssessmentContext, patient: PatientRecord) -> Verdict:
     """Criterion 3 for one patient: is the natural history of the patient's disease characterized on the primary endpoint?"""
     platform = ctx.dossier.platform
@@ -884,6 +940,22 @@ def evaluate(ctx: AssessmentContext, patient: PatientRecord) -> Verdict:
             FlagSeverity.info,
             f"natural-history cohort {cohort.id!r} is synthetic (invented data)",
         )
+    literature = tables.literature
+    if literature is not None:
+        flag(
+            flag_kinds.LITERATURE_ONLY,
+            FlagSeverity.caveat,
+            f"the natural history is literature-only: cohort {cohort.id!r} is a published summary "
+            f"({literature.citation}), not subjects' data; its model cannot be checked or refitted",
+        )
+        primary_lit = results.fits.get(primary.id)
+        for note in getattr(primary_lit, "notes", ())[1:]:  # the first says it was not fitted
+            flag(
+                flag_kinds.LITERATURE_ONLY,
+                FlagSeverity.caveat,
+                f"primary endpoint {primary.id!r}, published summary: {note}",
+                primary.id,
+            )
 
     # every endpoint with a fit; supportive ones are reported only
     fitted = [results.summaries[e.id] for e in platform.endpoints if e.id in results.summaries]
@@ -905,14 +977,22 @@ def evaluate(ctx: AssessmentContext, patient: PatientRecord) -> Verdict:
         lo, hi = results.age_ranges[primary.id]
         inside = lo <= diagnosis.age_at_first_dose_years <= hi
         age_range = Interval.of(lo, hi, "years")
-    same = _same_genotype(tables.subjects, diagnosis.genotype_class)
+    if literature is None:
+        counts = _genotype_counts(tables.subjects)
+    else:  # the publication's counts by genotype class, when it reports them
+        counts = dict(sorted(literature.genotype_classes.items())) or None
+    same = (
+        None
+        if counts is None or diagnosis.genotype_class is None
+        else counts.get(diagnosis.genotype_class, 0)
+    )
     comparability = comparability_rows(
         cohort,
         patient.case,
         primary_endpoints=[e.id for e in platform.primary_endpoints],
         age_range=results.age_ranges.get(primary.id),
         primary_endpoint=primary.id,
-        genotype_counts=_genotype_counts(tables.subjects),
+        genotype_counts=counts,
     )
     for row in comparability:
         if row.status == "mismatch":
@@ -934,7 +1014,9 @@ def evaluate(ctx: AssessmentContext, patient: PatientRecord) -> Verdict:
     # the primary endpoint decides
     fit = results.fits.get(primary.id)
     primary_fit = results.summaries.get(primary.id)
-    if fit is not None:
+    if literature is not None:
+        status, summary = _literature_status(literature, primary, primary_fit, cohort.id)
+    elif fit is not None:
         ch = _characterize(fit, plan)
         described = _describe(fit, primary)
         if isinstance(fit, GrowthCurve) and fit.fallbacks:
@@ -981,17 +1063,26 @@ def evaluate(ctx: AssessmentContext, patient: PatientRecord) -> Verdict:
             "caveats, not a change of status (the analysis plan declares no comparability rule)."
         )
     kinds = {e.kind for e in platform.endpoints if e.id in results.fits}
+    assumptions = _assumptions(
+        kinds,
+        cohort.provenance.collection,
+        None if cohort.visit_schedule is None else cohort.visit_schedule.kind,
+    )
+    if literature is not None:
+        assumptions = [*LITERATURE_ASSUMPTIONS, *assumptions[2:]]
+        assumptions = [a for a in assumptions if not a.startswith("Time-to-event follow-up")]
+        assumptions += [
+            f"{e.id}: {results.fits[e.id].assumption}"  # type: ignore[union-attr]
+            for e in platform.endpoints
+            if e.kind == EndpointKind.time_to_event and e.id in results.fits
+        ]
     return Verdict(
         number=NUMBER,
         name=name,
         status=status,
         summary=summary,
-        method=METHOD,
-        assumptions=_assumptions(
-            kinds,
-            cohort.provenance.collection,
-            None if cohort.visit_schedule is None else cohort.visit_schedule.kind,
-        ),
+        method=METHOD + (LITERATURE_METHOD if literature is not None else ""),
+        assumptions=assumptions,
         evidence=ctx.evidence(COHORT_FILE, *tables.files),
         flags=flags,
         figures=_figures(results, platform.endpoints, patient),
@@ -999,8 +1090,13 @@ def evaluate(ctx: AssessmentContext, patient: PatientRecord) -> Verdict:
             cohort=cohort.id,
             cohort_source=cohort.provenance.source,
             cohort_collection=cohort.provenance.collection,
-            cohort_citation=cohort.provenance.citation,
-            n_subjects=len(tables.subjects),
+            cohort_citation=cohort.provenance.citation
+            if literature is None
+            else cohort.provenance.citation or literature.citation,
+            n_subjects=len(tables.subjects)
+            if literature is None
+            else (literature.subjects_for(primary.id) or 0),
+            literature_only=literature is not None,
             primary_endpoint=primary.id,
             model=None if primary_fit is None else primary_fit.model,
             adequate=None if primary_fit is None else primary_fit.adequate,

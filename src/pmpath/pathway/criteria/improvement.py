@@ -806,9 +806,13 @@ def _time_to_event(
         return EndpointResult(
             endpoint, Status.insufficient, f"the comparison could not be made: {exc}"
         )
+    reason = result.reason
+    # a literature-only curve: its assumption is part of the reason
+    if getattr(fit, "assumption", ""):
+        reason += f"; the untreated curve is {fit.assumption}"
     typed = TimeToEventComparisonResult(
         status=result.decision,
-        reason=result.reason,
+        reason=reason,
         event_free_to=Quantity.of(result.age_event_free_to, "years"),
         probability=_num(result.probability),
         beyond_curve=result.beyond_curve,
@@ -817,7 +821,7 @@ def _time_to_event(
     return EndpointResult(
         endpoint,
         Status(result.decision),
-        result.reason,
+        reason,
         typed=typed,
         p_one_sided=result.probability,
     )
@@ -1156,13 +1160,30 @@ def evaluate(ctx: AssessmentContext, patient: PatientRecord) -> Verdict:
     )
     kinds = {primary.kind} | {e.kind for e in platform.endpoints if results[e.id].typed is not None}
     evidence_paths = [COHORT_FILE, *tables.files, *patient_files]
+    assumptions = _assumptions(kinds)
+    # a literature-only natural history (docs/methods.md, section 3)
+    if tables.literature is not None:
+        flags.append(
+            Flag(
+                kind=flag_kinds.LITERATURE_ONLY,
+                severity=FlagSeverity.caveat,
+                message=f"the untreated comparator is a published summary ({tables.literature.citation}), "
+                "not a model fitted to subjects' data",
+                criterion=NUMBER,
+            )
+        )
+        assumptions += [
+            f"{e.id}: the untreated model is built from the published summary; {'; '.join(fits[e.id].notes[1:])}"
+            for e in platform.endpoints
+            if e.id in fits and len(getattr(fits[e.id], "notes", ())) > 1
+        ]
     return Verdict(
         number=NUMBER,
         name=name,
         status=status,
         summary=summary,
         method=METHOD,
-        assumptions=_assumptions(kinds),
+        assumptions=assumptions,
         evidence=ctx.evidence(*evidence_paths),
         flags=flags,
         figures=figures,
