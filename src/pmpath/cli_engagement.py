@@ -256,6 +256,29 @@ def _read_sheet(sheet: Path) -> list[dict]:
     return rows
 
 
+def _collect(rows: list[dict], out_dir: Path, sheet: Path) -> None:
+    """OUT/summary.tsv from every sample's OUT/<sample>/summary.tsv, in the sheet's order."""
+    from pmpath.atomic import write_bytes
+
+    header, lines = None, []
+    for r in rows:
+        path = out_dir / r["sample"] / "summary.tsv"
+        if not path.is_file():
+            raise UsageError(
+                f"{sheet}, line {r['_line']}: sample {r['sample']}: no {path} (expected the "
+                "sample's own run: pmpath engagement batch SHEET --sample ID)"
+            )
+        text = path.read_text(encoding="utf-8").splitlines()
+        if header is None:
+            header = text[0]
+        elif text[0] != header:
+            raise UsageError(
+                f"{path}: line 1: found other columns than {out_dir / rows[0]['sample']}"
+            )
+        lines += text[1:]
+    write_bytes(out_dir / "summary.tsv", ("\n".join([header or "sample", *lines]) + "\n").encode())
+
+
 def _worker_init() -> None:
     import numba
 
@@ -295,15 +318,54 @@ def batch_command(
         int, typer.Option("--jobs", "-j", help="Samples run at once (default: the cores).")
     ] = 0,
     no_plots: Annotated[bool, typer.Option("--no-plots", help="Skip the SVG plots.")] = False,
+    sample: Annotated[
+        str | None,
+        typer.Option(
+            "--sample",
+            help="Run only this sample of the sheet (and its control): one job of a workflow.",
+        ),
+    ] = None,
+    collect: Annotated[
+        bool,
+        typer.Option(
+            "--collect",
+            help="Quantify nothing: gather OUT/<sample>/summary.tsv of every sample into OUT/summary.tsv.",
+        ),
+    ] = False,
     fmt: FormatOpt = Format.text,
     quiet: Quiet = False,
     verbose: Verbose = False,
 ) -> None:
-    """Quantify every sample of a sheet in parallel, then write OUT/summary.tsv across samples."""
+    """Quantify every sample of a sheet in parallel, then write OUT/summary.tsv across samples.
+
+    ``--sample ID`` runs one sample and ``--collect`` gathers the per-sample summaries, the two
+    steps of ``workflows/engagement/Snakefile`` (one cluster job per sample, then the summary).
+    """
     from pmpath.engagement.output import summary_row, write_outputs, write_tsv
     from pmpath.engagement.quantify import compare_to_control
 
     rows = _read_sheet(sheet)
+    if collect:
+        _collect(rows, out_dir, sheet)
+        if not quiet:
+            out.print(str(out_dir / "summary.tsv"), highlight=False)
+        return
+    if sample is not None:
+        chosen = [r for r in rows if r["sample"] == sample]
+        if not chosen:
+            raise UsageError(
+                f"--sample: found {sample!r}, expected a sample id of {sheet} "
+                f"({', '.join(r['sample'] for r in rows[:8])})"
+            )
+        control = chosen[0].get("control")
+        keep = {sample, control} if control else {sample}
+        rows_to_run = [r for r in rows if r["sample"] in keep]
+    else:
+        rows_to_run = rows
+    rows, written_rows = (
+        rows_to_run,
+        [r for r in rows_to_run if sample is None or r["sample"] == sample],
+    )
     workers = jobs or len(os.sched_getaffinity(0))
     results: dict[str, object] = {}
     show = not (quiet or fmt == Format.json)
@@ -338,14 +400,21 @@ def batch_command(
                 ) from exc
             progress.advance(task)
     summary = []
-    for r in rows:
+    for r in written_rows:
         q = results[r["sample"]]
         if r.get("control"):
             q = compare_to_control(q, results[r["control"]])
         write_outputs(q, out_dir / r["sample"], plots=not no_plots)
-        summary += summary_row(r["sample"], q)
+        own = summary_row(r["sample"], q)
+        write_tsv(
+            out_dir / r["sample"] / "summary.tsv",
+            tuple(own[0].keys()),
+            [list(x.values()) for x in own],
+        )
+        summary += own
     columns = tuple(summary[0].keys()) if summary else ("sample",)
-    write_tsv(out_dir / "summary.tsv", columns, [list(s.values()) for s in summary])
+    if sample is None:
+        write_tsv(out_dir / "summary.tsv", columns, [list(s.values()) for s in summary])
     if fmt == Format.json:
         sys.stdout.write(
             json.dumps({"ok": True, "output": str(out_dir), "samples": summary}, default=str) + "\n"
