@@ -1140,7 +1140,9 @@ def _offtarget_rows(reader: _Reader, case: Case, t: CheckedTable) -> pd.DataFram
             "only the therapy's own guide's sites (the others are not this patient's therapy)",
         )
     if "patient_specific" in f:
-        frame["patient_specific"] = pd.Series(f["patient_specific"]).fillna(False).astype(bool).to_numpy()
+        frame["patient_specific"] = (
+            pd.Series(f["patient_specific"]).fillna(False).astype(bool).to_numpy()
+        )
     else:
         frame["patient_specific"] = False
     return frame[own.to_numpy()].reset_index(drop=True)

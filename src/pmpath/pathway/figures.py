@@ -70,6 +70,10 @@ class AlignmentBlock(_Figure):
     kind: Literal["alignment"] = "alignment"
     title: str = "Alignment"
     lines: list[str]
+    legend: list[str] = Field(
+        default_factory=list,
+        description="One line per mark: the variant and each bystander with its consequence.",
+    )
 
 
 # ---------------------------------------------------------------------- criterion 3

@@ -28,6 +28,7 @@ from pmpath.pathway.numbers import (
 )
 
 __all__ = [
+    "BystanderEdit",
     "CauseResult",
     "CharacterizationCheck",
     "ComparabilityRow",
@@ -246,6 +247,17 @@ class OfftargetSummary(_Result):
         )
 
 
+class BystanderEdit(_Result):
+    """A base in the editing window, besides the variant, that the editor converts, and what that does."""
+
+    position: int = Field(description="Protospacer position, 1-based from the PAM-distal end.")
+    genomic_position: int | None = None
+    edit: str = Field(description="On the protospacer strand, e.g. 'A>G'.")
+    consequence: str | None = Field(
+        None, description="Predicted on the transcript, on the allele the intended edit leaves."
+    )
+
+
 class TargetingResult(_Result):
     """Criterion 2: where the guide or ASO pairs in the patient's allele and what it does there."""
 
@@ -287,6 +299,18 @@ class TargetingResult(_Result):
         None, description="The genome-wide off-target search, when the case has its table."
     )
 
+    transcript: str | None = Field(
+        None, description="Transcript the consequences are predicted on."
+    )
+    variant_consequence: str | None = Field(
+        None, description="The patient's variant on the transcript, e.g. 'nonsense p.(Trp12Ter)'."
+    )
+    edit_consequence: str | None = Field(
+        None,
+        description="What the therapy's edit does: the correction, or the product against the reference.",
+    )
+    bystanders: list[BystanderEdit] = Field(default_factory=list)
+
     def to_text(self) -> str:
         lines = [
             f"{self.molecule} for {self.target_variant}: {self.n_perfect_hits} perfect hit(s)"
@@ -294,6 +318,14 @@ class TargetingResult(_Result):
         ]
         if self.mechanism_class:
             lines.append(f"  mechanism: {self.mechanism_class.replace('_', ' ')}")
+        if self.variant_consequence:
+            lines.append(f"  variant on {self.transcript}: {self.variant_consequence}")
+        if self.edit_consequence:
+            lines.append(f"  edit: {self.edit_consequence}")
+        for b in self.bystanders:
+            lines.append(
+                f"  bystander {b.position} {b.edit}: {b.consequence or 'consequence not predicted'}"
+            )
         if self.cut_distance is not None:
             lines.append(f"  cut {self.cut_distance} from the variant")
         if self.bystander_positions:
@@ -319,6 +351,14 @@ class TargetingResult(_Result):
                 rows.append((label, "yes" if value else "no"))
         if self.bystander_positions:
             rows.append(("Bystander positions", ", ".join(map(str, self.bystander_positions))))
+        if self.variant_consequence:
+            rows.append((f"Variant on {self.transcript}", self.variant_consequence))
+        if self.edit_consequence:
+            rows.append(("Edit", self.edit_consequence))
+        for b in self.bystanders:
+            rows.append(
+                (f"Bystander {b.position} ({b.edit})", b.consequence or "consequence not predicted")
+            )
         body = "".join(f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in rows)
         html = f'<table class="result"><tbody>{body}</tbody></table>'
         return html + (self.offtarget.to_html() if self.offtarget else "")

@@ -1042,7 +1042,9 @@ def genotype_table(figure: GenotypeTable) -> RecordTable:
 
 
 def alignment_block(figure: AlignmentBlock) -> TextBlock:
-    return TextBlock(figure.title, tuple(figure.lines))
+    """The alignment lines (window ``^``, variant ``*``, bystanders ``b``), then what each mark does."""
+    legend = tuple(figure.legend)
+    return TextBlock(figure.title, (*figure.lines, *(("", *legend) if legend else ())))
 
 
 # --- criterion 3 ---------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from typing import Any
 from pmpath.dossier import PatientRecord
 from pmpath.dossier.load import PLATFORM_FILE
 from pmpath.dossier.model import EditorSpec, Modality
-from pmpath.errors import AnalysisError
+from pmpath.errors import AnalysisError, DossierError, UsageError
 from pmpath.mechanism import (
     AsoVerification,
     Editor,
@@ -25,12 +25,15 @@ from pmpath.mechanism import (
     verify_aso,
     verify_guide,
 )
+from pmpath.mechanism.consequence import predict_consequence
+from pmpath.mechanism.design import design_from_verification
+from pmpath.mechanism.transcript import Annotation, Transcript, read_annotation
 from pmpath.pathway.context import AssessmentContext
 from pmpath.pathway.criteria.cause import variant_label
 from pmpath.pathway.criteria.offtarget import review_offtargets
 from pmpath.pathway.figures import AlignmentBlock
 from pmpath.pathway.flags import Flag, FlagSeverity
-from pmpath.pathway.results import Mismatch, Quantity, TargetingResult
+from pmpath.pathway.results import BystanderEdit, Mismatch, Quantity, TargetingResult
 from pmpath.pathway.verdict import CRITERION_NAMES, Status, Verdict
 
 NUMBER = 2
@@ -58,6 +61,85 @@ ASO_METHOD = (
     "(splice switching or knockdown leave the variant in place). When the variant lies under the ASO, mismatches "
     "against the reference allele are reported (allele selectivity)."
 )
+
+
+ANNOTATION_KEY = "mechanism/annotation"
+
+
+def annotation_for(ctx: AssessmentContext) -> Annotation | None:
+    """The transcript annotation for consequences: ``platform.annotation`` (a GFF3/GTF path) when the
+    platform declares one, or an :class:`~pmpath.mechanism.transcript.Annotation` already placed in
+    ``ctx.cache["mechanism/annotation"]``; None when there is neither."""
+    if ANNOTATION_KEY not in ctx.cache:
+        path = getattr(ctx.dossier.platform, "annotation", None)
+        ctx.cache[ANNOTATION_KEY] = read_annotation(ctx.dossier.root / path) if path else None
+    return ctx.cache[ANNOTATION_KEY]
+
+
+def _transcript(
+    annotation: Annotation, declared: Any, variant: SequenceVariant
+) -> Transcript | None:
+    """The transcript named by the variant's hgvs_c (``NM_x:c...``), else the one coding transcript of its gene there."""
+    hgvs_c = declared.hgvs_c or ""
+    if ":" in hgvs_c:
+        try:
+            return annotation[hgvs_c.split(":", 1)[0]]
+        except KeyError:
+            return None
+    near = [
+        t
+        for t in annotation.overlapping(variant.chrom, variant.pos, variant.end)
+        if t.gene == declared.gene and t.is_coding
+    ]
+    return near[0] if len(near) == 1 else None
+
+
+def _consequences(
+    result: GuideVerification | AsoVerification,
+    reference: Any,
+    transcript: Transcript,
+    variant: SequenceVariant,
+) -> tuple[str, str | None, list[BystanderEdit]]:
+    """(variant consequence, edit consequence, bystanders with consequences) on ``transcript``."""
+    variant_consequence = predict_consequence(transcript, reference, variant)
+    if isinstance(result, AsoVerification):
+        return variant_consequence.describe(), None, []
+    design = design_from_verification(result, reference, transcript, "guide", variant_consequence)
+    bystanders = [
+        BystanderEdit(
+            position=b.position,
+            genomic_position=b.genomic_position,
+            edit=b.edit,
+            consequence=b.consequence.describe() if b.consequence else None,
+        )
+        for b in design.bystanders
+    ]
+    edit = design.consequence if result.status.value == "met" else None
+    return variant_consequence.describe(), edit, bystanders
+
+
+def _hgvs_disagreement(
+    reference: Any,
+    annotation: Annotation,
+    hgvs_c: str,
+    variant: SequenceVariant,
+    transcript: Transcript,
+) -> str | None:
+    """A message when the case's hgvs_c does not name the same change as its chrom/pos/ref/alt."""
+    from pmpath.mechanism.hgvs import HgvsMapper
+
+    try:
+        mapper = HgvsMapper(reference, annotation, "hgvs_c")
+        stated = mapper.resolve(hgvs_c)
+        computed = mapper.g_to_c(variant, transcript.id)
+    except (DossierError, UsageError, AnalysisError) as exc:
+        return f"hgvs_c {hgvs_c!r} cannot be checked: {exc}"
+    if stated.g != computed.g:
+        return (
+            f"hgvs_c {hgvs_c!r} is {stated.g} on the reference, but chrom/pos/ref/alt give {computed.g} "
+            f"({computed.c}); expected the same change"
+        )
+    return None
 
 
 def reference_for(ctx: AssessmentContext) -> FastaReference:
@@ -276,6 +358,57 @@ def evaluate(ctx: AssessmentContext, patient: PatientRecord) -> Verdict:
     numbers["target_variant"] = label
     status = Status(result.status.value)
     summary = f"{label}: {result.reason}"
+    legend: list[str] = []
+    try:
+        annotation = annotation_for(ctx)
+    except DossierError as exc:
+        annotation = None
+        flag("annotation_unreadable", FlagSeverity.warning, str(exc))
+    transcript = _transcript(annotation, declared, variant) if annotation is not None else None
+    if annotation is None:
+        assumptions.append(
+            "no transcript annotation: the consequences of the variant, the edit and the bystanders are not predicted"
+        )
+    elif transcript is None:
+        flag(
+            "transcript_unknown",
+            FlagSeverity.info,
+            f"no single coding transcript of {declared.gene} covers {label}; name it in hgvs_c (NM_x:c...)",
+        )
+    else:
+        try:
+            variant_text, edit_text, bystanders = _consequences(
+                result, reference, transcript, variant
+            )
+        except (AnalysisError, UsageError) as exc:
+            flag("consequence_not_predicted", FlagSeverity.info, str(exc))
+        else:
+            numbers.update(
+                transcript=transcript.id,
+                variant_consequence=variant_text,
+                edit_consequence=edit_text,
+                bystanders=bystanders,
+            )
+            summary += f"; on {transcript.id} the variant is {variant_text}"
+            if numbers.get("mechanism_class"):
+                summary += f"; mechanism {numbers['mechanism_class'].replace('_', ' ')}"
+            if edit_text:
+                summary += f": {edit_text}"
+            if bystanders:
+                summary += "; bystanders: " + ", ".join(
+                    f"{b.position} {b.edit} {b.consequence or 'not predicted'}" for b in bystanders
+                )
+            legend.append(f"variant: {variant_text} on {transcript.id}")
+            if declared.hgvs_c and ":" in declared.hgvs_c:
+                hgvs_note = _hgvs_disagreement(
+                    reference, annotation, declared.hgvs_c, variant, transcript
+                )
+                if hgvs_note:
+                    flag("hgvs_mismatch", FlagSeverity.warning, hgvs_note)
+            legend += [
+                f"bystander b at position {b.position} ({b.genomic_position}) {b.edit}: {b.consequence or 'not predicted'}"
+                for b in bystanders
+            ]
     if modality == Modality.prime_editor:
         # the spacer is located like a nuclease's; the correction itself is written in the pegRNA's template
         for n in result.notes:
@@ -307,7 +440,7 @@ def evaluate(ctx: AssessmentContext, patient: PatientRecord) -> Verdict:
         status,
         summary,
         flags=flags,
-        figures=[AlignmentBlock(lines=alignment)] if alignment else [],
+        figures=[AlignmentBlock(lines=alignment, legend=legend)] if alignment else [],
         result=typed,
     )
 
@@ -363,4 +496,8 @@ def _typed(
         site_description=numbers.get("site_description"),
         site_overlap=numbers.get("site_overlap"),
         alignment=list(alignment),
+        transcript=numbers.get("transcript"),
+        variant_consequence=numbers.get("variant_consequence"),
+        edit_consequence=numbers.get("edit_consequence"),
+        bystanders=numbers.get("bystanders", []),
     )
