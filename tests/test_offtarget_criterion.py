@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 import yaml
@@ -98,3 +100,19 @@ def test_a_table_without_the_therapys_guide_is_an_error(example_copy):
     with pytest.raises(DossierError) as exc:
         load_dossier(root)
     assert any("no site of the therapy's spacer" in f.found for f in exc.value.findings)
+
+
+def test_platform_annotation_is_an_input_and_a_missing_one_a_finding(example_copy):
+    root = example_copy("abe-ucd")
+    platform = root / "platform.yaml"
+    text = platform.read_text()
+    gff = Path(__file__).parent / "fixtures/mechanism/genes.gff3"
+    (root / "reference/genes.gff3").write_bytes(gff.read_bytes())
+    platform.write_text(text + "annotation: reference/genes.gff3\n")
+    loaded = load_dossier(root)
+    assert loaded.platform.annotation == "reference/genes.gff3"
+    assert "reference/genes.gff3" in loaded.inputs
+    platform.write_text(text + "annotation: reference/missing.gff3\n")
+    with pytest.raises(DossierError) as exc:
+        load_dossier(root)
+    assert any("missing.gff3" in f.found for f in exc.value.findings)

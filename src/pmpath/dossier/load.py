@@ -1306,6 +1306,11 @@ def load_dossier(
         )
         is not None
     )
+    if platform.annotation is not None:
+        # hashed as an input here; read (gffutils) by criterion 2, whose errors name the file
+        reader.bytes(
+            platform.annotation, PLATFORM_FILE, "annotation", pdoc.line_of(("annotation",))
+        )
     cohorts = _load_cohorts(reader, platform)
     case_files = _case_files(reader)
     if progress is not None and len(case_files) >= 50:

@@ -660,6 +660,11 @@ class Platform(Strict):
     reference_fasta: RelPath = Field(
         description="FASTA of the reference sequence around the targets (indexed with .fai or indexable)."
     )
+    annotation: RelPath | None = Field(
+        default=None,
+        description="GFF3 or GTF of the transcripts on reference_fasta's coordinates: criterion 2 predicts "
+        "the consequence of the variant, of the correction and of each bystander edit from it.",
+    )
     data_cutoff: dt.date
     required_consecutive: int = Field(default=3, ge=1)
     invariant_components: list[InvariantComponent] = Field(min_length=1)

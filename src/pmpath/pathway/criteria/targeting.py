@@ -71,7 +71,7 @@ def annotation_for(ctx: AssessmentContext) -> Annotation | None:
     platform declares one, or an :class:`~pmpath.mechanism.transcript.Annotation` already placed in
     ``ctx.cache["mechanism/annotation"]``; None when there is neither."""
     if ANNOTATION_KEY not in ctx.cache:
-        path = getattr(ctx.dossier.platform, "annotation", None)
+        path = ctx.dossier.platform.annotation
         ctx.cache[ANNOTATION_KEY] = read_annotation(ctx.dossier.root / path) if path else None
     return ctx.cache[ANNOTATION_KEY]
 
@@ -280,6 +280,7 @@ def evaluate(ctx: AssessmentContext, patient: PatientRecord) -> Verdict:
     evidence = ctx.evidence(
         PLATFORM_FILE,
         platform.reference_fasta,
+        *([platform.annotation] if platform.annotation else []),
         *ctx.patient_files(patient, "case", "variants_vcf", "offtarget"),
     )
     assumptions = [
