@@ -166,3 +166,22 @@ def test_verify_guide_with_non_acgt_letters_exits_2(tmp_path: Path) -> None:
         str(tmp_path / "v.tsv"),
     )
     assert r.exit_code == 2 and "spacer: found 'GGCATAGACCGGCAAAXAGG'" in r.stderr
+
+
+def test_design_with_a_genome_fills_the_offtarget_summary(tmp_path: Path) -> None:
+    from pmpath.mechanism.offtarget import Guide, SearchSettings, read_genome, search_offtargets
+
+    out = tmp_path / "DESIGNS.tsv"
+    r = run(
+        "design", "--reference", REF, "--annotation", ANN, "--variant", "NM_PLUS.1:c.35G>A",
+        "--editor", "abe8e", "--genome", REF, "-o", str(out),
+    )  # fmt: skip
+    assert r.exit_code == 0, r.output
+    _header, body = rows(out)
+    spacer = body[0]["spacer"]
+    # the same search run directly: its mismatch counts open the cell
+    sites = search_offtargets(read_genome(REF), [Guide("d", spacer)], SearchSettings())
+    plain = sites[(sites["dna_bulge"] == 0) & (sites["rna_bulge"] == 0)]
+    counts = "-".join(str(int((plain["mismatches"] == k).sum())) for k in range(5))
+    assert body[0]["offtarget_summary"].startswith(f"{counts} mm, {len(sites) - len(plain)} bulged")
+    assert "CFD spec" in body[0]["offtarget_summary"]

@@ -155,6 +155,13 @@ def design(
     transcripts: TranscriptsOpt = None,
     acts_on: SiteOpt = None,
     wings: WingsOpt = "5-5",
+    genome: Annotated[
+        Path | None,
+        typer.Option(
+            "--genome",
+            help="Genome FASTA searched for every guide design's off-target sites (fills offtarget_summary).",
+        ),
+    ] = None,
     fmt: FormatOpt = Format.text,
     quiet: Quiet = False,
     verbose: Verbose = False,
@@ -186,6 +193,13 @@ def design(
             wings=_pair(wings, "--wings") or (5, 5),
             progress=step,
         )
+    if genome is not None:
+        from pmpath.mechanism.offtarget.designs import with_offtarget_summaries
+        from pmpath.mechanism.offtarget.genome import read_genome
+        from pmpath.mechanism.offtarget.search import SearchSettings
+
+        steps.note(f"searching {genome} for each design's off-target sites")
+        run = with_offtarget_summaries(run, read_genome(genome), SearchSettings(pam=pam or "NGG"))
     _write(run, out_file, fmt, quiet)
 
 
