@@ -8,7 +8,7 @@ AXE := $(VENV)/node_modules/axe-core/axe.min.js
 
 .PHONY: demo test test-fast lint install system-deps lock benchmark examples clean
 
-$(STAMP): pyproject.toml requirements.lock
+$(STAMP): pyproject.toml requirements.lock | system-deps
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -r requirements.lock
