@@ -17,7 +17,11 @@ DOC = Path(__file__).resolve().parents[1] / "docs" / "dossier.md"
 
 
 def parts() -> dict[str, str]:
-    from pmpath.dossier.model import comparability_fields_markdown, plan_fields_markdown
+    from pmpath.dossier.model import (
+        comparability_fields_markdown,
+        natural_history_plan_markdown,
+        plan_fields_markdown,
+    )
     from pmpath.dossier.tables import tables_markdown
     from pmpath.dossier.units import (
         display_rules_markdown,
@@ -28,6 +32,7 @@ def parts() -> dict[str, str]:
     return {
         "improvement-plan": plan_fields_markdown(),
         "comparability": comparability_fields_markdown(),
+        "natural-history-plan": natural_history_plan_markdown(),
         "tables": tables_markdown(),
         "units": unit_table_markdown(),
         "dose-units": dose_unit_table_markdown(),
