@@ -20,6 +20,7 @@ def parts() -> dict[str, str]:
     from pmpath.dossier.model import (
         comparability_fields_markdown,
         literature_fields_markdown,
+        natural_history_plan_markdown,
         plan_fields_markdown,
     )
     from pmpath.dossier.tables import tables_markdown
@@ -33,6 +34,7 @@ def parts() -> dict[str, str]:
         "improvement-plan": plan_fields_markdown(),
         "comparability": comparability_fields_markdown(),
         "literature": literature_fields_markdown(),
+        "natural-history-plan": natural_history_plan_markdown(),
         "tables": tables_markdown(),
         "units": unit_table_markdown(),
         "dose-units": dose_unit_table_markdown(),

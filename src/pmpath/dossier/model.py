@@ -69,6 +69,7 @@ __all__ = [
     "LiteratureSummary",
     "LongitudinalData",
     "Modality",
+    "NaturalHistoryEndpointPlan",
     "NaturalHistoryPlan",
     "NormalPrior",
     "Outcome",
@@ -95,6 +96,7 @@ __all__ = [
     "VisitSchedule",
     "comparability_fields_markdown",
     "literature_fields_markdown",
+    "natural_history_plan_markdown",
     "plan_fields_markdown",
 ]
 
@@ -336,6 +338,35 @@ class Disease(Strict):
     )
 
 
+class NaturalHistoryEndpointPlan(Strict):
+    """How one continuous endpoint's natural-history growth curve is fitted (criteria 3 and 5)."""
+
+    age_shape: Literal["linear", "spline"] = Field(
+        default="linear",
+        description="linear: a straight line in age; spline: a natural cubic spline in age (R's ns, knots at quantiles of the observed ages).",
+    )
+    spline_df: int | None = Field(
+        default=None,
+        ge=1,
+        le=8,
+        description="Degrees of freedom of the spline (1 is the straight line); null: chosen by AIC among 1-4 and shown. Only with age_shape spline.",
+    )
+    covariates: list[Literal["genotype_class", "sex", "age_at_onset"]] = Field(
+        default_factory=list,
+        description="Columns of the cohort's subjects table entered as fixed effects; the patient's own values (case.yaml diagnosis sex and genotype_class, the earliest phenotype onset_age_years) enter the counterfactual.",
+    )
+
+    @model_validator(mode="after")
+    def _df_needs_spline(self) -> NaturalHistoryEndpointPlan:
+        if self.spline_df is not None and self.age_shape != "spline":
+            raise ValueError(
+                f"found spline_df {self.spline_df} with age_shape {self.age_shape}, expected age_shape spline (or no spline_df)"
+            )
+        if len(set(self.covariates)) < len(self.covariates):
+            raise ValueError(f"found covariates {self.covariates}, expected each at most once")
+        return self
+
+
 class NaturalHistoryPlan(Strict):
     min_subjects: int = Field(default=20, ge=1)
     min_person_years: float = Field(default=40.0, ge=0)
@@ -347,6 +378,14 @@ class NaturalHistoryPlan(Strict):
     min_events: int = Field(
         default=20, ge=0, description="Fewest events for a rate model to count as characterized."
     )
+    endpoints: dict[Identifier, NaturalHistoryEndpointPlan] = Field(
+        default_factory=dict,
+        description="Continuous endpoint id -> how its growth curve is fitted (age shape, spline df, covariates); endpoints not listed: a straight line without covariates.",
+    )
+
+    def for_endpoint(self, endpoint_id: str) -> NaturalHistoryEndpointPlan:
+        """The growth-curve options of ``endpoint_id`` (the defaults when the plan does not list it)."""
+        return self.endpoints.get(endpoint_id, NaturalHistoryEndpointPlan())
 
 
 class TargetingPlan(Strict):
@@ -708,6 +747,20 @@ class Platform(Strict):
         errors: list[tuple[tuple, str, object]] = []
         where = ("analysis_plan", "improvement", "endpoints")
         known = [e.id for e in self.endpoints]
+        nh = ("analysis_plan", "natural_history", "endpoints")
+        for eid in self.analysis_plan.natural_history.endpoints:
+            endpoint = self.endpoint(eid)
+            if endpoint is None or endpoint.kind != EndpointKind.continuous:
+                what = "unknown endpoint" if endpoint is None else f"{endpoint.kind.value} endpoint"
+                continuous = [e.id for e in self.endpoints if e.kind == EndpointKind.continuous]
+                errors.append(
+                    (
+                        (*nh, eid),
+                        f"found growth-curve options for {what} {eid!r}, expected one of platform.yaml's "
+                        f"continuous endpoints: {', '.join(continuous) or 'none'}",
+                        eid,
+                    )
+                )
         for eid, plan in self.analysis_plan.improvement.endpoints.items():
             endpoint = self.endpoint(eid)
             if endpoint is None:
@@ -1323,6 +1376,13 @@ class Diagnosis(Strict):
     genotype_class: str | None = Field(
         default=None, description="Matches the cohort subjects' genotype_class covariate."
     )
+    country: str | None = Field(
+        default=None,
+        min_length=2,
+        max_length=100,
+        description="Country the patient is treated in: an ISO 3166-1 alpha-2 code (e.g. DE) or a name, "
+        "written as the cohort's `countries` are (compared with them).",
+    )
 
 
 class ComponentUse(Strict):
@@ -1506,6 +1566,22 @@ def plan_fields_markdown() -> str:
     return "".join(out).rstrip() + "\n"
 
 
+def natural_history_plan_markdown() -> str:
+    """The natural-history plan reference of ``docs/dossier.md``, generated from the models' fields."""
+    out: list[str] = []
+    for title, model in (
+        ("`analysis_plan.natural_history`", NaturalHistoryPlan),
+        ("`analysis_plan.natural_history.endpoints.<endpoint id>`", NaturalHistoryEndpointPlan),
+    ):
+        out.append(f"#### {title}\n\n| field | default | meaning |\n|---|---|---|\n")
+        for name, info in model.model_fields.items():
+            meaning = (info.description or "").replace("|", "\\|")
+            default = "none listed" if info.default_factory in (list, dict) else _default_text(info)
+            out.append(f"| `{name}` | {default} | {meaning} |\n")
+        out.append("\n")
+    return "".join(out).rstrip() + "\n"
+
+
 def comparability_fields_markdown() -> str:
     """The comparability reference of ``docs/dossier.md``, generated from the models' fields.
 
@@ -1523,6 +1599,7 @@ def comparability_fields_markdown() -> str:
         ("`era`", Era, tuple(Era.model_fields)),
         ("`visit_schedule`", VisitSchedule, tuple(VisitSchedule.model_fields)),
         ("case.yaml", Case, ("assays",)),
+        ("case.yaml `diagnosis`", Diagnosis, ("country",)),
     ):
         out.append(f"#### {title}\n\n| field | default | meaning |\n|---|---|---|\n")
         for name in names:

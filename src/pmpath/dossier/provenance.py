@@ -9,6 +9,8 @@ version it was written in::
 Defaults include the per-endpoint plan: ``analysis_plan.improvement.endpoints`` holds an entry for
 every endpoint of the platform, as :meth:`~pmpath.dossier.model.ImprovementPlan.for_endpoint`
 fills it in (mcid, summary measure and intercurrent-event strategies depend on the endpoint).
+``analysis_plan.natural_history.endpoints`` (growth-curve options) is the exception: only entries
+that differ from the default straight line are hashed, and the key is left out when none do.
 So a plan that leaves a threshold at its default and one that writes the default out have the same
 hash, and a change of any threshold, of ``fixed_on`` or of the format changes it. JCS fixes
 everything a hash depends on: member names sorted by UTF-16 code units, no whitespace, numbers as
@@ -31,7 +33,7 @@ from typing import Any
 
 import rfc8785
 
-from pmpath.dossier.model import Platform
+from pmpath.dossier.model import NaturalHistoryEndpointPlan, Platform
 from pmpath.errors import DossierError, Finding
 
 __all__ = [
@@ -98,10 +100,15 @@ def plan_document(platform: Platform) -> dict[str, Any]:
         update={"improvement": improvement.model_copy(update={"endpoints": resolved})}
     )
     _check_representable(effective.model_dump(mode="python"), "analysis_plan")
-    return {
-        "schema_version": platform.schema_version,
-        "analysis_plan": effective.model_dump(mode="json"),
-    }
+    document = effective.model_dump(mode="json")
+    # Growth-curve options: only the entries that differ from the default (a straight line without
+    # covariates) are hashed, and none at all when none differ, so a plan that writes the default out
+    # and one that leaves it have the same hash, and plans from before these options keep theirs.
+    default = NaturalHistoryEndpointPlan().model_dump(mode="json")
+    growth = {k: v for k, v in document["natural_history"].pop("endpoints").items() if v != default}
+    if growth:
+        document["natural_history"]["endpoints"] = growth
+    return {"schema_version": platform.schema_version, "analysis_plan": document}
 
 
 def canonical_plan_json(platform: Platform) -> bytes:

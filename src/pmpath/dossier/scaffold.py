@@ -35,11 +35,13 @@ from pmpath.dossier.model import (
     Endpoint,
     EndpointPlan,
     EngagementPlan,
+    Era,
     EventData,
     ImprovementPlan,
     InvariantComponent,
     LongitudinalData,
     Modality,
+    NaturalHistoryEndpointPlan,
     NaturalHistoryPlan,
     NormalPrior,
     Outcome,
@@ -50,6 +52,7 @@ from pmpath.dossier.model import (
     Therapy,
     VariableComponent,
     Variant,
+    VisitSchedule,
 )
 from pmpath.dossier.write import (
     CohortSpec,
@@ -309,7 +312,15 @@ def _platform(modality: Modality, design: _Design, platform_id: str, name: str) 
         analysis_plan=AnalysisPlan(
             fixed_on=PLAN_FIXED_ON,
             natural_history=NaturalHistoryPlan(
-                min_subjects=20, min_person_years=40.0, max_slope_relative_se=0.5, min_events=20
+                min_subjects=20,
+                min_person_years=40.0,
+                max_slope_relative_se=0.5,
+                min_events=20,
+                endpoints={
+                    "biomarker": NaturalHistoryEndpointPlan(
+                        age_shape="linear", spline_df=None, covariates=[]
+                    )
+                },
             ),
             engagement=EngagementPlan(confidence=0.95),
             improvement=ImprovementPlan(
@@ -345,6 +356,7 @@ def _one_of(values: list[str]) -> str:
 
 
 _EP = ("analysis_plan", "improvement", "endpoints", "biomarker")
+_NH = ("analysis_plan", "natural_history", "endpoints", "biomarker")
 
 
 def _platform_notes(design: _Design) -> YamlNotes:
@@ -417,6 +429,23 @@ def _platform_notes(design: _Design) -> YamlNotes:
             "natural_history",
             "min_events",
         ): "fewest events for a rate (count endpoint) model",
+        (
+            "analysis_plan",
+            "natural_history",
+            "endpoints",
+        ): "per continuous endpoint id: how its growth curve is fitted; endpoints not listed take the defaults shown",
+        (
+            *_NH,
+            "age_shape",
+        ): "linear (a straight line in age) or spline (a natural cubic spline in age, R's ns)",
+        (
+            *_NH,
+            "spline_df",
+        ): "spline only: its degrees of freedom; null chooses among 1-4 by AIC (shown in the verdict)",
+        (
+            *_NH,
+            "covariates",
+        ): "subjects-table columns entered as fixed effects: genotype_class, sex, age_at_onset",
         (
             "analysis_plan",
             "engagement",
@@ -560,6 +589,13 @@ def _cohort(design: _Design) -> CohortSpec:
             ),
             EventData(kind="events", path="events.csv", units={"crises": "{crises}"}),
         ],
+        era=Era(first_year=2015, last_year=2023),
+        countries=["US"],
+        centres=["Example Children's Hospital (placeholder)"],
+        assays={"biomarker": "plasma biomarker, LC-MS/MS, hospital laboratory (placeholder)"},
+        visit_schedule=VisitSchedule(
+            kind="mixed", description="registry visits every 6 months plus admissions (placeholder)"
+        ),
     )
     return CohortSpec(
         cohort,
@@ -591,6 +627,28 @@ _COHORT_NOTES = YamlNotes(
         ): "prospective_registry, retrospective_chart_review, published_aggregate, trial_control_arm or synthetic",
         ("cohorts", 0, "subjects", "columns"): "pmpath's column names -> the file's",
         ("cohorts", 0, "data", 0, "units"): "unit of each endpoint's values in this file",
+        (
+            "cohorts",
+            0,
+            "era",
+        ): "first and last calendar year of the data: a first dose over 10 years away is flagged",
+        (
+            "cohorts",
+            0,
+            "countries",
+        ): "ISO 3166-1 alpha-2 codes or names, as the cases' diagnosis.country is written",
+        ("cohorts", 0, "centres"): "sites the subjects were followed at (reported)",
+        (
+            "cohorts",
+            0,
+            "assays",
+        ): "endpoint id -> assay or laboratory; a different one in a case.yaml is flagged",
+        (
+            "cohorts",
+            0,
+            "visit_schedule",
+            "kind",
+        ): "protocol_scheduled, clinical_care or mixed (care-driven visits can over-represent worse periods)",
     },
     above={
         (
@@ -600,6 +658,10 @@ _COHORT_NOTES = YamlNotes(
         ): "One row per subject: subject, genotype_class, age_at_onset (years), sex.",
         ("cohorts", 0, "data", 0): "Long format, one row per subject x age (years) x endpoint.",
         ("cohorts", 0, "data", 1): "Event counts over observed windows of age (years).",
+        ("cohorts", 0, "era"): (
+            "What a reviewer asks about an external control, compared with each treated patient by\n"
+            "criterion 3 (all optional; a field left out is reported as not stated)."
+        ),
     },
     below={
         ("cohorts", 0, "data"): (
@@ -624,6 +686,7 @@ def _case(design: _Design, targeting: str) -> Case:
             sex="female",
             age_at_first_dose_years=1.5,
             genotype_class=design.genotype_class,
+            country=None,
         ),
         phenotypes=[
             Phenotype(id="HP:0001263", label="Global developmental delay", onset_age_years=0.75),
@@ -652,6 +715,7 @@ def _case(design: _Design, targeting: str) -> Case:
         ),
         dosing=[Dose(date=FIRST_DOSE, dose=1.0, unit="mg/kg")],
         outcome=Outcome(status="ongoing"),
+        assays={"biomarker": "plasma biomarker, LC-MS/MS, hospital laboratory (placeholder)"},
     )
 
 
@@ -676,6 +740,10 @@ def _case_notes(targeting_comment: str) -> YamlNotes:
                 "diagnosis",
                 "genotype_class",
             ): "matches the cohort subjects' genotype_class, to compare like with like",
+            (
+                "diagnosis",
+                "country",
+            ): "where the patient is treated, e.g. US: an ISO 3166-1 alpha-2 code or a name, written as the cohort's countries",
             ("phenotypes",): "HPO terms; excluded: true records a feature looked for and absent",
             (
                 "variants",
@@ -706,6 +774,9 @@ def _case_notes(targeting_comment: str) -> YamlNotes:
                 "outcome",
                 "status",
             ): "ongoing, completed, died, withdrew or lost_to_follow_up (the last three need a date)",
+            (
+                "assays",
+            ): "endpoint id -> assay or laboratory, in the cohort's words (a different one is flagged)",
         },
         above={
             (*v, "zygosity"): 'hgvs_c: "NM_...:c.123G>A"\nhgvs_p: "NP_...:p.(Gly41Arg)"',

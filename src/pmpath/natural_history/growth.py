@@ -711,8 +711,7 @@ def fit_longitudinal(
     age_center : float, optional
         Age the intercept refers to; default the mean age of the observations, rounded to whole years.
     age_shape : {"linear", "spline"}
-        The population trajectory in age: a straight line (default; the only shape criterion 5's
-        untreated model takes today) or a natural cubic spline (R's ``ns``: interior knots at
+        The population trajectory in age: a straight line (default) or a natural cubic spline (R's ``ns``: interior knots at
         quantiles of the observed ages, boundary knots at their range, linear beyond them).
     spline_df : int, optional
         With ``age_shape="spline"``: its degrees of freedom; default chosen by AIC among

@@ -39,11 +39,12 @@ The rule (:class:`TrajectoryRule`)
   ``tests/test_calibration_trajectory.py``.
 
 The algebra is the one of :func:`pmpath.outcomes.trajectory._conditional_moments` (which matches lme4's
-conditional modes) in a form that needs only 2x2 matrices per patient: with ``M = G X'X + s2 I`` the BLUP
-is ``u = M^-1 G X'r``, its conditional covariance ``C = s2 M^-1 G`` and the loading of the fixed-effect
-error on a prediction at design row ``x`` is ``s2 x M^-1``. :func:`judge_trajectory_batch` applies it to
-many patients at once (10,000 patients in milliseconds) and :func:`judge_trajectory` is its ``n = 1`` case
-with the human-readable result.
+conditional modes) in a form that needs only 2x2 matrices per patient: with ``M = G Z'Z + s2 I`` the BLUP
+is ``u = M^-1 G Z'r``, its conditional covariance ``C = s2 M^-1 G`` and the loading of the fixed-effect
+error on a prediction at design row ``x`` is ``s2 x M^-1`` for the straight line (``Z = X``), and
+``x - z' M^-1 G Z'X`` when the fixed design ``X`` (a spline, covariates) differs from the random ``Z``.
+:func:`judge_trajectory_batch` applies it to many patients at once (10,000 patients in milliseconds)
+and :func:`judge_trajectory` is its ``n = 1`` case with the human-readable result.
 """
 
 from __future__ import annotations
@@ -254,11 +255,22 @@ def _inv2(M: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class _Conditional:
-    """Per-patient BLUP quantities: ``u`` (n, 2), ``C`` (n, 2, 2), ``L = s2 M^-1`` (n, 2, 2)."""
+    """Per-patient BLUP quantities: ``u`` (n, 2), ``C`` (n, 2, 2), ``L = s2 M^-1`` (n, 2, 2).
+
+    ``B = M^-1 G Z'X`` (n, 2, p) for a model whose fixed design differs from the random one (a
+    spline or covariates; None for the straight line): the BLUP's loading on the fixed-effect error.
+    """
 
     u: np.ndarray
     C: np.ndarray
     L: np.ndarray
+    B: np.ndarray | None = None
+
+
+def _fixed_rows(model: UntreatedModel, ages: np.ndarray) -> np.ndarray:
+    """The fixed design at an (n, k) array of ages: shape (n, k, p)."""
+    n, k = ages.shape
+    return model.design(ages.reshape(-1)).reshape(n, k, model.fixed_effects.size)
 
 
 def _conditional(
@@ -268,7 +280,10 @@ def _conditional(
     G, s2 = model.random_effects_cov, model.residual_variance
     t = pre_ages - model.age_center
     w = pre_mask.astype(float)
-    r = (pre_y - (model.fixed_effects[0] + model.fixed_effects[1] * t)) * w
+    if model.linear:
+        r = (pre_y - (model.fixed_effects[0] + model.fixed_effects[1] * t)) * w
+    else:
+        r = (pre_y - model.population_mean(pre_ages)) * w
     xtx = np.empty((t.shape[0], 2, 2))
     xtx[:, 0, 0] = w.sum(axis=1)
     xtx[:, 0, 1] = xtx[:, 1, 0] = (w * t).sum(axis=1)
@@ -279,7 +294,12 @@ def _conditional(
     u = np.einsum("nij,jk,nk->ni", Minv, G, xtr)
     C = s2 * np.einsum("nij,jk->nik", Minv, G)
     C = (C + np.swapaxes(C, 1, 2)) / 2
-    return _Conditional(u=u, C=C, L=s2 * Minv)
+    B = None
+    if not model.linear:
+        X = _fixed_rows(model, pre_ages) * w[:, :, None]
+        ztx = np.stack([X.sum(axis=1), np.einsum("nk,nkp->np", t, X)], axis=1)  # Z'WX (n, 2, p)
+        B = np.einsum("nij,jk,nkp->nip", Minv, G, ztx)
+    return _Conditional(u=u, C=C, L=s2 * Minv, B=B)
 
 
 def _weighted(
@@ -293,11 +313,24 @@ def _weighted(
     """Estimate and SE of ``sum_j weights_j * sign * (y_j - predicted_j)`` per patient.
 
     The variance is ``a' (L Vb L') a + a' C a + s2 |w|^2`` with ``a = sum_j w_j x_j``: fixed-effect
-    error, the patient's random-effect error and the residuals, independent parts.
+    error, the patient's random-effect error and the residuals, independent parts. When the fixed
+    design ``x`` differs from the random one ``z`` (a spline, covariates), ``a = sum_j w_j z_j``, the
+    fixed-effect loading is ``sum_j w_j x_j - B' a`` and the prediction ``sum_j w_j x_j' b + a' u``.
     """
     a = np.stack([weights.sum(axis=1), (weights * post_t).sum(axis=1)], axis=1)
-    pred = (weights * post_y).sum(axis=1) - np.einsum("ni,ni->n", a, model.fixed_effects + cond.u)
-    la = np.einsum("nji,nj->ni", cond.L, a)  # L' a  (L is symmetric only when G is)
+    if cond.B is None:
+        pred = (weights * post_y).sum(axis=1) - np.einsum(
+            "ni,ni->n", a, model.fixed_effects + cond.u
+        )
+        la = np.einsum("nji,nj->ni", cond.L, a)  # L' a  (L is symmetric only when G is)
+    else:
+        ax = np.einsum("nm,nmp->np", weights, _fixed_rows(model, post_t + model.age_center))
+        pred = (
+            (weights * post_y).sum(axis=1)
+            - ax @ model.fixed_effects
+            - np.einsum("ni,ni->n", a, cond.u)
+        )
+        la = ax - np.einsum("ni,nip->np", a, cond.B)
     var = (
         np.einsum("ni,ij,nj->n", la, model.fixed_effects_cov, la)
         + np.einsum("ni,nij,nj->n", a, cond.C, a)
@@ -330,11 +363,25 @@ def _rtm_flags(
     n, k = pre_t.shape
     if k == 0:
         return np.zeros(n, dtype=bool)
-    harm = -sign * (pre_y - (model.fixed_effects[0] + model.fixed_effects[1] * pre_t))
+    if model.linear:
+        harm = -sign * (pre_y - (model.fixed_effects[0] + model.fixed_effects[1] * pre_t))
+    else:
+        harm = -sign * (pre_y - model.population_mean(pre_t + model.age_center))
     worst = harm[:, -1] >= harm[:, :-1].max(axis=1) if k >= 2 else np.zeros(n, dtype=bool)
     x0, x1 = np.ones(n), pre_t[:, -1]
-    V = model.random_effects_cov + model.fixed_effects_cov
-    var = V[0, 0] * x0 + 2 * V[0, 1] * x1 + V[1, 1] * x1 * x1 + model.residual_variance
+    if model.linear:
+        V = model.random_effects_cov + model.fixed_effects_cov
+        var = V[0, 0] * x0 + 2 * V[0, 1] * x1 + V[1, 1] * x1 * x1 + model.residual_variance
+    else:
+        G = model.random_effects_cov
+        x = model.design(pre_t[:, -1] + model.age_center)
+        var = (
+            G[0, 0] * x0
+            + 2 * G[0, 1] * x1
+            + G[1, 1] * x1 * x1
+            + np.einsum("ni,ij,nj->n", x, model.fixed_effects_cov, x)
+            + model.residual_variance
+        )
     z = -harm[:, -1] / np.sqrt(var)
     return worst | (z < -ndtri(0.5 + level / 2))
 
@@ -829,7 +876,7 @@ def judge_trajectory(
         f(main.sceptical),
         sensitivity,
     )
-    notes = [prediction.note]
+    notes = [prediction.note, *model.notes]
     return TrajectoryJudgement(
         decision=decision,
         reason=reason,
@@ -951,7 +998,8 @@ def simulate_trajectory_patients(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Simulate patients from a natural-history growth model, optionally treated.
 
-    Truth: fixed effects at the model's estimates, random effects ``u ~ N(0, G)``, residuals
+    Truth: fixed effects at the model's estimates (its design: straight line or spline, the
+    patient's covariates), random effects ``u ~ N(0, G)``, residuals
     ``N(0, s2)``, on the model scale, plus ``quadratic * (age - quadratic_center)^2`` (curvature the
     linear model does not know; ``quadratic_center`` defaults to ``model.age_center``). Post-dose
     values gain ``benefit`` (model scale, benefit direction) times a ramp from 0 at the first dose to
@@ -1004,7 +1052,10 @@ def simulate_trajectory_patients(
     k = pre_ages.shape[1]
     u = rng.standard_normal((n, 2)) @ _sqrt_psd(model.random_effects_cov).T
     t = ages - model.age_center
-    y = (model.fixed_effects[0] + u[:, :1]) + (model.fixed_effects[1] + u[:, 1:]) * t
+    if model.linear:
+        y = (model.fixed_effects[0] + u[:, :1]) + (model.fixed_effects[1] + u[:, 1:]) * t
+    else:
+        y = model.population_mean(ages) + u[:, :1] + u[:, 1:] * t
     y = y + rng.standard_normal(y.shape) * np.sqrt(model.residual_variance)
     if quadratic:
         y = y + quadratic * (ages - center) ** 2

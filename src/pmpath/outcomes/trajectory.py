@@ -1,24 +1,30 @@
 """Progressive disease: a treated patient's measured course against their own predicted untreated course.
 
-The untreated course comes from a natural-history linear mixed growth model
-``y = (b0 + u0) + (b1 + u1) * (age - c) + e`` fitted on a cohort. The patient's own random effects
-``u`` are predicted from ALL their pre-treatment measurements (empirical Bayes, the BLUP), so a
-baseline taken during a bad spell is shrunk toward the population and regression to the mean is
-not mistaken for a treatment effect. The criterion-5 decision on this prediction is
+The untreated course comes from a natural-history linear mixed growth model fitted on a cohort,
+``y = x(age, patient's covariates)' b + (u0 + u1 * (age - c)) + e``: the fixed-effect design ``x`` is
+``(1, age - c)`` for the straight line, or an intercept and a natural cubic spline in age, followed by
+the contrasts of the patient's covariates (genotype class, sex, age at onset); the random effects are
+always a subject's intercept and slope on age. The patient's own random effects ``u`` are predicted
+from ALL their pre-treatment measurements (empirical Bayes, the BLUP), so a baseline taken during a
+bad spell is shrunk toward the population and regression to the mean is not mistaken for a
+treatment effect. :meth:`UntreatedModel.from_growth_curve` builds the model of one patient from a
+cohort's :class:`~pmpath.natural_history.GrowthCurve`. The criterion-5 decision on this prediction is
 :func:`pmpath.outcomes.judge_trajectory` (``pmpath.outcomes.decision``), which also uses the
 regression-to-the-mean flags and the plot data built here.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
 import numpy as np
 from scipy.special import ndtri  # scipy.stats.norm's, without its overhead
 
 from pmpath.errors import AnalysisError, UsageError
 from pmpath.formatting import format_number, format_percent
+from pmpath.natural_history.growth import age_design
 
 Scale = Literal["identity", "log"]
 Direction = Literal["higher_is_better", "lower_is_better"]
@@ -35,23 +41,45 @@ _GRID_POINTS = 61
 
 @dataclass(frozen=True)
 class UntreatedModel:
-    """A natural-history linear mixed growth model with random intercept and slope.
+    """A natural-history linear mixed growth model with random intercept and slope, for one patient.
+
+    The linear constructor ``UntreatedModel(fixed_effects, fixed_effects_cov, random_effects_cov,
+    residual_variance, age_center)`` is the straight line ``b0 + b1 * (age - age_center)``. The keyword
+    fields generalize the fixed-effect design (:meth:`design`): a natural cubic spline in age
+    (``spline_df > 1`` with its knots) and the patient's covariate contrasts (``covariate_row``), so
+    that the patient's untreated mean is ``design(ages) @ fixed_effects``. The random design
+    (:meth:`random_design`) stays ``(1, age - age_center)``.
 
     Parameters
     ----------
     fixed_effects
-        ``[b0, b1]`` on the model scale: the population mean at ``age_center`` and the slope per year.
+        ``(p,)`` coefficients on the model scale; for the straight line without covariates
+        ``[b0, b1]``: the population mean at ``age_center`` and the slope per year.
     fixed_effects_cov
-        (2, 2) sampling covariance of the fixed-effect estimates.
+        (p, p) sampling covariance of the fixed-effect estimates.
     random_effects_cov
         (2, 2) covariance ``G`` of the subject's (intercept, slope) deviations. May be singular,
         e.g. ``[[g, 0], [0, 0]]`` for a random-intercept-only model.
     residual_variance
         Variance of a single measurement around the subject's own line (``sigma^2 > 0``).
     age_center
-        Age (years) the intercept refers to.
+        Age (years) the intercept and the random slope refer to.
     scale
         ``"identity"``: the model describes the values; ``"log"``: it describes their natural log.
+    spline_df
+        Degrees of freedom of the age terms: 1 is the straight line, more a natural cubic spline
+        (:func:`pmpath.natural_history.growth.natural_spline_basis`) with ``spline_knots`` interior
+        and ``boundary_knots`` boundary knots.
+    spline_knots, boundary_knots
+        The spline's knots, as fitted (:attr:`pmpath.natural_history.GrowthCurve.spline_knots`).
+    covariate_row
+        The patient's covariate contrasts, the design columns after the age terms (constant in
+        age); empty without covariates.
+    fixed_effect_names
+        Names of the elements of ``fixed_effects`` (informative only).
+    notes
+        What building the model for this patient involved (e.g. a covariate level the cohort never
+        had, replaced by the reference level); criterion 5 repeats them.
     """
 
     fixed_effects: np.ndarray
@@ -60,11 +88,48 @@ class UntreatedModel:
     residual_variance: float
     age_center: float
     scale: Scale = "identity"
+    spline_df: int = 1
+    spline_knots: tuple[float, ...] = ()
+    boundary_knots: tuple[float, float] = (float("nan"), float("nan"))
+    covariate_row: np.ndarray = field(default_factory=lambda: np.empty(0))
+    fixed_effect_names: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        df = self.spline_df
+        if isinstance(df, bool) or int(df) != df or df < 1:
+            raise UsageError(
+                f"UntreatedModel.spline_df: found {df!r}, expected a whole number >= 1 (1 is the straight line)"
+            )
+        object.__setattr__(self, "spline_df", int(df))
+        knots = tuple(float(k) for k in self.spline_knots)
+        boundary = tuple(float(b) for b in self.boundary_knots)
+        if self.spline_df > 1:
+            if len(knots) != self.spline_df - 1:
+                raise UsageError(
+                    f"UntreatedModel.spline_knots: found {len(knots)} knots, expected spline_df - 1 = {self.spline_df - 1}"
+                )
+            if (
+                len(boundary) != 2
+                or not np.all(np.isfinite(boundary))
+                or boundary[0] >= boundary[1]
+            ):
+                raise UsageError(
+                    f"UntreatedModel.boundary_knots: found {boundary}, expected two finite ages, the first smaller"
+                )
+        object.__setattr__(self, "spline_knots", knots)
+        object.__setattr__(self, "boundary_knots", boundary)
+        row = np.array(self.covariate_row, dtype=float).reshape(-1)
+        if not np.all(np.isfinite(row)):
+            raise UsageError(
+                f"UntreatedModel.covariate_row: found {row.tolist()}, expected finite covariate contrasts"
+            )
+        row.setflags(write=False)
+        object.__setattr__(self, "covariate_row", row)
+        p = self.n_age_terms + row.size
         for name, shape in (
-            ("fixed_effects", (2,)),
-            ("fixed_effects_cov", (2, 2)),
+            ("fixed_effects", (p,)),
+            ("fixed_effects_cov", (p, p)),
             ("random_effects_cov", (2, 2)),
         ):
             value = np.array(getattr(self, name), dtype=float)
@@ -103,11 +168,103 @@ class UntreatedModel:
             )
         object.__setattr__(self, "residual_variance", float(self.residual_variance))
         object.__setattr__(self, "age_center", float(self.age_center))
+        object.__setattr__(self, "fixed_effect_names", tuple(self.fixed_effect_names))
+        object.__setattr__(self, "notes", tuple(self.notes))
 
-    def design(self, ages: np.ndarray) -> np.ndarray:
-        """Rows ``[1, age - age_center]``: the design of both the fixed and the random effects."""
+    @classmethod
+    def from_growth_curve(
+        cls, curve: Any, covariates: Mapping[str, object] | None = None
+    ) -> UntreatedModel:
+        """The untreated model of one patient from a cohort's fitted growth curve.
+
+        Parameters
+        ----------
+        curve
+            A :class:`~pmpath.natural_history.GrowthCurve` (any object with its attributes).
+        covariates
+            The patient's value of each of the curve's covariates (by name). A covariate not given
+            (None), or a category the cohort never had, takes the covariate's reference (reference
+            level, or the cohort mean), and ``notes`` says so.
+
+        Returns
+        -------
+        UntreatedModel
+        """
+        given = dict(covariates or {})
+        values: dict[str, object] = {}
+        notes: list[str] = []
+        for cov in getattr(curve, "covariates", ()):
+            value = given.get(cov.name)
+            reference = cov.reference
+            shown = format_number(reference) if not cov.categorical else repr(reference)
+            if value is None or (isinstance(value, float) and not np.isfinite(value)):
+                notes.append(
+                    f"covariate {cov.name!r}: not stated for the patient; the untreated prediction uses "
+                    f"the cohort's reference {shown}"
+                )
+                value = reference
+            elif cov.categorical and str(value) not in cov.levels:
+                notes.append(
+                    f"covariate {cov.name!r}: the patient's {str(value)!r} is not among the cohort's levels "
+                    f"{list(cov.levels)}; the untreated prediction uses the reference level {shown}"
+                )
+                value = reference
+            elif not cov.categorical:
+                value = float(value)  # type: ignore[arg-type]
+            values[cov.name] = value
+        n_age = 2 if curve.spline_df == 1 else 1 + curve.spline_df
+        full = np.asarray(curve.design([curve.age_center], values), dtype=float)[0]
+        return cls(
+            fixed_effects=np.asarray(curve.fixed_effects, dtype=float),
+            fixed_effects_cov=np.asarray(curve.fixed_effects_cov, dtype=float),
+            random_effects_cov=np.asarray(curve.random_effects_cov, dtype=float),
+            residual_variance=float(curve.residual_variance),
+            age_center=float(curve.age_center),
+            scale=curve.scale,
+            spline_df=int(curve.spline_df),
+            spline_knots=tuple(curve.spline_knots),
+            boundary_knots=tuple(curve.boundary_knots),
+            covariate_row=full[n_age:],
+            fixed_effect_names=tuple(getattr(curve, "fixed_effect_names", ())),
+            notes=tuple(notes),
+        )
+
+    @property
+    def n_age_terms(self) -> int:
+        """Columns of the design in age: intercept and slope (2), or intercept and ``spline_df`` spline columns."""
+        return 2 if self.spline_df == 1 else 1 + self.spline_df
+
+    @property
+    def linear(self) -> bool:
+        """True for the straight line without covariates (fixed and random designs are the same)."""
+        return self.spline_df == 1 and self.covariate_row.size == 0
+
+    def random_design(self, ages: np.ndarray) -> np.ndarray:
+        """Rows ``[1, age - age_center]``: the design of the random intercept and slope."""
         ages = np.asarray(ages, dtype=float).reshape(-1)
         return np.column_stack([np.ones_like(ages), ages - self.age_center])
+
+    def design(self, ages: np.ndarray) -> np.ndarray:
+        """Fixed-effect design rows at ``ages``: ``[1, age - age_center]`` for the straight line, else the
+        intercept and spline columns, followed by the patient's covariate contrasts."""
+        ages = np.asarray(ages, dtype=float).reshape(-1)
+        if self.linear:
+            return self.random_design(ages)
+        x = age_design(
+            ages, self.age_center, self.spline_df, self.spline_knots, self.boundary_knots
+        )
+        if self.covariate_row.size:
+            x = np.column_stack(
+                [x, np.broadcast_to(self.covariate_row, (ages.size, self.covariate_row.size))]
+            )
+        return x
+
+    def population_mean(self, ages: np.ndarray) -> np.ndarray:
+        """The population's (the patient's covariates') mean on the model scale at ``ages``, any shape."""
+        ages = np.asarray(ages, dtype=float)
+        if self.linear:
+            return self.fixed_effects[0] + self.fixed_effects[1] * (ages - self.age_center)
+        return (self.design(ages.reshape(-1)) @ self.fixed_effects).reshape(ages.shape)
 
     def to_model_scale(self, values: np.ndarray, what: str = "values") -> np.ndarray:
         """Measured values -> model scale (their log for a log-scale model)."""
@@ -203,26 +360,29 @@ def _conditional_moments(
     With ``K = G Z' V^-1`` (``V = Z G Z' + s2 I``), the BLUP is ``u_hat = K (y - X b_hat)`` and the
     prediction error of a new measurement ``y_f = X_f b + Z_f u + e_f`` is
     ``(X_f - Z_f K X) (b - b_hat) + Z_f (u - u_hat_b) + e_f``, three independent parts (the
-    fixed effects come from the cohort, not from this patient). Here ``Z = X``.
+    fixed effects come from the cohort, not from this patient). ``X`` is the fixed design
+    (:meth:`UntreatedModel.design`), ``Z`` the random one; for the straight line ``Z = X``.
     """
     G = model.random_effects_cov
     s2 = model.residual_variance
     b = model.fixed_effects
     Xf = model.design(ages)
+    Zf = Xf if model.linear else model.random_design(ages)
     if pre_ages.size == 0:
         u = np.zeros(2)
         C = G.copy()
         A = Xf
     else:
         X = model.design(pre_ages)
-        V = X @ G @ X.T + s2 * np.eye(len(pre_ages))
-        K = np.linalg.solve(V, X @ G).T  # G X' V^-1 (V and G symmetric)
+        Z = X if model.linear else model.random_design(pre_ages)
+        V = Z @ G @ Z.T + s2 * np.eye(len(pre_ages))
+        K = np.linalg.solve(V, Z @ G).T  # G Z' V^-1 (V and G symmetric)
         u = K @ (pre_y - X @ b)
-        C = G - K @ X @ G
+        C = G - K @ Z @ G
         C = (C + C.T) / 2
-        A = Xf - Xf @ K @ X
-    mean = Xf @ (b + u)
-    cov = A @ model.fixed_effects_cov @ A.T + Xf @ C @ Xf.T + s2 * np.eye(len(ages))
+        A = Xf - Zf @ K @ X
+    mean = Xf @ (b + u) if model.linear else Xf @ b + Zf @ u
+    cov = A @ model.fixed_effects_cov @ A.T + Zf @ C @ Zf.T + s2 * np.eye(len(ages))
     return mean, (cov + cov.T) / 2, u, C
 
 
@@ -330,7 +490,7 @@ def _regression_to_mean_flags(
         return flags
     order = np.argsort(pre_ages, kind="stable")
     ages, y = pre_ages[order], pre_y[order]
-    harm = -sign * (y - model.design(ages) @ model.fixed_effects)  # larger = worse than expected
+    harm = -sign * (y - model.population_mean(ages))  # larger = worse than expected
     if y.size >= 2 and harm[-1] >= harm[:-1].max():
         flags.append(
             f"regression to the mean: treatment started at the patient's worst pre-treatment value relative to "

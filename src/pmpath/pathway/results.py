@@ -51,6 +51,7 @@ __all__ = [
     "OfftargetSummary",
     "Quantity",
     "SensitivityResult",
+    "SplineAic",
     "TargetingResult",
     "TimeToEventComparisonResult",
     "TrajectoryComparisonResult",
@@ -392,7 +393,7 @@ class ComparabilityRow(_Result):
 
     ``status`` is ``ok`` or ``mismatch`` when both sides are known, ``not stated`` when the
     cohort or the patient does not say, ``reported`` for what only the cohort describes
-    (countries, centres, visit schedule).
+    (centres, visit schedule; countries too when the case does not state its own).
     """
 
     field: str = Field(
@@ -405,6 +406,14 @@ class ComparabilityRow(_Result):
         "", description="The rule applied, e.g. 'within 1 year of the observed ages'."
     )
     endpoint: str | None = None
+
+
+class SplineAic(_Result):
+    """One natural-spline degrees of freedom compared by AIC (maximum likelihood) for a growth curve."""
+
+    df: int
+    aic: float
+    chosen: bool
 
 
 class EndpointFit(_Result):
@@ -428,6 +437,20 @@ class EndpointFit(_Result):
     slope: Quantity | None = None
     slope_interval: Interval | None = None
     slope_relative_se: float | None = None
+    age_shape: Literal["linear", "spline"] | None = Field(
+        None, description="Continuous: the growth curve's shape in age."
+    )
+    spline_df: int | None = Field(
+        None, description="Continuous: degrees of freedom in age kept (1 is the straight line)."
+    )
+    spline_aic: list[SplineAic] = Field(
+        default_factory=list,
+        description="Continuous, spline with df chosen by AIC: each df compared and its AIC.",
+    )
+    covariates: list[str] = Field(
+        default_factory=list,
+        description="Continuous: fixed-effect covariates of the growth curve (subjects table columns).",
+    )
     rate: Quantity | None = None
     rate_interval: Interval | None = None
     dispersion: float | None = None

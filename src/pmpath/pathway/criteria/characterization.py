@@ -79,6 +79,7 @@ from pmpath.pathway.results import (
     Interval,
     NaturalHistoryResult,
     Quantity,
+    SplineAic,
 )
 from pmpath.pathway.verdict import CRITERION_NAMES, Status, Verdict
 
@@ -103,7 +104,9 @@ Fit = GrowthCurve | RateFit | SurvivalFit
 METHOD = (
     "Each endpoint of the platform with data in the disease's natural-history cohort is fitted: continuous "
     "endpoints with a linear mixed model of value on age (random intercept and slope per subject, REML, on the "
-    "endpoint's declared scale; random intercept only when the random-effect covariance is singular), count "
+    "endpoint's declared scale; uncorrelated random intercept and slope, then random intercept only, when the "
+    "random-effect covariance is singular; a natural cubic spline in age, its degrees of freedom from the plan or "
+    "chosen by AIC, and subject-level covariates when analysis_plan.natural_history.endpoints asks), count "
     "endpoints with an intercept-only negative binomial (NB2) model of each subject's events with log exposure as "
     "offset (Poisson when the counts show no overdispersion), time-to-event endpoints with Kaplan-Meier on age. "
     "The primary endpoint decides: it is characterized when the pre-specified analysis plan's checks all pass "
@@ -169,9 +172,45 @@ def _endpoint_table(frame: pd.DataFrame, endpoint: Endpoint) -> pd.DataFrame:
     return frame[frame["endpoint"] == endpoint.id].reset_index(drop=True)
 
 
-def _fit(endpoint: Endpoint, table: pd.DataFrame) -> Fit:
+def _with_covariates(
+    table: pd.DataFrame, subjects: pd.DataFrame, covariates: list[str], endpoint: Endpoint
+) -> pd.DataFrame:
+    """The endpoint's rows with the subject-level covariates of the subjects table beside them."""
+    absent = [c for c in covariates if c not in subjects.columns]
+    if absent:
+        raise AnalysisError(
+            f"endpoint {endpoint.id!r}: {PLAN}.endpoints.{endpoint.id}.covariates names {absent}, "
+            f"found no such column in the cohort's subjects table (columns: {list(subjects.columns)})"
+        )
+    per_subject = subjects[["subject", *covariates]].drop_duplicates("subject")
+    per_subject = per_subject.assign(subject=per_subject["subject"].astype(str))
+    rows = table.assign(subject=table["subject"].astype(str))
+    return rows.merge(per_subject, on="subject", how="left", validate="many_to_one")
+
+
+def _fit(
+    endpoint: Endpoint,
+    table: pd.DataFrame,
+    plan: NaturalHistoryPlan | None = None,
+    subjects: pd.DataFrame | None = None,
+) -> Fit:
     if endpoint.kind == EndpointKind.continuous:
-        return fit_longitudinal(table, endpoint.id, scale=endpoint.scale)
+        options = (plan or NaturalHistoryPlan()).for_endpoint(endpoint.id)
+        if options.covariates:
+            table = _with_covariates(
+                table,
+                pd.DataFrame(columns=["subject"]) if subjects is None else subjects,
+                list(options.covariates),
+                endpoint,
+            )
+        return fit_longitudinal(
+            table,
+            endpoint.id,
+            scale=endpoint.scale,
+            age_shape=options.age_shape,
+            spline_df=options.spline_df,
+            covariates=tuple(options.covariates),
+        )
     if endpoint.kind == EndpointKind.count:
         return fit_event_rate(table, endpoint.id)
     return fit_survival(table, endpoint.id)
@@ -193,7 +232,11 @@ def _cohort_results(ctx: AssessmentContext, cohort_id: str) -> CohortFits:
                 continue
             # one endpoint's rows at a time: a large cohort's tables are not all copied at once
             _add_endpoint(
-                out, endpoint, _endpoint_table(_kind_table(tables, endpoint.kind), endpoint), plan
+                out,
+                endpoint,
+                _endpoint_table(_kind_table(tables, endpoint.kind), endpoint),
+                plan,
+                tables.subjects,
             )
         _add_patients(out, ctx, cohort_id)
         ctx.cache[key] = out
@@ -239,7 +282,11 @@ def _add_patients(out: CohortFits, ctx: AssessmentContext, cohort_id: str) -> No
 
 
 def _add_endpoint(
-    out: CohortFits, endpoint: Endpoint, table: pd.DataFrame, plan: NaturalHistoryPlan
+    out: CohortFits,
+    endpoint: Endpoint,
+    table: pd.DataFrame,
+    plan: NaturalHistoryPlan,
+    subjects: pd.DataFrame | None = None,
 ) -> None:
     """Fit one endpoint's rows of the cohort and keep what the verdicts need from them."""
     if table.empty:
@@ -249,7 +296,7 @@ def _add_endpoint(
         per_subject = table.groupby("subject").size()
         out.visits[endpoint.id] = (float(per_subject.mean()), float(per_subject.median()))
     try:
-        fit = _fit(endpoint, table)
+        fit = _fit(endpoint, table, plan, subjects)
     except AnalysisError as exc:  # includes ConvergenceError
         out.errors[endpoint.id] = str(exc)
         out.shortfalls[endpoint.id] = _raw_shortfall(endpoint, table, plan)
@@ -325,11 +372,17 @@ def _endpoint_fit(
         lo, hi = fit.slope_ci()
         return EndpointFit(
             kind="continuous",
-            model=f"linear mixed model (REML), random {fit.random_structure.replace('_', ' ')}",
+            model=_growth_model_text(fit),
             n_observations=fit.n_observations,
             slope=Quantity.of(fit.slope, unit),
             slope_interval=Interval.of(lo, hi, unit, 0.95),
             slope_relative_se=_num(fit.slope_relative_se),
+            age_shape=fit.age_shape,
+            spline_df=fit.spline_df,
+            spline_aic=[
+                SplineAic(df=df, aic=aic, chosen=df == fit.spline_df) for df, aic in fit.aic_table
+            ],
+            covariates=[c.name for c in fit.covariates],
             notes=list(fit.notes),
             **common,
         )
@@ -364,6 +417,22 @@ def _endpoint_fit(
         notes=list(getattr(fit, "notes", ())),
         **common,
     )
+
+
+def _growth_model_text(fit: GrowthCurve) -> str:
+    """'linear mixed model (REML), natural cubic spline in age (df 3 of 1-4 by AIC), covariates sex; random ...'."""
+    parts = ["linear mixed model (REML)"]
+    if fit.age_shape == "spline":
+        how = (
+            f"df {fit.spline_df} of {', '.join(str(df) for df, _ in fit.aic_table)} chosen by AIC"
+            if fit.aic_table
+            else f"df {fit.spline_df}, from the plan"
+        )
+        parts.append(f"natural cubic spline in age ({how})")
+    if fit.covariates:
+        parts.append(f"covariates {', '.join(c.name for c in fit.covariates)}")
+    text = ", ".join(parts)
+    return f"{text}; random {fit.random_structure.replace('_', ' ')}"
 
 
 def _reasons(ch: Characterization) -> list[str]:
@@ -436,9 +505,18 @@ def _describe(fit: Fit, endpoint: Endpoint) -> str:
     if isinstance(fit, GrowthCurve):
         lo, hi = fit.slope_ci()
         unit = "log units" if fit.scale == "log" else endpoint.unit
+        shape = ""
+        if fit.age_shape == "spline":
+            aic = "; ".join(f"df {df} AIC {n(a)}" for df, a in fit.aic_table)
+            shape = f"; natural cubic spline in age, df {fit.spline_df}" + (
+                f" chosen by AIC ({aic})" if aic else ""
+            )
+        if fit.covariates:
+            shape += f"; covariates {', '.join(c.name for c in fit.covariates)}"
+        mean = " mean" if fit.spline_df > 1 else ""
         return (
-            f"{fit.n_subjects} subjects, {n(fit.person_years)} person-years, slope {n(fit.slope)} {unit}/year "
-            f"(95% CI {n(lo)} to {n(hi)}, SE/|slope| {n(fit.slope_relative_se)})"
+            f"{fit.n_subjects} subjects, {n(fit.person_years)} person-years,{mean} slope {n(fit.slope)} {unit}/year "
+            f"(95% CI {n(lo)} to {n(hi)}, SE/|slope| {n(fit.slope_relative_se)}){shape}"
         )
     if isinstance(fit, RateFit):
         lo, hi = fit.rate_ci
@@ -679,6 +757,24 @@ def _same_assay(a: str, b: str) -> bool:
     return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
 
 
+def _is_code(name: str) -> bool:
+    """An ISO 3166-1 alpha-2 code (two letters) rather than a country's name."""
+    name = name.strip()
+    return len(name) == 2 and name.isalpha()
+
+
+def _country_status(countries: list[str], country: str | None) -> str:
+    """``ok`` when the patient's country is among the cohort's, ``mismatch`` when it is not, ``reported``
+    when it cannot be compared (not stated, or a code against names only or a name against codes only)."""
+    if country is None:
+        return "reported"
+    comparable = [c for c in countries if _is_code(c) == _is_code(country)]
+    if not comparable:
+        return "reported"
+    mine = " ".join(country.split()).casefold()
+    return "ok" if any(" ".join(c.split()).casefold() == mine for c in comparable) else "mismatch"
+
+
 def _mismatch_message(row: ComparabilityRow) -> str:
     """One sentence for a comparability mismatch: what differs, both sides and the rule."""
     if row.field == "age at first dose":
@@ -689,6 +785,11 @@ def _mismatch_message(row: ComparabilityRow) -> str:
         )
     if row.field == "genotype class":
         return f"no cohort subject shares the patient's genotype class {row.patient!r} (cohort: {row.cohort})"
+    if row.field == "countries":
+        return (
+            f"the patient's country {row.patient!r} is not among the cohort's countries ({row.cohort}): "
+            "standard of care may differ"
+        )
     if row.field == "era of care":
         return (
             f"the patient's {row.patient} is more than {ERA_MARGIN_YEARS} years from the cohort's era of care "
@@ -715,10 +816,12 @@ def comparability_rows(
     :data:`AGE_MARGIN_YEARS` outside ``age_range`` (the ages the cohort observed the primary
     endpoint at); the genotype class when no cohort subject shares it; the era of care when the
     first-dose year is more than :data:`ERA_MARGIN_YEARS` years from ``cohort.era``; the assay of
-    an endpoint when the cohort's and the patient's differ (case and spacing ignored). Assays are
-    compared for every primary endpoint and for any endpoint either side names. Countries,
-    centres and the visit schedule have no patient side: they are ``reported``. A side that is
-    absent makes the row ``not stated``.
+    an endpoint when the cohort's and the patient's differ (case and spacing ignored); the
+    patient's ``diagnosis.country`` when it is not among the cohort's ``countries`` (case and
+    spacing ignored; a two-letter ISO code is compared with codes, a name with names, and a
+    country that cannot be compared is ``reported``). Assays are compared for every primary
+    endpoint and for any endpoint either side names. Centres and the visit schedule have no
+    patient side: they are ``reported``. A side that is absent makes the row ``not stated``.
 
     Parameters
     ----------
@@ -829,19 +932,35 @@ def comparability_rows(
             )
         )
 
-    places = [("countries", cohort.countries), ("centres", cohort.centres)]
+    country = case.diagnosis.country
     if not cohort.countries and not cohort.centres:
         rows.append(
             ComparabilityRow(
-                field="countries or centres", cohort="not stated", patient="", status="not stated"
+                field="countries or centres",
+                cohort="not stated",
+                patient=country or "",
+                status="not stated",
             )
         )
     else:
-        rows += [
-            ComparabilityRow(field=name, cohort=", ".join(values), patient="", status="reported")
-            for name, values in places
-            if values
-        ]
+        if cohort.countries:
+            rows.append(
+                ComparabilityRow(
+                    field="countries",
+                    cohort=", ".join(cohort.countries),
+                    patient=country or "",
+                    status=_country_status(cohort.countries, country),
+                    rule="the patient's country among the cohort's (codes compared with codes, names with names)"
+                    if country
+                    else "",
+                )
+            )
+        if cohort.centres:
+            rows.append(
+                ComparabilityRow(
+                    field="centres", cohort=", ".join(cohort.centres), patient="", status="reported"
+                )
+            )
     schedule = cohort.visit_schedule
     if schedule is None:
         rows.append(

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from pmpath.dossier.model import (
+    Case,
     EffectSize,
     Endpoint,
     EndpointCategory,
@@ -47,6 +48,7 @@ __all__ = [
     "event_rule",
     "holm_adjusted",
     "intercurrent_events",
+    "patient_covariates",
     "plausible_effect",
     "trajectory_rule",
     "untreated_model",
@@ -174,18 +176,50 @@ def event_rule(platform: Platform, endpoint: Endpoint) -> EventRule:
     )
 
 
-def untreated_model(ctx: AssessmentContext, fit: Any) -> UntreatedModel:
-    """A cohort's growth-curve fit as the outcomes input, built (and checked) once per assessment."""
-    key = f"improvement/untreated_model/{id(fit)}"
+def patient_covariates(case: Case | None) -> dict[str, object]:
+    """The patient's values of the natural-history covariates a growth curve may have been fitted with.
+
+    ``sex`` and ``genotype_class`` from ``case.yaml``'s ``diagnosis``; ``age_at_onset`` the earliest
+    ``onset_age_years`` of the patient's observed (not excluded) phenotypes. A value the case does
+    not give is None (the untreated model then uses the covariate's reference, and says so).
+    """
+    if case is None:
+        return {}
+    onsets = [
+        p.onset_age_years
+        for p in case.phenotypes
+        if not p.excluded and p.onset_age_years is not None
+    ]
+    return {
+        "sex": case.diagnosis.sex,
+        "genotype_class": case.diagnosis.genotype_class,
+        "age_at_onset": min(onsets) if onsets else None,
+    }
+
+
+def untreated_model(ctx: AssessmentContext, fit: Any, case: Case | None = None) -> UntreatedModel:
+    """A cohort's growth-curve fit as the outcomes input for one patient, built (and checked) once per assessment.
+
+    With covariates in the fit, the patient's values (:func:`patient_covariates`) enter the design;
+    without ``case`` (or for a value the case does not give, or a level the cohort never had) the
+    covariate's reference is used and the model's ``notes`` say so.
+    """
+    covariates = getattr(fit, "covariates", ())
+    values = patient_covariates(case) if covariates else {}
+    mine = tuple(sorted((c.name, repr(values.get(c.name))) for c in covariates))
+    key = f"improvement/untreated_model/{id(fit)}/{mine}"
     if key not in ctx.cache:
-        model = UntreatedModel(
-            fixed_effects=np.asarray(fit.fixed_effects, dtype=float),
-            fixed_effects_cov=np.asarray(fit.fixed_effects_cov, dtype=float),
-            random_effects_cov=np.asarray(fit.random_effects_cov, dtype=float),
-            residual_variance=float(fit.residual_variance),
-            age_center=float(fit.age_center),
-            scale=fit.scale,
-        )
+        if hasattr(fit, "design"):
+            model = UntreatedModel.from_growth_curve(fit, values)
+        else:  # a linear summary (e.g. published): intercept and slope only
+            model = UntreatedModel(
+                fixed_effects=np.asarray(fit.fixed_effects, dtype=float),
+                fixed_effects_cov=np.asarray(fit.fixed_effects_cov, dtype=float),
+                random_effects_cov=np.asarray(fit.random_effects_cov, dtype=float),
+                residual_variance=float(fit.residual_variance),
+                age_center=float(fit.age_center),
+                scale=fit.scale,
+            )
         ctx.cache[key] = (fit, model)  # the fit is kept: its id stays its own
     return ctx.cache[key][1]
 

@@ -432,7 +432,7 @@ def _continuous(
     platform = ctx.dossier.platform
     age0 = patient.case.diagnosis.age_at_first_dose_years
     try:
-        model = untreated_model(ctx, fit)
+        model = untreated_model(ctx, fit, patient.case)
         result = judge_trajectory(
             model,
             _age(patient, pre_day),
@@ -451,6 +451,10 @@ def _continuous(
             post_data_short=short,
         )
     flags = _analysis_flags(endpoint, result.flags)
+    flags += [  # a covariate the counterfactual could not take from the patient
+        _flag(endpoint, flag_kinds.EXTERNAL_CONTROL_MISMATCH, FlagSeverity.caveat, note)
+        for note in model.notes
+    ]
     if len(pre_day) == 0:
         flags.append(
             _flag(
