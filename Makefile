@@ -53,7 +53,7 @@ examples: $(STAMP)
 # Re-pin the lock file from pyproject.toml (needs the network to PyPI).
 lock:
 	$(PYTHON) -m pip install --quiet uv
-	$(PYTHON) -m uv pip compile pyproject.toml --extra dev --python-version 3.11 -o requirements.lock
+	$(PYTHON) -m uv pip compile pyproject.toml --extra dev --extra bayes --extra workflow --extra spark --python-version 3.11 -o requirements.lock
 
 clean:
 	rm -rf $(VENV) demo-output

@@ -2,7 +2,8 @@
 # Install the Debian packages pmpath's tests and PDF output need: Chromium for the browser tests,
 # DejaVu fonts, poppler-utils (pdftotext), the Pango/HarfBuzz/fontconfig libraries WeasyPrint loads, and
 # bowtie-examples (its E. coli genome is the off-target search's real-genome test), and libpq-dev,
-# python3-dev and build-essential, which pip needs to build psycopg2 (a dependency of biocommons hgvs).
+# python3-dev and build-essential, which pip needs to build psycopg2 (a dependency of biocommons hgvs),
+# and default-jre-headless for the slow test that counts reports on PySpark.
 #
 # Idempotent: does nothing when every package is installed. Run by `make install` (and so by
 # `make test` and .ci/run). Without root it installs nothing: it names what is missing and how to
@@ -21,6 +22,7 @@ PACKAGES=(
     libpq-dev
     python3-dev
     build-essential
+    default-jre-headless
 )
 
 if [[ "${PMPATH_SYSTEM_DEPS:-}" == "skip" ]]; then
