@@ -75,12 +75,16 @@ __all__ = [
     "Outcome",
     "Phenotype",
     "Platform",
+    "PooledPrior",
+    "PositivePrior",
     "Provenance",
     "PublishedEndpoint",
     "PublishedGrowth",
     "PublishedRate",
     "PublishedSurvival",
     "RelPath",
+    "SamplerMethod",
+    "SamplerPlan",
     "SchemaVersion",
     "Sha256",
     "SpliceSite",
@@ -497,6 +501,100 @@ class NormalPrior(Strict):
     )
 
 
+class SamplerMethod(StrEnum):
+    closed_form = "closed_form"
+    nuts = "nuts"
+
+
+class SamplerPlan(Strict):
+    """How the Bayesian models are computed: closed form (default) or sampled with NUTS (NumPyro)."""
+
+    method: SamplerMethod = Field(
+        default=SamplerMethod.closed_form,
+        description="closed_form: the conjugate posteriors, dispersion taken as known; nuts: NUTS (needs jax and numpyro) for the event-rate comparison with an uncertain dispersion (bayesian decision) and the hierarchical pooled effect beside the DerSimonian-Laird one.",
+    )
+    chains: int = Field(default=4, ge=1, description="NUTS: independent chains.")
+    warmup: int = Field(
+        default=1000, ge=1, description="NUTS: adaptation iterations per chain (discarded)."
+    )
+    draws: int = Field(default=1000, ge=2, description="NUTS: kept draws per chain.")
+    seed: int = Field(
+        default=1, ge=0, description="NUTS: random seed; the same seed gives the same draws."
+    )
+    max_rhat: float = Field(
+        default=1.01,
+        gt=1,
+        allow_inf_nan=False,
+        description="NUTS: largest acceptable split R-hat of any parameter; above it the result is insufficient.",
+    )
+    min_ess: float = Field(
+        default=400,
+        gt=0,
+        allow_inf_nan=False,
+        description="NUTS: smallest acceptable bulk effective sample size of any parameter; below it (or with any divergent transition) the result is insufficient.",
+    )
+
+
+class PositivePrior(Strict):
+    """A prior of a positive parameter (a dispersion, a between-patient SD)."""
+
+    distribution: Literal["half_normal", "half_cauchy", "lognormal"] = Field(
+        default="half_normal",
+        description="half_normal or half_cauchy (with scale), or lognormal (with median and scale, the SD of the log).",
+    )
+    scale: float | None = Field(
+        default=1.0,
+        gt=0,
+        allow_inf_nan=False,
+        description="Scale of a half-normal or half-Cauchy prior, or the SD of the log of a lognormal one; null (half-normal or half-Cauchy) takes it from the data.",
+    )
+    median: float | None = Field(
+        default=None,
+        gt=0,
+        allow_inf_nan=False,
+        description="Lognormal only: the prior median.",
+    )
+
+    @model_validator(mode="after")
+    def _shape(self) -> PositivePrior:
+        if self.distribution == "lognormal" and (self.median is None or self.scale is None):
+            _located_errors(
+                PositivePrior,
+                [
+                    (
+                        ("median" if self.median is None else "scale",),
+                        "found a lognormal prior without a median and a scale, expected both",
+                        None,
+                    )
+                ],
+            )
+        if self.distribution != "lognormal" and self.median is not None:
+            _located_errors(
+                PositivePrior,
+                [
+                    (
+                        ("median",),
+                        f"found median {self.median:g} for a {self.distribution} prior, expected none (only a lognormal prior has a median)",
+                        self.median,
+                    )
+                ],
+            )
+        return self
+
+
+class PooledPrior(Strict):
+    """NUTS: priors of the hierarchical pooled effect across patients (model scale)."""
+
+    mu: NormalPrior = Field(
+        default=NormalPrior(),
+        description="Normal prior of the platform's mean effect {mean, sd} on the model scale (the log rate ratio for a count endpoint); sd null is flat.",
+    )
+    tau: PositivePrior = Field(
+        default=PositivePrior(distribution="half_cauchy", scale=None),
+        description="Prior of the between-patient SD; the default half-Cauchy takes the median of the patients' standard errors as its scale.",
+    )
+
+
 class EndpointPlan(Strict):
     """The plan for one endpoint: its estimand and what counts as a clinically important effect.
 
@@ -578,6 +676,18 @@ class ImprovementPlan(Strict):
     prior: NormalPrior = Field(
         default=NormalPrior(),
         description="Bayesian decision: normal prior on the primary endpoint's effect {mean, sd} (in the endpoint's unit for a mean deviation, the endpoint's unit per year for a slope change, the natural log of the ratio for a rate ratio); sd null is flat.",
+    )
+    sampler: SamplerPlan = Field(
+        default=SamplerPlan(),
+        description="How the Bayesian models are computed {method: closed_form|nuts, chains, warmup, draws, seed, max_rhat, min_ess}.",
+    )
+    dispersion_prior: PositivePrior = Field(
+        default=PositivePrior(),
+        description="NUTS, count endpoint: prior of the cohort's negative binomial dispersion {distribution, scale, median}.",
+    )
+    pooled_prior: PooledPrior = Field(
+        default=PooledPrior(),
+        description="NUTS: priors of the hierarchical pooled effect {mu, tau}.",
     )
     endpoints: dict[Identifier, EndpointPlan] = Field(
         default_factory=dict,
@@ -1556,6 +1666,9 @@ def plan_fields_markdown() -> str:
         ("`analysis_plan.improvement.endpoints.<endpoint id>`", EndpointPlan),
         ("`mcid`, `plausible_effect`", EffectSize),
         ("`prior`", NormalPrior),
+        ("`sampler`", SamplerPlan),
+        ("`dispersion_prior`, `pooled_prior.tau`", PositivePrior),
+        ("`pooled_prior`", PooledPrior),
     ):
         out.append(f"#### {title}\n\n| field | default | meaning |\n|---|---|---|\n")
         for name, info in model.model_fields.items():

@@ -43,13 +43,18 @@ def default_evaluators() -> dict[int, Evaluator]:
     }
 
 
-def _pooled_effect(patients: list[PatientAssessment]) -> PooledEffect | None:
+def _pooled_effect(
+    patients: list[PatientAssessment], platform: Platform | None = None
+) -> PooledEffect | None:
     """Partial pooling of the primary endpoint's per-patient effects (patients not excluded).
 
     Continuous endpoints pool the mean deviation on the model scale (a log ratio, shown as a ratio,
-    for a log-scale endpoint); event endpoints pool log rate ratios, shown as ratios.
+    for a log-scale endpoint); event endpoints pool log rate ratios, shown as ratios. When the
+    ``platform``'s plan asks for NUTS, the hierarchical model is fitted beside it.
     """
     from pmpath.outcomes.pooling import pool_effects
+    from pmpath.pathway.criteria.decision_rules import uses_nuts
+    from pmpath.pathway.criteria.sampled import hierarchical_pooled
     from pmpath.pathway.results import (
         EventRateComparisonResult,
         ImprovementResult,
@@ -86,6 +91,9 @@ def _pooled_effect(patients: list[PatientAssessment]) -> PooledEffect | None:
         return None
     ids, y, v = zip(*rows, strict=True)
     res = pool_effects(y, v, ids)
+    hierarchical = None
+    if platform is not None and uses_nuts(platform):
+        hierarchical = hierarchical_pooled(platform, endpoint, ids, y, v, ratio, unit)
 
     def shown(x: float) -> Quantity:
         return Quantity.of(math.exp(x), "ratio") if ratio else Quantity.of(x, unit)
@@ -106,6 +114,7 @@ def _pooled_effect(patients: list[PatientAssessment]) -> PooledEffect | None:
             PooledPatient(id=i, own=shown(own), pooled=shown(pooled))
             for i, own, pooled in zip(ids, res.effects, res.shrunk, strict=True)
         ],
+        hierarchical=hierarchical,
     )
 
 
@@ -245,7 +254,7 @@ def assess_dossier(
             )
         )
     priority = any(d.fatal_in_childhood for d in platform.diseases)
-    pooled = _pooled_effect(patients)
+    pooled = _pooled_effect(patients, platform)
     return Assessment(
         pmpath_version=__version__,
         platform=PlatformAssessment(

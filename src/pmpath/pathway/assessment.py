@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field, model_validator
 from pmpath.dossier.fingerprint import dossier_fingerprint
 from pmpath.dossier.provenance import software_versions
 from pmpath.pathway.flags import Flag, caveats
-from pmpath.pathway.results import Interval, Quantity
+from pmpath.pathway.results import HierarchicalPooledResult, Interval, Quantity
 from pmpath.pathway.verdict import Evidence, Status, Verdict
 
 
@@ -85,6 +85,10 @@ class PooledEffect(BaseModel):
     tau: float
     i2: float
     patients: list[PooledPatient] = Field(default_factory=list)
+    hierarchical: HierarchicalPooledResult | None = Field(
+        None,
+        description="The hierarchical model sampled with NUTS, beside this one (plan sampler.method nuts).",
+    )
 
 
 class PlatformAssessment(BaseModel):

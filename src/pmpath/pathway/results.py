@@ -42,6 +42,7 @@ __all__ = [
     "EngagementTier",
     "EventRateComparisonResult",
     "GenotypeCall",
+    "HierarchicalPooledResult",
     "ImprovementResult",
     "IntercurrentEventResult",
     "Interval",
@@ -50,6 +51,8 @@ __all__ = [
     "OfftargetSite",
     "OfftargetSummary",
     "Quantity",
+    "RateRatioPosteriorResult",
+    "SamplerDiagnosticsResult",
     "SensitivityResult",
     "SplineAic",
     "TargetingResult",
@@ -768,6 +771,132 @@ class SensitivityResult(_Result):
     )
 
 
+class SamplerDiagnosticsResult(_Result):
+    """Convergence of a NUTS fit: what was run, how well it mixed, and the thresholds it was held to."""
+
+    chains: int
+    warmup: int
+    draws: int
+    seed: int
+    max_rhat: float | None = Field(description="Largest split R-hat over the parameters.")
+    min_ess: float | None = Field(
+        description="Smallest bulk effective sample size over the parameters."
+    )
+    rhat: dict[str, float | None] = Field(
+        default_factory=dict, description="Per parameter, its largest split R-hat."
+    )
+    ess: dict[str, float | None] = Field(
+        default_factory=dict, description="Per parameter, its smallest bulk ESS."
+    )
+    divergences: int
+    max_rhat_allowed: float
+    min_ess_required: float
+    converged: bool
+    problems: list[str] = Field(default_factory=list, description="Each failed check in words.")
+
+    def describe(self) -> str:
+        return (
+            f"NUTS, {self.chains} chain(s) x {self.draws} draws ({self.warmup} warmup, seed {self.seed}): "
+            f"max split R-hat {format_number(self.max_rhat, 4)} (at most {format_number(self.max_rhat_allowed, 4)}), "
+            f"min bulk ESS {format_number(self.min_ess)} (at least {format_number(self.min_ess_required)}), "
+            f"{self.divergences} divergence(s)"
+        )
+
+
+class RateRatioPosteriorResult(_Result):
+    """The rate ratio's posterior with the cohort's dispersion uncertain, sampled with NUTS (it decides
+    when the plan asks for ``sampler.method: nuts`` with the Bayesian rule)."""
+
+    probability: float | None = Field(description="P(rate ratio < 1 - mcid).")
+    probability_mcse: float | None = Field(None, description="Its Monte Carlo standard error.")
+    null_ratio: float
+    rate_ratio: Quantity = Field(description="Posterior median of the rate ratio.")
+    interval: Interval = Field(description="Equal-tailed credible interval of the rate ratio.")
+    dispersion: Quantity = Field(description="Posterior median of the cohort's NB2 dispersion.")
+    dispersion_interval: Interval
+    prior: str
+    dispersion_prior: str
+    period_dispersion: float | None = Field(
+        None, description="Within-patient NB2 dispersion of a period, taken as known."
+    )
+    diagnostics: SamplerDiagnosticsResult
+
+
+class HierarchicalPooledResult(_Result):
+    """The hierarchical (normal-normal, NUTS) pooled effect across patients, beside the DerSimonian-Laird one."""
+
+    status: Status = Field(
+        description="insufficient when the sampler did not converge (the numbers are then not to be used)."
+    )
+    reason: str
+    estimate: Quantity = Field(description="Posterior median of the platform's mean effect.")
+    interval: Interval = Field(description="Its credible interval.")
+    threshold: Quantity
+    probability: float | None = Field(
+        description="P(mean effect beyond the threshold, in the benefit direction)."
+    )
+    tau: float | None = Field(
+        description="Posterior median of the between-patient SD (model scale)."
+    )
+    tau_interval: Interval
+    mu_prior: str
+    tau_prior: str
+    patients: dict[str, Quantity] = Field(
+        default_factory=dict, description="Patient id -> posterior mean effect."
+    )
+    diagnostics: SamplerDiagnosticsResult | None = Field(
+        None, description="None when the sampler could not run."
+    )
+
+    def to_text(self) -> str:
+        return (
+            f"hierarchical model (NUTS): mean effect {self.estimate} ({self.interval}), "
+            f"P(beyond {self.threshold}) {format_percent(self.probability)}; {self.status.value}: {self.reason}"
+        )
+
+    def to_html(self) -> str:
+        rows = [
+            ("Status", f"{self.status.value.replace('_', ' ')}: {self.reason}"),
+            ("Mean effect, posterior median", f"{self.estimate} ({self.interval})"),
+            (f"P(mean effect beyond {self.threshold})", format_percent(self.probability)),
+            (
+                "Between-patient SD (model scale)",
+                f"{format_number(self.tau)} ({self.tau_interval})",
+            ),
+            ("Priors", f"{self.mu_prior}; {self.tau_prior}"),
+        ]
+        d = self.diagnostics
+        if d is not None:
+            rows += [
+                (
+                    "Chains x draws (warmup, seed)",
+                    f"{d.chains} x {d.draws} ({d.warmup}, seed {d.seed})",
+                ),
+                (
+                    "Max split R-hat / min bulk ESS / divergences",
+                    f"{format_number(d.max_rhat, 4)} / {format_number(d.min_ess)} / {d.divergences}",
+                ),
+            ]
+        body = "".join(
+            f'<tr><th scope="row">{escape(k)}</th><td>{escape(v)}</td></tr>' for k, v in rows
+        )
+        patients = "".join(
+            f"<tr><td>{escape(i)}</td><td>{escape(str(q))}</td></tr>"
+            for i, q in self.patients.items()
+        )
+        out = (
+            '<table class="result"><caption>Hierarchical model sampled with NUTS (beside the random-effects '
+            f"estimate above)</caption><tbody>{body}</tbody></table>"
+        )
+        if patients:
+            out += (
+                '<table class="result"><caption>Each patient\'s effect, posterior mean under the hierarchical '
+                f"model</caption><thead><tr><th>Patient</th><th>Shrunk effect</th></tr></thead><tbody>{patients}"
+                "</tbody></table>"
+            )
+        return out
+
+
 class _EndpointComparison(_Result):
     """What every criterion-5 comparison of one endpoint states: its verdict, why, the estimand
     and the decision rule it was judged by."""
@@ -862,6 +991,10 @@ class EventRateComparisonResult(_EndpointComparison):
     untreated_rate_interval: Interval | None = None
     regression_to_mean: bool = False
     sensitivity: SensitivityResult | None = None
+    nuts: RateRatioPosteriorResult | None = Field(
+        None,
+        description="The NUTS posterior with the dispersion uncertain (plan sampler.method nuts).",
+    )
 
 
 class TimeToEventComparisonResult(_EndpointComparison):
@@ -982,6 +1115,11 @@ class ImprovementResult(_Result):
                 f"  {p.pre_events} events in {p.pre_years} before, {p.post_events} in {p.post_years} after; "
                 f"untreated rate {p.untreated_rate}, longest event-free gap {p.longest_gap}"
             )
+            if p.nuts is not None:
+                lines.append(
+                    f"  NUTS: P(rate ratio < {format_number(p.nuts.null_ratio)}) {format_percent(p.nuts.probability)}, "
+                    f"rate ratio {p.nuts.rate_ratio} ({p.nuts.interval}); {p.nuts.diagnostics.describe()}"
+                )
         if self.estimand:
             lines.append(f"  estimand: {self.estimand}")
         for e in self.intercurrent_events:
@@ -1100,6 +1238,8 @@ class ImprovementResult(_Result):
                     format_percent(p.sceptical_probability),
                 )
             )
+        if isinstance(p, EventRateComparisonResult) and p.nuts is not None:
+            rows += _nuts_rows(p.nuts)
         if p is not None and p.sensitivity is not None:
             sens = p.sensitivity
             rows.append(
@@ -1116,6 +1256,32 @@ class ImprovementResult(_Result):
             f'<tr><th scope="row">{escape(k)}</th><td>{escape(v)}</td></tr>' for k, v in rows
         )
         return f'<table class="result"><caption>The deciding numbers</caption><tbody>{body}</tbody></table>'
+
+
+def _nuts_rows(n: RateRatioPosteriorResult) -> list[tuple[str, str]]:
+    """The NUTS rate-ratio posterior and its diagnostics as labelled rows."""
+    d = n.diagnostics
+    return [
+        (
+            f"NUTS: P(rate ratio < {format_number(n.null_ratio)}), dispersion uncertain",
+            f"{format_percent(n.probability)} (Monte Carlo SE {format_percent(n.probability_mcse)})",
+        ),
+        ("NUTS: rate ratio, posterior median", f"{n.rate_ratio} ({n.interval})"),
+        (
+            "NUTS: cohort dispersion, posterior median",
+            f"{format_number(n.dispersion.value)} ({n.dispersion_interval})",
+        ),
+        ("NUTS: priors", f"{n.prior}; dispersion {n.dispersion_prior}"),
+        (
+            "NUTS: chains x draws (warmup, seed)",
+            f"{d.chains} x {d.draws} ({d.warmup}, seed {d.seed})",
+        ),
+        (
+            "NUTS: max split R-hat / min bulk ESS / divergences",
+            f"{format_number(d.max_rhat, 4)} / {format_number(d.min_ess)} / {d.divergences}"
+            + ("" if d.converged else "; not converged: " + "; ".join(d.problems)),
+        ),
+    ]
 
 
 CriterionResult = Annotated[

@@ -26,6 +26,7 @@ from pmpath.dossier.model import (
     IntercurrentEvent,
     IntercurrentStrategy,
     Platform,
+    PositivePrior,
 )
 from pmpath.errors import AnalysisError, UsageError
 from pmpath.formatting import format_number, format_study_day
@@ -37,6 +38,8 @@ from pmpath.outcomes import (
     UntreatedRate,
     within_patient_dispersion,
 )
+from pmpath.outcomes.bayes import PositivePrior as SamplerPositivePrior
+from pmpath.outcomes.bayes import SamplerSettings
 from pmpath.pathway.context import AssessmentContext
 
 __all__ = [
@@ -50,9 +53,12 @@ __all__ = [
     "intercurrent_events",
     "patient_covariates",
     "plausible_effect",
+    "positive_prior",
+    "sampler_settings",
     "trajectory_rule",
     "untreated_model",
     "untreated_rate",
+    "uses_nuts",
 ]
 
 
@@ -155,11 +161,11 @@ def event_rule(platform: Platform, endpoint: Endpoint) -> EventRule:
     """
     plan = platform.analysis_plan.improvement
     mine = plan.for_endpoint(endpoint)
-    if plan.decision.value == "bayesian" and plan.prior.sd is not None:
+    if plan.decision.value == "bayesian" and plan.prior.sd is not None and not uses_nuts(platform):
         raise AnalysisError(
             f"analysis_plan.improvement.prior: found a normal prior (sd {format_number(plan.prior.sd)}) "
             f"for the event-rate endpoint {endpoint.id!r}, expected none (rates use the reference "
-            "beta-prime prior of the rate ratio)"
+            "beta-prime prior of the rate ratio; a normal prior of the log rate ratio needs sampler.method nuts)"
         )
     effect, _ = plausible_effect(platform, endpoint)
     kwargs: dict[str, Any] = {}
@@ -174,6 +180,25 @@ def event_rule(platform: Platform, endpoint: Endpoint) -> EventRule:
         posterior_threshold=plan.posterior_threshold,
         **kwargs,
     )
+
+
+def uses_nuts(platform: Platform) -> bool:
+    """True when the plan asks for the NUTS sampler (``analysis_plan.improvement.sampler.method: nuts``)."""
+    return platform.analysis_plan.improvement.sampler.method.value == "nuts"
+
+
+def sampler_settings(platform: Platform) -> SamplerSettings:
+    """The plan's sampler as :class:`pmpath.outcomes.bayes.SamplerSettings`."""
+    s = platform.analysis_plan.improvement.sampler
+    return SamplerSettings(
+        chains=s.chains, warmup=s.warmup, draws=s.draws, seed=s.seed,
+        max_rhat=float(s.max_rhat), min_ess=float(s.min_ess),
+    )  # fmt: skip
+
+
+def positive_prior(prior: PositivePrior) -> SamplerPositivePrior:
+    """A plan's :class:`pmpath.dossier.model.PositivePrior` as :class:`pmpath.outcomes.bayes.PositivePrior`."""
+    return SamplerPositivePrior(prior.distribution, prior.scale, prior.median)
 
 
 def patient_covariates(case: Case | None) -> dict[str, object]:

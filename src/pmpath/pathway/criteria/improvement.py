@@ -47,6 +47,7 @@ from pmpath.outcomes import (
 )
 from pmpath.pathway import flags as flag_kinds
 from pmpath.pathway.context import AssessmentContext
+from pmpath.pathway.criteria import sampled
 from pmpath.pathway.criteria.characterization import cohort_fit_errors, cohort_fits
 from pmpath.pathway.criteria.decision_rules import (
     CAPPED_CATEGORIES,
@@ -58,6 +59,7 @@ from pmpath.pathway.criteria.decision_rules import (
     trajectory_rule,
     untreated_model,
     untreated_rate,
+    uses_nuts,
 )
 from pmpath.pathway.figures import ConcomitantMark, EventsFigure, FigureData, TrajectoryFigure
 from pmpath.pathway.flags import Flag, FlagSeverity
@@ -570,6 +572,14 @@ def _decision(primary: EndpointComparison | None) -> dict[str, Any]:
             "estimand": primary.estimand,
         }
     if isinstance(primary, EventRateComparisonResult):
+        if primary.nuts is not None:  # the NUTS posterior decided: its median and credible interval
+            return {
+                "decision_estimate": primary.nuts.rate_ratio,
+                "decision_interval": primary.nuts.interval,
+                "threshold": Quantity.of(primary.nuts.null_ratio, "ratio"),
+                "decision_rule": primary.decision_rule,
+                "estimand": primary.estimand,
+            }
         if primary.rate_ratio is not None:
             return {
                 "decision_estimate": primary.rate_ratio,
@@ -665,10 +675,13 @@ def _count(
             f"the comparison could not be made: {exc}",
             post_data_short=post_days <= 0,
         )
+    status, reason, typed = Status(result.decision), result.reason, _events_result(result, endpoint)
+    if uses_nuts(ctx.dossier.platform) and result.rule.decision == "bayesian":
+        status, reason, typed = sampled.decide_events(ctx, endpoint, cohort_id, result, typed)
     return EndpointResult(
         endpoint,
-        Status(result.decision),
-        result.reason,
+        status,
+        reason,
         figure=_events_figure(result, endpoint, concomitant),
         flags=_analysis_flags(
             endpoint,
@@ -681,7 +694,7 @@ def _count(
                 ),
             ],
         ),
-        typed=_events_result(result, endpoint),
+        typed=typed,
         post_data_short=result.decision == Status.insufficient,
         p_one_sided=result.p_one_sided if result.rate_ratio is not None else result.run_probability,
     )
