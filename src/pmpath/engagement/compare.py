@@ -31,6 +31,7 @@ __all__ = [
     "CountComparison",
     "SiteComparison",
     "benjamini_hochberg",
+    "tsv_cell",
     "compare_counts",
     "fisher_greater",
     "newcombe_difference",
@@ -269,3 +270,14 @@ def compare_counts(
             )
         )
     return CountComparison(tuple(sites), alpha, confidence)
+
+
+def tsv_cell(x: object) -> str:
+    """One TSV cell of the engagement tables: empty for None, true/false, floats to 10 decimals."""
+    if x is None:
+        return ""
+    if isinstance(x, bool):
+        return "true" if x else "false"
+    if isinstance(x, float):
+        return repr(round(x, 10))
+    return str(x)

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pmpath.engagement.compare import CountComparison, SiteComparison, compare_counts
+from pmpath.engagement.compare import tsv_cell as _cell
 from pmpath.errors import AnalysisError, UsageError
 
 __all__ = [
@@ -290,16 +291,6 @@ PANEL_RESULT_COLUMNS = (
     "not_different",
     "note",
 )
-
-
-def _cell(x: object) -> str:
-    if x is None:
-        return ""
-    if isinstance(x, bool):
-        return "true" if x else "false"
-    if isinstance(x, float):
-        return repr(round(x, 10))
-    return str(x)
 
 
 def write_panel_tsv(result: PanelResult, path: Path | str) -> Path:

@@ -29,6 +29,7 @@ from scipy import special
 
 from pmpath.engagement.align import DELETION, UNCOVERED, AmpliconIndex, align_batch
 from pmpath.engagement.amplicon import EditTarget
+from pmpath.engagement.crispresso import QUANTIFICATION_COLUMNS
 from pmpath.engagement.fastq import BASE_CODES, prefetch, read_batches
 from pmpath.errors import AnalysisError, UsageError
 
@@ -57,27 +58,7 @@ CLASSES = (
 )
 #: Quality filters, counted apart (a filtered read has no class).
 FILTERS = ("low_mean_quality", "low_window_quality")
-CRISPRESSO_COLUMNS = (
-    "Amplicon",
-    "Unmodified%",
-    "Modified%",
-    "Reads_in_input",
-    "Reads_aligned_all_amplicons",
-    "Reads_aligned",
-    "Unmodified",
-    "Modified",
-    "Discarded",
-    "Insertions",
-    "Deletions",
-    "Substitutions",
-    "Only Insertions",
-    "Only Deletions",
-    "Only Substitutions",
-    "Insertions and Deletions",
-    "Insertions and Substitutions",
-    "Deletions and Substitutions",
-    "Insertions Deletions and Substitutions",
-)
+CRISPRESSO_COLUMNS = QUANTIFICATION_COLUMNS  # CRISPResso2's quantification layout, one definition
 _FLAGS = ("ins", "del", "sub")
 _CODE = {b: i for i, b in enumerate("ACGTN")}
 _LETTERS = np.frombuffer(b"ACGTN-.", dtype=np.uint8)

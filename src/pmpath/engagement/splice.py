@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pmpath.engagement.compare import SiteComparison, compare_counts
+from pmpath.engagement.compare import tsv_cell as _cell
 from pmpath.engagement.interval import clopper_pearson
 from pmpath.errors import AnalysisError, UsageError
 from pmpath.formatting import format_percent
@@ -444,16 +445,6 @@ SPLICING_COLUMNS = (
     "p_value",
     "not_different",
 )
-
-
-def _cell(x: object) -> str:
-    if x is None:
-        return ""
-    if isinstance(x, bool):
-        return "true" if x else "false"
-    if isinstance(x, float):
-        return repr(round(x, 10))
-    return str(x)
 
 
 def write_splicing_tsv(result: SpliceCorrection, path: Path | str) -> Path:
