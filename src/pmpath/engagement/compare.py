@@ -31,10 +31,10 @@ __all__ = [
     "CountComparison",
     "SiteComparison",
     "benjamini_hochberg",
-    "tsv_cell",
     "compare_counts",
     "fisher_greater",
     "newcombe_difference",
+    "tsv_cell",
     "wilson_interval",
 ]
 
