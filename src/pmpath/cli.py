@@ -592,3 +592,7 @@ def phenopacket_import(
 
 if __name__ == "__main__":  # pragma: no cover
     app()
+
+from pmpath.cli_postmarket import postmarket_app  # noqa: E402
+
+app.add_typer(postmarket_app, name="postmarket")
