@@ -10,8 +10,9 @@ Defaults include the per-endpoint plan: ``analysis_plan.improvement.endpoints`` 
 every endpoint of the platform, as :meth:`~pmpath.dossier.model.ImprovementPlan.for_endpoint`
 fills it in (mcid, summary measure and intercurrent-event strategies depend on the endpoint).
 ``analysis_plan.natural_history.endpoints`` (growth-curve options) is the exception: only entries
-that differ from the default straight line are hashed, and the key is left out when none do; so is
-``analysis_plan.targeting`` (the off-target rules), left out when it is the default.
+that differ from the default straight line are hashed, and the key is left out when none do; so are
+``analysis_plan.targeting`` (the off-target rules) and the improvement plan's ``sampler``,
+``dispersion_prior`` and ``pooled_prior`` (the NUTS fits), each left out when it is the default.
 So a plan that leaves a threshold at its default and one that writes the default out have the same
 hash, and a change of any threshold, of ``fixed_on`` or of the format changes it. JCS fixes
 everything a hash depends on: member names sorted by UTF-16 code units, no whitespace, numbers as
@@ -34,7 +35,12 @@ from typing import Any
 
 import rfc8785
 
-from pmpath.dossier.model import NaturalHistoryEndpointPlan, Platform, TargetingPlan
+from pmpath.dossier.model import (
+    ImprovementPlan,
+    NaturalHistoryEndpointPlan,
+    Platform,
+    TargetingPlan,
+)
 from pmpath.errors import DossierError, Finding
 
 __all__ = [
@@ -113,6 +119,11 @@ def plan_document(platform: Platform) -> dict[str, Any]:
     # so plans fixed before the section existed keep their hashes.
     if document.get("targeting") == TargetingPlan().model_dump(mode="json"):
         del document["targeting"]
+    # and the sampler settings and priors of the NUTS fits: left out while they are the defaults
+    blank = ImprovementPlan()
+    for name in ("sampler", "dispersion_prior", "pooled_prior"):
+        if document["improvement"].get(name) == getattr(blank, name).model_dump(mode="json"):
+            del document["improvement"][name]
     return {"schema_version": platform.schema_version, "analysis_plan": document}
 
 

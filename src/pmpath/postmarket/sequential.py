@@ -774,9 +774,12 @@ class _DiscreteDesign:
             return self._result(method, alpha, 0.0, upper, signal)
         lo_upper = upper  # the region of `lo` spends too much; its upper end
         hi_cv = upper
+        tried_top = False
         while True:  # find a critical value that spends at most alpha
             if self.top is not None and hi_cv > self.top:
-                raise self._no_solution(alpha)
+                if tried_top:
+                    raise self._no_solution(alpha)
+                hi_cv, tried_top = self.top, True  # the doubling overshot: the largest statistic last
             th, hi_lower, hi_upper = self.region(hi_cv)
             hi_signal = self.alpha_of(th)
             if hi_signal.sum() <= alpha:
