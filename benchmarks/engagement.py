@@ -18,7 +18,6 @@ import argparse
 import gzip
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -128,17 +127,30 @@ def main(argv: list[str] | None = None) -> int:
             "-o",
             str(work / "out"),
         ]
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        # A forked child's maximum RSS starts from its parent's (this process holds the generated
+        # reads' arrays), so the command runs under a small launcher whose own child is measured.
+        launcher = (
+            "import json, resource, subprocess, sys\n"
+            "done = subprocess.run(sys.argv[1:], capture_output=True, text=True)\n"
+            "u = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+            "sys.stdout.write(json.dumps({'rc': done.returncode, 'out': done.stdout, 'err': done.stderr,"
+            " 'cpu': u.ru_utime + u.ru_stime, 'maxrss_kb': u.ru_maxrss}))\n"
+        )
         start = time.perf_counter()
-        done = subprocess.run(cmd, capture_output=True, text=True, env=os.environ.copy())
+        run = subprocess.run(
+            [sys.executable, "-c", launcher, *cmd],
+            capture_output=True,
+            text=True,
+            env=os.environ.copy(),
+        )
         wall = time.perf_counter() - start
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        if done.returncode != 0:
-            sys.stderr.write(done.stdout + done.stderr)
-            return done.returncode
-        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-        peak_mb = after.ru_maxrss / 1024
-        result = json.loads(done.stdout)
+        report = json.loads(run.stdout)
+        if report["rc"] != 0:
+            sys.stderr.write(report["out"] + report["err"])
+            return report["rc"]
+        cpu = report["cpu"]
+        peak_mb = report["maxrss_kb"] / 1024
+        result = json.loads(report["out"])
         rate = args.reads / wall
         scale = args.reads / 1_000_000
         print(
