@@ -210,8 +210,24 @@ def main() -> int:
         cmd = [sys.executable, __file__, "--_analyse", str(path)]
         if args.no_exact:
             cmd.append("--no-exact")
-        done = subprocess.run(cmd, check=True, capture_output=True, text=True)
-    r = json.loads(done.stdout.strip().splitlines()[-1])
+        # A child's peak RSS starts from its parent's at the fork (this process held the generated
+        # table), so the analysis runs under a small launcher and its own peak is the launcher's
+        # RUSAGE_CHILDREN figure.
+        launcher = (
+            "import json, resource, subprocess, sys\n"
+            "done = subprocess.run(sys.argv[1:], capture_output=True, text=True)\n"
+            "sys.stderr.write(done.stderr)\n"
+            "sys.stdout.write(json.dumps({'rc': done.returncode, 'out': done.stdout,"
+            " 'maxrss_kb': resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}))\n"
+        )
+        run = subprocess.run(
+            [sys.executable, "-c", launcher, *cmd], check=True, capture_output=True, text=True
+        )
+    report = json.loads(run.stdout)
+    if report["rc"] != 0:
+        raise SystemExit(f"the analysis failed: {run.stderr[-2000:]}")
+    r = json.loads(report["out"].strip().splitlines()[-1])
+    r["peak_mb"] = report["maxrss_kb"] / 1024
     print(
         f"{r['rows']:,} report-drug-event rows, {r['reports']:,} reports, {r['pairs']:,} pairs, "
         f"{r['squashed_points']:,} squashed points"
