@@ -179,14 +179,16 @@ def monitor_command(
         Path,
         typer.Option("--out", "-o", help="Output folder (replaced if it holds pmpath output)."),
     ],
+    strict: Strict = False,
     fmt: FormatOpt = Format.text,
     quiet: Quiet = False,
     verbose: Verbose = False,
 ) -> None:
     """Each look's MaxSPRT statistic against its critical value: monitor.tsv, monitor.json, import_log.tsv, a chart per event, monitor.html.
 
-    Bad event rows are left out, listed in import_log.tsv and counted here; the output is still
-    written, and the command exits 2 so that no one mistakes an incomplete analysis for a clean one.
+    Bad event rows are left out, listed in import_log.tsv, counted on stderr and marked in the page
+    and monitor.json (``ok`` false); the command exits 0, as `signals` does. With ``--strict`` a bad
+    row exits 2 and nothing is written.
     """
     from pmpath.postmarket.monitor import load_plan, monitor, read_events, summarize_problems
     from pmpath.report.monitor_page import write_monitor
@@ -198,8 +200,13 @@ def monitor_command(
     data = read_events(events, the_plan)
     steps.note(f"computing critical values for {len(the_plan.events)} events")
     result = monitor(the_plan, data)
-    page = write_monitor(result, out_dir, source=data.source)
     summary = summarize_problems(result.problems)
+    if result.problems and strict:
+        for line in summary:
+            _line(f"error: {line}")
+        _line("invalid input (--strict): nothing was written")
+        raise typer.Exit(EXIT_INVALID)
+    page = write_monitor(result, out_dir, source=data.source)
     if fmt == Format.json:
         document = {
             "ok": not result.problems,
@@ -245,9 +252,8 @@ def monitor_command(
         )
     if result.problems:
         for line in summary:
-            _line(f"error: {line}")
+            _line(f"warning: {line}")
         _line(
-            f"invalid input: {len(result.problems)} record{'s' * (len(result.problems) != 1)}"
-            f" left out (see {out_dir / 'import_log.tsv'})"
+            f"{len(result.problems)} record{'s' * (len(result.problems) != 1)} left out "
+            f"(see {out_dir / 'import_log.tsv'}); --strict makes this an error"
         )
-        raise typer.Exit(EXIT_INVALID)
