@@ -693,12 +693,24 @@ def posterior_scores(
         empty = np.empty(0)
         return MGPSScores(empty, empty, empty, empty)
     un, ue, inverse = _unique_pairs(n, e)
+    # blocks of distinct pairs: the quantile iterations' temporaries stay small (the result is the same)
+    blocks = [
+        _score_block(prior, un[a : a + SCORE_BLOCK], ue[a : a + SCORE_BLOCK], quantiles)
+        for a in range(0, un.size, SCORE_BLOCK)
+    ]
+    qn, ebgm, low, high = (np.concatenate(part) for part in zip(*blocks, strict=True))
+    return MGPSScores(qn[inverse], ebgm[inverse], low[inverse], high[inverse])
+
+
+SCORE_BLOCK = 1 << 16
+
+
+def _score_block(prior: Prior, un, ue, quantiles):
     qn, (s1, r1), (s2, r2) = _posterior_parts(prior, un, ue)
     log_gm = qn * (special.digamma(s1) - np.log(r1)) + (1 - qn) * (special.digamma(s2) - np.log(r2))
-    ebgm = np.exp(log_gm)
     low = _mixture_quantile(quantiles[0], qn, s1, r1, s2, r2)
     high = _mixture_quantile(quantiles[1], qn, s1, r1, s2, r2)
-    return MGPSScores(qn[inverse], ebgm[inverse], low[inverse], high[inverse])
+    return qn, np.exp(log_gm), low, high
 
 
 def posterior_quantile_bisect(
