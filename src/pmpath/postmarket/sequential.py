@@ -779,7 +779,10 @@ class _DiscreteDesign:
             if self.top is not None and hi_cv > self.top:
                 if tried_top:
                     raise self._no_solution(alpha)
-                hi_cv, tried_top = self.top, True  # the doubling overshot: the largest statistic last
+                hi_cv, tried_top = (
+                    self.top,
+                    True,
+                )  # the doubling overshot: the largest statistic last
             th, hi_lower, hi_upper = self.region(hi_cv)
             hi_signal = self.alpha_of(th)
             if hi_signal.sum() <= alpha:
