@@ -137,8 +137,14 @@ def analyse(path: Path, exact: bool) -> dict:
         times[step] = (time.perf_counter() - t0, cpu() - c0)
         return value
 
-    rows = timed("reading parquet", lambda: pq.read_table(path))
-    counts = timed("counting", lambda: count_pairs(rows))
+    # drug and event as dictionary columns: the strings once each, not once per row
+    rows = timed("reading parquet", lambda: pq.read_table(path, read_dictionary=["drug", "event"]))
+    n_rows = rows.num_rows
+    held = [
+        rows
+    ]  # handed over, so the rows are freed once counted: the counts are all that is needed
+    del rows
+    counts = timed("counting", lambda: count_pairs(held.pop()))
     n, e = counts.n, counts.e
     points = timed("squashing", lambda: auto_squash(n, e))
     fit = timed("prior fit", lambda: fit_prior(points.n, points.e, points.weight))
@@ -153,7 +159,7 @@ def analyse(path: Path, exact: bool) -> dict:
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     top = [(t["drug"].iloc[i], t["event"].iloc[i]) for i in order[:50]]
     result = {
-        "rows": rows.num_rows,
+        "rows": n_rows,
         "reports": counts.reports,
         "pairs": len(counts),
         "squashed_points": len(points),
