@@ -668,48 +668,31 @@ def quantify(
     return compare_to_control(result, control, alpha=alpha)
 
 
-def _newcombe(k1, n1, k2, n2, z=1.959963984540054):
-    """Newcombe's hybrid score interval for p1 - p2 (his method 10), from Wilson intervals."""
-
-    def wilson(k, n):
-        p = k / n
-        centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-        half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-        return centre - half, centre + half
-
-    p1, p2 = k1 / n1, k2 / n2
-    l1, u1 = wilson(k1, n1)
-    l2, u2 = wilson(k2, n2)
-    d = p1 - p2
-    lo = d - np.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2)
-    hi = d + np.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
-    return lo, hi
-
-
 def compare_to_control(
     treated: Quantification, control: Quantification, *, alpha: float = 0.05
 ) -> Quantification:
     """Test each editable position, treated above control (one-sided Fisher's exact, BH at ``alpha``).
 
     Background is the control's conversion at the position; the difference has Newcombe's
-    hybrid score 95% interval.
+    hybrid score 95% interval. The statistics are :mod:`pmpath.engagement.compare`'s.
     """
-    from scipy import stats
+    from pmpath.engagement.compare import benjamini_hochberg, fisher_greater, newcombe_difference
 
     comparisons: list[PositionComparison] = []
     for tq in treated.amplicons:
         cq = control.amplicon(tq.name)
         kt, nt, _, _ = tq.conversion()
         kc, nc, _, _ = cq.conversion()
-        rows = []
-        for i in np.flatnonzero(~np.isnan(kt) & ~np.isnan(kc) & (nt > 0) & (nc > 0)):
-            a, b, c, d = int(kt[i]), int(nt[i]), int(kc[i]), int(nc[i])
-            p = stats.fisher_exact([[a, b - a], [c, d - c]], alternative="greater").pvalue
-            lo, hi = _newcombe(a, b, c, d)
-            rows.append((int(i), a, b, c, d, float(p), float(lo), float(hi)))
-        if not rows:
+        tested = np.flatnonzero(~np.isnan(kt) & ~np.isnan(kc) & (nt > 0) & (nc > 0))
+        if not tested.size:
             continue
-        q = stats.false_discovery_control([r[5] for r in rows], method="bh")
+        ps = fisher_greater(kt[tested], nt[tested], kc[tested], nc[tested])
+        rows = []
+        for i, p in zip(tested, ps, strict=True):
+            a, b, c, d = int(kt[i]), int(nt[i]), int(kc[i]), int(nc[i])
+            lo, hi = newcombe_difference(a, b, c, d)
+            rows.append((int(i), a, b, c, d, float(p), lo, hi))
+        q = benjamini_hochberg([r[5] for r in rows])
         for r, qv in zip(rows, q, strict=True):
             i, a, b, c, d, p, lo, hi = r
             comparisons.append(
