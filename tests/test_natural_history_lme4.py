@@ -333,3 +333,36 @@ def test_design_engine_rejects_a_rank_deficient_design():
     x = np.column_stack([np.ones_like(t), t, 2 * t])
     with pytest.raises(AnalysisError, match="rank 2, expected 3"):
         fit_design(x, t, data["value"].to_numpy(), data["subject"].to_numpy())
+
+
+def test_design_engine_fits_column_blocks_as_the_stacked_design():
+    # the blocks growth.py passes (intercept, spline, covariates; 1-d and 2-d) are the same model as
+    # their stacked design, and subjects in any row order are the same subjects
+    data = covariate_cohort().sample(frac=1.0, random_state=3).reset_index(drop=True)
+    t = data["age"].to_numpy() - 7
+    spline = natural_spline_basis(data["age"], (6.0, 11.0), (1.0, 20.0))
+    onset = data["age_at_onset"].to_numpy()
+    y, groups = data["value"].to_numpy(), data["subject"].to_numpy()
+    stacked = fit_design(np.column_stack([np.ones_like(t), spline, onset]), t, y, groups)
+    blocks = fit_design([np.ones_like(t), spline, onset], t, y, groups)
+    assert blocks.fixed_effects == pytest.approx(stacked.fixed_effects, rel=1e-9, abs=1e-12)
+    assert blocks.random_effects_cov == pytest.approx(stacked.random_effects_cov, rel=1e-7)
+    assert blocks.deviance == pytest.approx(stacked.deviance, abs=1e-8)
+    with pytest.raises(UsageError, match="one number of rows"):
+        fit_design([np.ones_like(t), spline[:-1]], t, y, groups)
+
+
+def test_design_engine_converges_from_a_nearby_start_and_from_lme4s():
+    # Newton steps from a nearby answer and SLSQP from lme4's start reach one minimum
+    data = covariate_cohort()
+    t = data["age"].to_numpy() - 7
+    x = [np.ones_like(t), natural_spline_basis(data["age"], (6.0, 11.0), (1.0, 20.0))]
+    y, groups = data["value"].to_numpy(), data["subject"].to_numpy()
+    plain = fit_design(x, t, y, groups, reml=False)
+    near = fit_reml(t, y, groups)
+    started = fit_design(
+        x, t, y, groups, reml=False, start=near.random_effects_cov / near.residual_variance
+    )
+    assert plain.converged and started.converged
+    assert started.deviance == pytest.approx(plain.deviance, abs=1e-7)
+    assert started.random_effects_cov == pytest.approx(plain.random_effects_cov, rel=1e-4)

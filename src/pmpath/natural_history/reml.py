@@ -24,10 +24,11 @@ subjects, not a Python loop over them, and stays accurate when the random effect
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import optimize
+from scipy import optimize, sparse
 
 from pmpath.errors import AnalysisError, ConvergenceError, UsageError
 
@@ -55,9 +56,17 @@ STRUCTURES = ("correlated", "uncorrelated", "intercept_only")
 # SLSQP rather than L-BFGS-B: scipy's L-BFGS-B calls (threaded) BLAS on every iteration, which for
 # three parameters costs 5-50x more than evaluating the criterion itself.
 _SLSQP = {"ftol": 1e-14, "maxiter": 500}
+# fit_design's SLSQP stops once a step lowers the criterion by less than this (absolute) and hands
+# over to Newton steps, which converge quadratically where SLSQP would creep on for dozens of steps.
+_SLSQP_DESIGN = {"ftol": 1e-6, "maxiter": 500}
+# Hessian-scaled gradient at which Newton steps stop: the criterion is then within 1e-10 of its
+# minimum (half the squared norm), far inside _GRADIENT_TOLERANCE.
+_NEWTON_TOLERANCE = 1e-5
 # Subjects per block of the criterion's evaluation: a block's arrays (some 20 of them) stay in the
 # processor's cache.
 _BLOCK = 8192
+# Observations per chunk of the design's cross-products (a chunk of every column block stays in cache).
+_ROWS = 4096
 # Step sizes (in relative variance, s^2 units) tried along a direction in which the covariance can
 # still descend when the optimizer has stopped on the boundary.
 _ESCAPE_STEPS = tuple(10.0**k for k in range(-4, 5))
@@ -468,7 +477,11 @@ class _Minimum:
         return self.frame.to_t @ lam @ lam.T @ self.frame.to_t.T
 
 
-def _hessian(theta: np.ndarray, mo: SubjectMoments, st: _Structure, free: np.ndarray) -> np.ndarray:
+# (criterion, gradient in theta) at theta; raises LinAlgError or FloatingPointError where undefined
+Evaluate = Callable[[np.ndarray], tuple[float, np.ndarray]]
+
+
+def _hessian(evaluate: Evaluate, theta: np.ndarray, st: _Structure, free: np.ndarray) -> np.ndarray:
     """Hessian of the criterion in the ``free`` elements of theta: central differences of the analytic gradient."""
     lower = st.lower
     hess = np.empty((len(free), len(free)))
@@ -477,14 +490,12 @@ def _hessian(theta: np.ndarray, mo: SubjectMoments, st: _Structure, free: np.nda
         h = 1e-5 * max(abs(theta[k]), 1e-2)
         up[k] += h
         down[k] = max(theta[k] - h, 0.0) if lower[k] else theta[k] - h
-        hess[:, col] = (
-            _profile(up, mo, st).gradient[free] - _profile(down, mo, st).gradient[free]
-        ) / (up[k] - down[k])
+        hess[:, col] = (evaluate(up)[1][free] - evaluate(down)[1][free]) / (up[k] - down[k])
     return (hess + hess.T) / 2.0
 
 
 def _scaled_gradient(
-    theta: np.ndarray, grad: np.ndarray, mo: SubjectMoments, st: _Structure
+    evaluate: Evaluate, theta: np.ndarray, grad: np.ndarray, st: _Structure
 ) -> float:
     """Largest element of the gradient scaled by the Hessian, L^-1 g with H = L L' (lme4's "scaled gradient").
 
@@ -500,31 +511,33 @@ def _scaled_gradient(
     if free.size == 0:
         return 0.0
     try:
-        factor = np.linalg.cholesky(_hessian(theta, mo, st, free))
+        factor = np.linalg.cholesky(_hessian(evaluate, theta, st, free))
         return float(np.max(np.abs(np.linalg.solve(factor, grad[free]))))
     except (np.linalg.LinAlgError, FloatingPointError):
         return float("inf")
 
 
 def _newton_polish(
-    theta: np.ndarray, value: float, mo: SubjectMoments, st: _Structure
+    evaluate: Evaluate, theta: np.ndarray, value: float, st: _Structure
 ) -> tuple[np.ndarray, float, int]:
     """Newton steps on the parameters off the bound, the Hessian from central differences of the gradient.
 
     A quasi-Newton method can stop early in a narrow curved valley of the criterion (random effects
     much larger than the residual, or variances of very different size); Newton's method does not
-    depend on that scaling and converges in a few steps once close.
+    depend on that scaling and converges in a few steps once close. Returns the point, its
+    criterion and the number of evaluations spent.
     """
     lower = st.lower
     free = np.flatnonzero(~(lower & (theta <= 0.0)))
     evaluations = 0
     for _ in range(10 if free.size else 0):
         try:
-            grad = _profile(theta, mo, st).gradient
+            grad = evaluate(theta)[1]
+            evaluations += 1
             if _projected_gradient(theta, grad, lower) < 1e-8:
                 break
-            hess = _hessian(theta, mo, st, free)
-            evaluations += 1 + 2 * len(free)
+            hess = _hessian(evaluate, theta, st, free)
+            evaluations += 2 * len(free)
             np.linalg.cholesky(hess)
         except (np.linalg.LinAlgError, FloatingPointError):
             break  # not locally convex (or not computable): keep the optimizer's answer
@@ -536,7 +549,7 @@ def _newton_polish(
             if not np.any(lower & (trial < 0)):
                 evaluations += 1
                 try:
-                    trial_value = _profile(trial, mo, st).deviance
+                    trial_value = evaluate(trial)[0]
                 except (np.linalg.LinAlgError, FloatingPointError):
                     trial_value = np.inf
                 if trial_value < value:
@@ -546,6 +559,85 @@ def _newton_polish(
         if not improved or np.max(np.abs(alpha * step)) < 1e-10 * max(1.0, np.max(np.abs(theta))):
             break
     return theta, value, evaluations
+
+
+@dataclass(frozen=True)
+class _Descent:
+    theta: np.ndarray
+    value: float
+    converged: bool  # the Hessian-scaled gradient at theta below _NEWTON_TOLERANCE
+    scaled_gradient: float
+    evaluations: int
+
+
+def _newton_descent(
+    evaluate: Evaluate, theta: np.ndarray, st: _Structure, max_steps: int = 25
+) -> _Descent | None:
+    """Damped Newton steps from ``theta``; the Hessian from forward differences of the analytic gradient.
+
+    Each step costs one evaluation per free parameter for the Hessian and one for the trial point
+    (whose gradient starts the next step), so from a nearby start a handful of passes over the
+    subjects reach the minimum, where a quasi-Newton method needs dozens. Stops converged when the
+    Hessian-scaled gradient (lme4's convergence measure, whose squared norm is twice what a further
+    Newton step would gain) is below :data:`_NEWTON_TOLERANCE`, or below ``_GRADIENT_TOLERANCE``
+    with that gain under the criterion's rounding (1e-12 of its value); gives up (``converged`` False) when
+    the Hessian is not positive definite or a step would leave the bounds, which is the case a
+    bounded quasi-Newton search handles. None when ``theta`` cannot be evaluated.
+    """
+    try:
+        value, grad = evaluate(theta)
+    except (np.linalg.LinAlgError, FloatingPointError):
+        return None
+    evaluations, scaled = 1, float("inf")
+    free = np.arange(len(theta))
+    for _ in range(max_steps):
+        hess = np.empty((free.size, free.size))
+        try:
+            for col, k in enumerate(free):
+                h = 1e-6 * max(abs(theta[k]), 1e-2)
+                up = theta.copy()
+                up[k] += h
+                hess[:, col] = (evaluate(up)[1][free] - grad[free]) / h
+                evaluations += 1
+            factor = np.linalg.cholesky((hess + hess.T) / 2.0)
+        except (np.linalg.LinAlgError, FloatingPointError):
+            break
+        z = np.linalg.solve(factor, grad[free])
+        scaled = float(np.max(np.abs(z)))
+        # converged when within 1e-10 of the minimum, or (on millions of observations, whose
+        # gradient carries rounding noise) within the criterion's own rounding of it
+        if scaled < _NEWTON_TOLERANCE or (
+            scaled < _GRADIENT_TOLERANCE and z @ z / 2.0 < 1e-12 * max(1.0, abs(value))
+        ):
+            return _Descent(theta, value, True, scaled, evaluations)
+        step = np.linalg.solve(factor.T, np.linalg.solve(factor, grad[free]))
+        trial, trial_value, trial_grad = theta, np.inf, grad
+        for alpha in 0.5 ** np.arange(12):
+            candidate = theta.copy()
+            candidate[free] -= alpha * step
+            if np.any(st.lower & (candidate < 0)):
+                continue
+            try:
+                candidate_value, candidate_grad = evaluate(candidate)
+            except (np.linalg.LinAlgError, FloatingPointError):
+                continue
+            finally:
+                evaluations += 1
+            if candidate_value <= value:
+                trial, trial_value, trial_grad = candidate, candidate_value, candidate_grad
+                break
+        if not np.isfinite(trial_value):
+            break  # no descent inside the bounds: the minimum may be on one
+        theta, value, grad = trial, float(trial_value), trial_grad
+    return _Descent(theta, value, False, scaled, evaluations)
+
+
+def _subject_evaluate(mo: SubjectMoments, st: _Structure) -> Evaluate:
+    def evaluate(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        prof = _profile(theta, mo, st)
+        return prof.deviance, prof.gradient
+
+    return evaluate
 
 
 def _minimise(frame: _Frame, st: _Structure, starts: list[np.ndarray]) -> _Minimum | None:
@@ -611,7 +703,9 @@ def _minimise(frame: _Frame, st: _Structure, starts: list[np.ndarray]) -> _Minim
             break
     if best is None:
         return None
-    theta, value, polish = _newton_polish(np.asarray(best.x, dtype=float), float(best.fun), mo, st)
+    theta, value, polish = _newton_polish(
+        _subject_evaluate(mo, st), np.asarray(best.x, dtype=float), float(best.fun), st
+    )
     return _Minimum(
         frame=frame,
         theta=theta,
@@ -748,7 +842,7 @@ def fit_reml(
     scaled = (
         float("nan")
         if gradient < _GRADIENT_TOLERANCE
-        else _scaled_gradient(theta, prof.gradient, mo, st)
+        else _scaled_gradient(_subject_evaluate(mo, st), theta, prof.gradient, st)
     )
     return RemlFit(
         fixed_effects=to_t @ prof.beta,
@@ -777,6 +871,8 @@ class DesignMoments:
     ----------
     s00, s01, s11 : numpy.ndarray
         Shape (m,): the elements of Z_i'Z_i (n_i, sum t, sum t^2).
+    det_s : numpy.ndarray
+        Shape (m,): |Z_i'Z_i| = n_i sum (t - mean t_i)^2, from the centred sum (no cancellation).
     zx0, zx1 : numpy.ndarray
         Shape (m, p): the rows of Z_i'X_i (sum of X's rows; sum of t times X's rows).
     zy0, zy1 : numpy.ndarray
@@ -789,6 +885,7 @@ class DesignMoments:
     s00: np.ndarray
     s01: np.ndarray
     s11: np.ndarray
+    det_s: np.ndarray
     zx0: np.ndarray
     zx1: np.ndarray
     zy0: np.ndarray
@@ -800,24 +897,53 @@ class DesignMoments:
 
     @classmethod
     def from_codes(
-        cls, x: np.ndarray, t: np.ndarray, y: np.ndarray, codes: np.ndarray, m: int
+        cls,
+        x: np.ndarray | Sequence[np.ndarray],
+        t: np.ndarray,
+        y: np.ndarray,
+        codes: np.ndarray,
+        m: int,
     ) -> DesignMoments:
+        """The moments of design ``x``, or of the design whose column blocks ``x`` lists side by side."""
+        blocks = _column_blocks(x)
+
         def total(w: np.ndarray) -> np.ndarray:
             return np.bincount(codes, weights=w, minlength=m)
 
-        p = x.shape[1]
-        zx0 = np.column_stack([total(x[:, k]) for k in range(p)])
-        zx1 = np.column_stack([total(t * x[:, k]) for k in range(p)])
+        # Z_i'X_i of every subject as sparse (subjects x observations) products, one pass over X's
+        # rows each, where a sum per column would read X (millions of rows) column by column
+        s00 = np.bincount(codes, minlength=m).astype(float)
+        order = (
+            np.arange(len(codes))
+            if np.all(codes[1:] >= codes[:-1])
+            else np.argsort(codes, kind="stable")
+        )
+        indptr = np.concatenate([[0], np.cumsum(s00, dtype=np.int64)])
+        ones = sparse.csr_array((np.ones(len(codes)), order, indptr), shape=(m, len(codes)))
+        times = sparse.csr_array((t[order], order, indptr), shape=(m, len(codes)))
+        # X'X and X'y over rows taken a few thousand at a time: the blocks side by side stay in the
+        # processor's cache, where a product per pair of blocks would read millions of rows each time
+        p = sum(block.shape[1] for block in blocks)
+        xx, xy = np.zeros((p, p)), np.zeros(p)
+        for lo in range(0, len(y), _ROWS):
+            rows = np.hstack([block[lo : lo + _ROWS] for block in blocks])
+            xx += rows.T @ rows
+            xy += rows.T @ y[lo : lo + _ROWS]
+        zx0 = np.hstack([np.asarray(ones @ block) for block in blocks])
+        zx1 = np.hstack([np.asarray(times @ block) for block in blocks])
+        s01 = total(t)
+        centred = t - (s01 / np.maximum(s00, 1.0))[codes]
         return cls(
-            s00=np.bincount(codes, minlength=m).astype(float),
-            s01=total(t),
+            s00=s00,
+            s01=s01,
             s11=total(t * t),
+            det_s=s00 * total(centred * centred),
             zx0=zx0,
             zx1=zx1,
             zy0=total(y),
             zy1=total(t * y),
-            xx=x.T @ x,
-            xy=x.T @ y,
+            xx=xx,
+            xy=xy,
             yy=float(y @ y),
             n_observations=len(y),
         )
@@ -832,67 +958,80 @@ def _design_profile(
 ) -> tuple[float, np.ndarray, np.ndarray, float, np.ndarray]:
     """Profiled criterion (-2 l_R with ``reml``, else -2 l_ML), beta, X'V^-1X, r^2 and the gradient in theta.
 
-    With M_i = I + L'S_iL (S_i = Z_i'Z_i) and W_i = L M_i^-1 L', Z_i'V_i^-1 = Z_i' - S_i W_i Z_i'
-    (Woodbury, V_i = I + Z_i L L' Z_i'), so X'V^-1X = X'X - sum X_i'Z_i W_i Z_i'X_i, and so for
-    X'V^-1y and y'V^-1y. The derivative in D = L L' is H = sum K_i - sum P_i A^-1 P_i' (REML only)
-    - (dof / r^2) sum h_i h_i' with K_i = Z_i'V_i^-1Z_i, P_i = Z_i'V_i^-1X_i, A = X'V^-1X,
-    h_i = Z_i'V_i^-1(y_i - X_i beta) and dof = n - p (REML) or n (ML); in L it is 2 H L. Every 2 x 2
-    product is written out element by element (one numpy operation over subjects each), and sums
-    over subjects of p-vectors are matrix products.
+    With M_i = I + L'S_iL (S_i = Z_i'Z_i), W_i = L M_i^-1 L' and Q_i = I - S_i W_i = (I + S_i D)^-1,
+    Z_i'V_i^-1 = Q_i Z_i' (Woodbury, V_i = I + Z_i L L' Z_i'), so X'V^-1X = X'X - sum X_i'Z_i W_i Z_i'X_i,
+    and so for X'V^-1y and y'V^-1y. The derivative in D = L L' is H = sum K_i - sum P_i A^-1 P_i'
+    (REML only) - (dof / r^2) sum h_i h_i' with K_i = Q_i S_i, P_i = Q_i Z_i'X_i, A = X'V^-1X,
+    h_i = Q_i Z_i'y_i - P_i beta and dof = n - p (REML) or n (ML); in L it is 2 H L. Every 2 x 2
+    product is written out element by element (one numpy operation over subjects each), every sum
+    over subjects of p x p products is a matrix product, and the subjects
+    are taken in blocks of :data:`_BLOCK` whose arrays stay in the processor's cache.
     """
     a, b, c = st.full(np.asarray(theta, dtype=float))
-    s00, s01, s11 = mo.s00, mo.s01, mo.s11
-    m00 = 1.0 + a * a * s00 + 2.0 * a * b * s01 + b * b * s11
-    m01 = c * (a * s01 + b * s11)
-    m11 = 1.0 + c * c * s11
-    det_m = m00 * m11 - m01 * m01
-    i00, i01, i11 = m11 / det_m, -m01 / det_m, m00 / det_m
-    # W = L M^-1 L'
-    w00 = a * a * i00
-    w01 = a * (b * i00 + c * i01)
-    w11 = b * b * i00 + 2.0 * b * c * i01 + c * c * i11
-    # S W (not symmetric)
-    sw00, sw01 = s00 * w00 + s01 * w01, s00 * w01 + s01 * w11
-    sw10, sw11 = s01 * w00 + s11 * w01, s01 * w01 + s11 * w11
-    zx0, zx1, zy0, zy1 = mo.zx0, mo.zx1, mo.zy0, mo.zy1
-    wzx0 = w00[:, None] * zx0 + w01[:, None] * zx1
-    wzx1 = w01[:, None] * zx0 + w11[:, None] * zx1
-    xvx = mo.xx - zx0.T @ wzx0 - zx1.T @ wzx1
-    xvy = mo.xy - wzx0.T @ zy0 - wzx1.T @ zy1
-    yvy = mo.yy - float(zy0 @ (w00 * zy0 + w01 * zy1) + zy1 @ (w01 * zy0 + w11 * zy1))
+    p = mo.p
+    zwz, zwy, ywy, log_det_m = np.zeros((p, p)), np.zeros(p), 0.0, 0.0
+    k00 = k01 = k11 = 0.0
+    kept = []
+    for block in _blocks(len(mo.s00)):
+        s00, s01, s11 = mo.s00[block], mo.s01[block], mo.s11[block]
+        # M = I + L'SL; |M| = 1 + tr(L'SL) + |S||D|, a sum of non-negative terms (|S| from the
+        # centred sum: S of a subject with few visits is near rank one)
+        m00 = 1.0 + a * a * s00 + 2.0 * a * b * s01 + b * b * s11
+        m01 = c * (a * s01 + b * s11)
+        m11 = 1.0 + c * c * s11
+        det = m00 + m11 - 1.0 + mo.det_s[block] * (a * c) ** 2
+        i00, i01, i11 = m11 / det, -m01 / det, m00 / det
+        w00 = a * a * i00  # W = L M^-1 L' = D Q
+        w01 = a * (b * i00 + c * i01)
+        w11 = b * b * i00 + 2.0 * b * c * i01 + c * c * i11
+        q00, q01 = 1.0 - (s00 * w00 + s01 * w01), -(s00 * w01 + s01 * w11)  # Q = I - S W
+        q10, q11 = -(s01 * w00 + s11 * w01), 1.0 - (s01 * w01 + s11 * w11)
+        zx0, zx1, zy0, zy1 = mo.zx0[block], mo.zx1[block], mo.zy0[block], mo.zy1[block]
+        p0 = q00[:, None] * zx0 + q01[:, None] * zx1
+        p1 = q10[:, None] * zx0 + q11[:, None] * zx1
+        g0, g1 = q00 * zy0 + q01 * zy1, q10 * zy0 + q11 * zy1
+        dz0 = w00[:, None] * zx0 + w01[:, None] * zx1  # W Z'X
+        dz1 = w01[:, None] * zx0 + w11[:, None] * zx1
+        zwz += zx0.T @ dz0 + zx1.T @ dz1
+        zwy += dz0.T @ zy0 + dz1.T @ zy1
+        ywy += float(zy0 @ (w00 * zy0 + w01 * zy1) + zy1 @ (w01 * zy0 + w11 * zy1))
+        log_det_m += float(np.log(det).sum())
+        k00 += float((q00 * s00 + q01 * s01).sum())
+        k01 += float((q00 * s01 + q01 * s11).sum())
+        k11 += float((q10 * s01 + q11 * s11).sum())
+        kept.append((p0, p1, g0, g1))
+    xvx = mo.xx - (zwz + zwz.T) / 2.0
+    xvy = mo.xy - zwy
     beta = np.linalg.solve(xvx, xvy)
-    r2 = float(yvy - xvy @ beta)
+    r2 = float(mo.yy - ywy - xvy @ beta)
     if not r2 > 0:
         raise FloatingPointError(f"penalized residual sum of squares is {r2:g}, expected > 0")
-    n, p = mo.n_observations, mo.p
-    log_det_m = float(np.log(det_m).sum())
+    n = mo.n_observations
     dof = n - p if reml else n
+    dev = log_det_m + dof * (1.0 + np.log(2.0 * np.pi * r2 / dof))
     if reml:
         sign, log_det_x = np.linalg.slogdet(xvx)
         if sign <= 0:
             raise np.linalg.LinAlgError("X'V^-1X is not positive definite")
-        dev = log_det_m + log_det_x + dof * (1.0 + np.log(2.0 * np.pi * r2 / dof))
-    else:
-        dev = log_det_m + dof * (1.0 + np.log(2.0 * np.pi * r2 / dof))
-    p0 = zx0 - sw00[:, None] * zx0 - sw01[:, None] * zx1
-    p1 = zx1 - sw10[:, None] * zx0 - sw11[:, None] * zx1
-    h0 = zy0 - sw00 * zy0 - sw01 * zy1 - p0 @ beta
-    h1 = zy1 - sw10 * zy0 - sw11 * zy1 - p1 @ beta
+        dev += log_det_x
+    hh00 = hh01 = hh11 = 0.0
+    pp = np.zeros((3, p, p))  # sum P_i'P_i by element pair (00, 01, 11), for the REML term
+    for p0, p1, g0, g1 in kept:
+        h0, h1 = g0 - p0 @ beta, g1 - p1 @ beta
+        hh00 += float(h0 @ h0)
+        hh01 += float(h0 @ h1)
+        hh11 += float(h1 @ h1)
+        if reml:
+            pp[0] += p0.T @ p0
+            pp[1] += p0.T @ p1
+            pp[2] += p1.T @ p1
     f = dof / r2
-    k00 = float((s00 - sw00 * s00 - sw01 * s01).sum())
-    k01 = float((s01 - sw00 * s01 - sw01 * s11).sum())
-    k11 = float((s11 - sw10 * s01 - sw11 * s11).sum())
-    h = np.array(
-        [
-            [k00 - f * float(h0 @ h0), k01 - f * float(h0 @ h1)],
-            [k01 - f * float(h0 @ h1), k11 - f * float(h1 @ h1)],
-        ]
-    )
+    h = np.array([[k00 - f * hh00, k01 - f * hh01], [k01 - f * hh01, k11 - f * hh11]])
     if reml:
+        # sum_i P_i A^-1 P_i' element by element: trace(A^-1 sum P_i(r)'P_i(s))
         a_inv = np.linalg.inv(xvx)
-        pa0, pa1 = p0 @ a_inv, p1 @ a_inv
-        c01 = float((pa0 * p1).sum())
-        h -= np.array([[float((pa0 * p0).sum()), c01], [c01, float((pa1 * p1).sum())]])
+        c00, c01, c11 = (float(np.sum(a_inv * q)) for q in pp)
+        h -= np.array([[c00, c01], [c01, c11]])
     lam = np.array([[a, 0.0], [b, c]])
     g = 2.0 * h @ lam
     full = (g[0, 0], g[1, 0], g[1, 1])
@@ -945,18 +1084,32 @@ class DesignFit:
         return self.deviance + 2.0 * self.n_parameters
 
 
-def _column_rank(x: np.ndarray) -> int:
-    """Column rank of ``x`` from the eigenvalues of its Gram matrix with unit-length columns.
+def _column_blocks(x: np.ndarray | Sequence[np.ndarray]) -> list[np.ndarray]:
+    """``x`` as a list of 2-d float blocks of one length (one block when ``x`` is an array)."""
+    if isinstance(x, np.ndarray):
+        blocks = [x]
+    else:
+        blocks = [np.asarray(b, dtype=float) for b in x]
+        blocks = [b[:, None] if b.ndim == 1 else b for b in blocks]
+    blocks = [np.asarray(b, dtype=float) for b in blocks]
+    if not blocks or any(b.ndim != 2 or len(b) != len(blocks[0]) for b in blocks):
+        raise UsageError(
+            f"x: found blocks of shapes {[b.shape for b in blocks]}, expected 2-d blocks with one number of rows"
+        )
+    return blocks
+
+
+def _column_rank(gram: np.ndarray) -> int:
+    """Column rank of a design from its Gram matrix X'X, with unit-length columns.
 
     A (p x p) problem instead of an SVD of the (n x p) design, which for millions of rows costs
     seconds; a zero column or columns collinear to 1e-6 in correlation count as rank-deficient.
     """
-    gram = x.T @ x
     d = np.sqrt(np.diag(gram))
     if not np.all(d > 0):
-        return int(np.linalg.matrix_rank(x))
+        return int(np.linalg.matrix_rank(gram, hermitian=True))
     eig = np.linalg.eigvalsh(gram / np.outer(d, d))
-    return int(np.sum(eig > 1e-12 * x.shape[1]))
+    return int(np.sum(eig > 1e-12 * gram.shape[0]))
 
 
 def fit_design(
@@ -978,8 +1131,9 @@ def fit_design(
 
     Parameters
     ----------
-    x : numpy.ndarray
-        Shape (n, p): fixed-effect design, full column rank.
+    x : numpy.ndarray or sequence of numpy.ndarray
+        Shape (n, p): fixed-effect design, full column rank; or its column blocks in order (each
+        (n, k) or (n,)), which spares stacking millions of rows into one array.
     t : numpy.ndarray
         Shape (n,): the random slope's covariate (age minus the centre).
     y, groups : numpy.ndarray
@@ -1002,34 +1156,37 @@ def fit_design(
     ConvergenceError
         When the criterion cannot be evaluated from any start.
     """
-    x = np.asarray(x, dtype=float)
+    blocks = _column_blocks(x)
     t = np.asarray(t, dtype=float)
     y = np.asarray(y, dtype=float)
     st = _structure(structure)
-    n, p = x.shape
+    n, p = len(blocks[0]), sum(b.shape[1] for b in blocks)
     if n <= p:
         raise AnalysisError(f"found {n} observation(s), expected more than the {p} fixed effects")
-    rank = _column_rank(x)
+    codes = subject_codes(groups)
+    m = int(codes.max()) + 1
+    # t rescaled internally (theta's slope part then has the size of the intercept's)
+    spread = float(np.sqrt(np.mean(t * t))) or 1.0
+    mo = DesignMoments.from_codes(blocks, t / spread, y, codes, m)
+    rank = _column_rank(mo.xx)
     if rank < p:
         raise AnalysisError(
             f"the fixed-effect design has rank {rank}, expected {p} (full column rank): "
             "a covariate is constant or collinear with others"
         )
-    codes = subject_codes(groups)
-    m = int(codes.max()) + 1
-    # t rescaled internally (theta's slope part then has the size of the intercept's)
-    spread = float(np.sqrt(np.mean(t * t))) or 1.0
-    mo = DesignMoments.from_codes(x, t / spread, y, codes, m)
+
+    def evaluate(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        return _design_profile(theta, mo, st, reml)[::4]  # (deviance, gradient)
 
     def objective(theta: np.ndarray) -> float:
         try:
-            return _design_profile(theta, mo, st, reml)[0]
+            return evaluate(theta)[0]
         except (np.linalg.LinAlgError, FloatingPointError):
             return np.inf
 
     def with_gradient(theta: np.ndarray) -> tuple[float, np.ndarray]:
         try:
-            return _design_profile(theta, mo, st, reml)[::4]  # (deviance, gradient)
+            return evaluate(theta)
         except (np.linalg.LinAlgError, FloatingPointError):
             return np.inf, np.zeros_like(theta)
 
@@ -1043,44 +1200,42 @@ def fit_design(
         raw = _projected_gradient(theta, grad, st.lower)
         if raw < _GRADIENT_TOLERANCE:
             return raw
-        free = np.flatnonzero(~(st.lower & (theta <= 0.0) & (grad > 0)))
-        if free.size == 0:
-            return 0.0
-        hess = np.empty((free.size, free.size))
-        for col, k in enumerate(free):
-            up, down = theta.copy(), theta.copy()
-            h = 1e-5 * max(abs(theta[k]), 1e-2)
-            up[k] += h
-            down[k] = max(theta[k] - h, 0.0) if st.lower[k] else theta[k] - h
-            hess[:, col] = (with_gradient(up)[1][free] - with_gradient(down)[1][free]) / (
-                up[k] - down[k]
-            )
-        try:
-            factor = np.linalg.cholesky((hess + hess.T) / 2.0)
-            return min(raw, float(np.max(np.abs(np.linalg.solve(factor, grad[free])))))
-        except np.linalg.LinAlgError:
-            return raw
+        return min(raw, _scaled_gradient(evaluate, theta, grad, st))
 
     starts = [st.start()]
+    best: tuple[float, np.ndarray] | None = None
+    gradient = np.inf
     if start is not None:
         scale_t = np.diag([1.0, spread])  # G in t / spread's units
         near = _theta_of(_inside(scale_t @ np.asarray(start, dtype=float) @ scale_t), st)
         if np.all(np.isfinite(near)):
-            starts.insert(0, near)
-    best: optimize.OptimizeResult | None = None
-    for k, s0 in enumerate(starts):
+            # Newton steps straight from the nearby fit's answer: on a large cohort every
+            # evaluation is a pass over the subjects, and from there a few steps reach the minimum
+            descent = _newton_descent(evaluate, near, st)
+            if descent is not None and descent.converged:
+                best, gradient = (descent.value, descent.theta), descent.scaled_gradient
+            else:
+                starts.insert(0, near)
+    for k, s0 in enumerate(starts if best is None else []):
+        # SLSQP to within a millionth of the criterion, Newton steps from there: quadratic
+        # convergence where a quasi-Newton method creeps on for dozens of steps
         res = optimize.minimize(
-            with_gradient, s0, jac=True, method="SLSQP", bounds=st.bounds, options=_SLSQP
+            with_gradient, s0, jac=True, method="SLSQP", bounds=st.bounds, options=_SLSQP_DESIGN
         )
-        if np.isfinite(res.fun) and (best is None or res.fun < best.fun):
-            best = res
-        if (
-            k == 0
-            and start is not None
-            and len(starts) > 1
-            and np.isfinite(res.fun)
-            and gradient_check(np.asarray(res.x, dtype=float)) < _GRADIENT_TOLERANCE
-        ):
+        if not np.isfinite(res.fun):
+            continue
+        theta, value = np.asarray(res.x, dtype=float), float(res.fun)
+        descent = _newton_descent(evaluate, theta, st)
+        if descent is not None and descent.value <= value:
+            theta, value = descent.theta, descent.value
+        if best is None or value < best[0]:
+            best = (value, theta)
+            gradient = (
+                descent.scaled_gradient
+                if descent is not None and descent.converged and descent.theta is theta
+                else gradient_check(theta)
+            )
+        if k == 0 and start is not None and len(starts) > 1 and gradient < _GRADIENT_TOLERANCE:
             # The nearby fit's start reached a converged minimum: lme4's own start is not run as
             # well (it would find the same; on a large cohort each start costs seconds).
             break
@@ -1089,15 +1244,14 @@ def fit_design(
             "the criterion could not be evaluated from any start; check the design for collinear columns"
         )
 
-    theta = np.asarray(best.x, dtype=float)
-    gradient = gradient_check(theta)
+    value, theta = best
     if not gradient < _GRADIENT_TOLERANCE:
         # Nelder-Mead from the quasi-Newton answer: finite-difference gradients can stall near a bound
         polish = optimize.minimize(
             lambda th: objective(np.where(st.lower, np.abs(th), th)), theta, method="Nelder-Mead",
             options={"xatol": 1e-9, "fatol": 1e-11, "maxiter": 400},
         )  # fmt: skip
-        if polish.fun < best.fun:
+        if polish.fun < value:
             theta = np.where(st.lower, np.abs(polish.x), polish.x)
             gradient = gradient_check(theta)
     dev, beta, xvx, r2, _ = _design_profile(theta, mo, st, reml)
