@@ -201,3 +201,34 @@ def test_country_mismatch_flagged_by_criterion_3(example_copy):
     messages = [f.message for f in verdict.flags if "Mexico" in f.message]
     assert messages and "not among the cohort's countries" in messages[0]
     assert "countries" in verdict.summary
+
+
+def test_covariates_join_the_rows_as_a_left_merge_would():
+    # the lookup by distinct labels against pandas' own left merge: labels given as numbers in one
+    # table and text in the other, a subject missing from the subjects table, a categorical kept
+    import pandas as pd
+
+    from pmpath.dossier.model import Endpoint
+    from pmpath.pathway.criteria.characterization import _with_covariates
+
+    rows = pd.DataFrame(
+        {"subject": [3, 1, 3, 7, 1], "age": [1.0, 2, 3, 4, 5], "value": [9.0, 8, 7, 6, 5]}
+    )
+    subjects = pd.DataFrame(
+        {
+            "subject": ["1", "3", "3", "4"],
+            "sex": pd.Categorical(
+                ["male", "female", "female", "male"], categories=["male", "female"]
+            ),
+            "age_at_onset": [0.5, 1.5, 1.5, 2.5],
+        }
+    )
+    endpoint = Endpoint(
+        id="score", name="Score", kind="continuous", unit="points", direction="higher_is_better"
+    )
+    got = _with_covariates(rows, subjects, ["sex", "age_at_onset"], endpoint)
+    want = rows.assign(subject=rows["subject"].astype(str)).merge(
+        subjects.drop_duplicates("subject"), on="subject", how="left"
+    )
+    pd.testing.assert_frame_equal(got, want)
+    assert isinstance(got["sex"].dtype, pd.CategoricalDtype)

@@ -23,7 +23,13 @@ import pandas as pd
 from scipy.special import ndtri  # scipy.stats.norm.ppf without its overhead
 
 from pmpath.errors import AnalysisError, ConvergenceError, UsageError
-from pmpath.natural_history.reml import fit_design, fit_reml, subject_codes, subject_effects
+from pmpath.natural_history.reml import (
+    SubjectSums,
+    fit_design,
+    fit_reml,
+    subject_codes,
+    subject_effects,
+)
 from pmpath.natural_history.tables import numeric_table
 
 __all__ = [
@@ -625,18 +631,19 @@ def _reml_attempt(
 
 def _design_attempt(
     y: np.ndarray,
-    x: np.ndarray,
+    x: list[np.ndarray],
     t: np.ndarray,
     groups: np.ndarray,
     structure: str,
     age_variance: float,
     start: np.ndarray | None = None,
+    sums: SubjectSums | None = None,
 ) -> _Attempt:
     return _engine_attempt(
         DESIGN_ENGINE,
         structure,
         age_variance,
-        lambda: fit_design(x, t, y, groups, structure=structure, start=start),
+        lambda: fit_design(x, t, y, groups, structure=structure, start=start, sums=sums),
     )
 
 
@@ -815,6 +822,14 @@ def fit_longitudinal(
         return [np.ones(n_obs), natural_spline_basis(ages, knots, boundary), *cov_columns]
 
     near: dict[str, np.ndarray | None] = {}
+    shared: list[SubjectSums] = []
+
+    def sums() -> SubjectSums:
+        """The subjects' sums every design's fit shares, computed once."""
+        if not shared:
+            shared.append(SubjectSums.of(t, codes, n_subjects))
+        return shared[0]
+
     # a start needs to be near, not exact: on a large cohort the linear fit behind it takes
     # evenly spaced subjects (in the order of their labels), a few seconds fewer per endpoint
     sample = codes % -(-n_subjects // START_SUBJECTS) == 0
@@ -846,7 +861,9 @@ def fit_longitudinal(
                     else start_of("correlated")
                 )
                 try:
-                    ml = fit_design(design_of(candidate), t, y, codes, reml=False, start=start)
+                    ml = fit_design(
+                        design_of(candidate), t, y, codes, reml=False, start=start, sums=sums()
+                    )
                 except (AnalysisError, ConvergenceError, np.linalg.LinAlgError, FloatingPointError):
                     continue  # too few distinct ages for this many knots
                 rows.append((candidate, float(ml.aic)))
@@ -875,7 +892,7 @@ def fit_longitudinal(
                 if structure == "correlated" and chosen_ml is not None and chosen_ml.converged
                 else start_of(structure)
             )
-            return _design_attempt(y, x, t, codes, structure, age_variance, start)
+            return _design_attempt(y, x, t, codes, structure, age_variance, start, sums())
         return _statsmodels_attempt(
             y, np.column_stack(x), labels.to_numpy(), structure, engine, age_variance, t
         )

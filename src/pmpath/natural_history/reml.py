@@ -38,6 +38,7 @@ __all__ = [
     "DesignMoments",
     "RemlFit",
     "SubjectMoments",
+    "SubjectSums",
     "fit_design",
     "fit_reml",
     "profiled_deviance",
@@ -594,7 +595,9 @@ def _newton_descent(
         hess = np.empty((free.size, free.size))
         try:
             for col, k in enumerate(free):
-                h = 1e-6 * max(abs(theta[k]), 1e-2)
+                h = 1e-4 * max(
+                    abs(theta[k]), 1e-2
+                )  # above the gradient's rounding on millions of rows
                 up = theta.copy()
                 up[k] += h
                 hess[:, col] = (evaluate(up)[1][free] - grad[free]) / h
@@ -864,6 +867,72 @@ def fit_reml(
 
 
 @dataclass(frozen=True)
+class SubjectSums:
+    """Sums over each subject's observations for one grouping and one ``t``, whatever the fixed effects.
+
+    What every fit of one cohort's endpoint shares: :func:`fit_design` computes it, or takes it
+    (``sums=``) when several designs are fitted to the same rows, as the AIC choice of a spline does.
+
+    Attributes
+    ----------
+    codes : numpy.ndarray
+        Each observation's subject, 0 .. m - 1.
+    ones, times : scipy.sparse.csr_array
+        Shape (m, n): subject indicators, and the same with ``t`` in place of 1; ``ones @ w`` sums
+        ``w`` over each subject's observations in one pass over ``w``'s rows.
+    s00, s01, s11, det_s : numpy.ndarray
+        Shape (m,): the elements of Z_i'Z_i (n_i, sum t, sum t^2) and its determinant
+        n_i sum (t - mean t_i)^2, from the centred sum (no cancellation).
+    """
+
+    codes: np.ndarray
+    ones: sparse.csr_array
+    times: sparse.csr_array
+    s00: np.ndarray
+    s01: np.ndarray
+    s11: np.ndarray
+    det_s: np.ndarray
+
+    @classmethod
+    def of(cls, t: np.ndarray, codes: np.ndarray, m: int | None = None) -> SubjectSums:
+        t = np.asarray(t, dtype=float)
+        codes = np.asarray(codes, dtype=np.intp)
+        m = int(codes.max()) + 1 if m is None else m
+        s00 = np.bincount(codes, minlength=m).astype(float)
+        order = (
+            np.arange(len(codes))
+            if np.all(codes[1:] >= codes[:-1])
+            else np.argsort(codes, kind="stable")
+        )
+        indptr = np.concatenate([[0], np.cumsum(s00, dtype=np.int64)])
+        ones = sparse.csr_array((np.ones(len(codes)), order, indptr), shape=(m, len(codes)))
+        times = sparse.csr_array((t[order], order, indptr), shape=(m, len(codes)))
+        s01 = np.asarray(times @ np.ones(len(codes)))
+        centred = t - (s01 / np.maximum(s00, 1.0))[codes]
+        return cls(
+            codes=codes,
+            ones=ones,
+            times=times,
+            s00=s00,
+            s01=s01,
+            s11=np.asarray(times @ t),
+            det_s=s00 * np.bincount(codes, weights=centred * centred, minlength=m),
+        )
+
+    def scaled(self, spread: float) -> SubjectSums:
+        """The sums for t / ``spread``."""
+        return SubjectSums(
+            codes=self.codes,
+            ones=self.ones,
+            times=self.times / spread,
+            s00=self.s00,
+            s01=self.s01 / spread,
+            s11=self.s11 / spread**2,
+            det_s=self.det_s / spread**2,
+        )
+
+
+@dataclass(frozen=True)
 class DesignMoments:
     """Per-subject cross-products of a model with fixed-effect design X (n x p) and random design Z = [1, t].
 
@@ -905,22 +974,10 @@ class DesignMoments:
         m: int,
     ) -> DesignMoments:
         """The moments of design ``x``, or of the design whose column blocks ``x`` lists side by side."""
-        blocks = _column_blocks(x)
+        return cls.of(SubjectSums.of(t, codes, m), _column_blocks(x), y)
 
-        def total(w: np.ndarray) -> np.ndarray:
-            return np.bincount(codes, weights=w, minlength=m)
-
-        # Z_i'X_i of every subject as sparse (subjects x observations) products, one pass over X's
-        # rows each, where a sum per column would read X (millions of rows) column by column
-        s00 = np.bincount(codes, minlength=m).astype(float)
-        order = (
-            np.arange(len(codes))
-            if np.all(codes[1:] >= codes[:-1])
-            else np.argsort(codes, kind="stable")
-        )
-        indptr = np.concatenate([[0], np.cumsum(s00, dtype=np.int64)])
-        ones = sparse.csr_array((np.ones(len(codes)), order, indptr), shape=(m, len(codes)))
-        times = sparse.csr_array((t[order], order, indptr), shape=(m, len(codes)))
+    @classmethod
+    def of(cls, sums: SubjectSums, blocks: list[np.ndarray], y: np.ndarray) -> DesignMoments:
         # X'X and X'y over rows taken a few thousand at a time: the blocks side by side stay in the
         # processor's cache, where a product per pair of blocks would read millions of rows each time
         p = sum(block.shape[1] for block in blocks)
@@ -929,19 +986,15 @@ class DesignMoments:
             rows = np.hstack([block[lo : lo + _ROWS] for block in blocks])
             xx += rows.T @ rows
             xy += rows.T @ y[lo : lo + _ROWS]
-        zx0 = np.hstack([np.asarray(ones @ block) for block in blocks])
-        zx1 = np.hstack([np.asarray(times @ block) for block in blocks])
-        s01 = total(t)
-        centred = t - (s01 / np.maximum(s00, 1.0))[codes]
         return cls(
-            s00=s00,
-            s01=s01,
-            s11=total(t * t),
-            det_s=s00 * total(centred * centred),
-            zx0=zx0,
-            zx1=zx1,
-            zy0=total(y),
-            zy1=total(t * y),
+            s00=sums.s00,
+            s01=sums.s01,
+            s11=sums.s11,
+            det_s=sums.det_s,
+            zx0=np.hstack([np.asarray(sums.ones @ block) for block in blocks]),
+            zx1=np.hstack([np.asarray(sums.times @ block) for block in blocks]),
+            zy0=np.asarray(sums.ones @ y),
+            zy1=np.asarray(sums.times @ y),
             xx=xx,
             xy=xy,
             yy=float(y @ y),
@@ -1121,6 +1174,7 @@ def fit_design(
     structure: str | bool = "correlated",
     reml: bool = True,
     start: np.ndarray | None = None,
+    sums: SubjectSums | None = None,
 ) -> DesignFit:
     """Fit y = X beta + u0_i + u1_i t + e by REML or ML, X any full-rank fixed-effect design.
 
@@ -1144,6 +1198,9 @@ def fit_design(
     start : numpy.ndarray, optional
         A further start: the relative covariance G / s^2 (2 x 2, in ``t``'s units) of a nearby
         fit, e.g. :func:`fit_reml`'s on the linear design.
+    sums : SubjectSums, optional
+        ``SubjectSums.of(t, subject_codes(groups))``, computed once for several designs fitted to
+        the same rows (``groups`` is then not read again).
 
     Returns
     -------
@@ -1163,11 +1220,13 @@ def fit_design(
     n, p = len(blocks[0]), sum(b.shape[1] for b in blocks)
     if n <= p:
         raise AnalysisError(f"found {n} observation(s), expected more than the {p} fixed effects")
-    codes = subject_codes(groups)
-    m = int(codes.max()) + 1
+    if sums is None:
+        sums = SubjectSums.of(t, subject_codes(groups))
+    elif len(sums.codes) != n:
+        raise UsageError(f"sums: found {len(sums.codes)} observations, expected {n}")
     # t rescaled internally (theta's slope part then has the size of the intercept's)
     spread = float(np.sqrt(np.mean(t * t))) or 1.0
-    mo = DesignMoments.from_codes(blocks, t / spread, y, codes, m)
+    mo = DesignMoments.of(sums.scaled(spread), blocks, y)
     rank = _column_rank(mo.xx)
     if rank < p:
         raise AnalysisError(

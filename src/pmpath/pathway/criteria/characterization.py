@@ -183,9 +183,21 @@ def _with_covariates(
             f"found no such column in the cohort's subjects table (columns: {list(subjects.columns)})"
         )
     per_subject = subjects[["subject", *covariates]].drop_duplicates("subject")
-    per_subject = per_subject.assign(subject=per_subject["subject"].astype(str))
-    rows = table.assign(subject=table["subject"].astype(str))
-    return rows.merge(per_subject, on="subject", how="left", validate="many_to_one")
+    # each row's subject looked up by its distinct labels: a registry's millions of rows name a
+    # few thousand subjects, and a merge on text would compare every row's label
+    codes, labels = pd.factorize(table["subject"])
+    at = pd.Index(per_subject["subject"].astype(str)).get_indexer(pd.Index(labels).astype(str))[
+        codes
+    ]
+    found = at >= 0
+
+    def column(name: str) -> pd.Series:
+        values = per_subject[name].take(np.where(found, at, 0))
+        values = pd.Series(values.array, index=table.index, name=name)  # its dtype kept
+        return values if found.all() else values.where(found)
+
+    columns = {c: column(c) for c in covariates}
+    return table.assign(subject=table["subject"].astype(str), **columns)
 
 
 def _fit(
