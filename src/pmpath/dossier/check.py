@@ -5,6 +5,11 @@ using its :class:`~pmpath.dossier.tables.TableKind`: unknown columns, missing co
 dates (format, calendar, cutoff, before birth, disagreeing study days), exact duplicate rows and
 repeated keys all become findings. One root cause is one finding: a problem repeated over many rows
 is listed for the first :data:`MAX_ROWS_LISTED` rows and summarized once for the rest.
+
+A column is checked over its values, an :class:`~pmpath.dossier.source.EncodedColumn`: a large
+table's columns come dictionary-encoded, so each distinct text is stripped, parsed and looked up
+once and the results are taken to the rows by the indices; the findings are the same as checking
+every cell.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from pmpath.dossier.source import Table
+from pmpath.dossier.source import EncodedColumn, Table
 from pmpath.dossier.tables import Column, TableKind
 from pmpath.errors import Finding, Severity
 
@@ -28,6 +33,7 @@ MAX_ROWS_LISTED = 10
 _TRUE = frozenset({"true", "yes", "y", "1"})
 _FALSE = frozenset({"false", "no", "n", "0"})
 _ISO_DATE = r"\d{4}-\d{2}-\d{2}"
+_TEXT_TYPES = frozenset({"text", "identifier", "choice"})
 
 
 def day_column(date_column: str) -> str:
@@ -54,9 +60,17 @@ class CheckedTable:
     ignored_columns: list[str] = field(default_factory=list)
     display: dict[str, str] = field(default_factory=dict)  # our column name -> the file's
     row_kind: str = "line"  # "row" for Parquet
+    # our column name -> its text as distinct values and row indices, for the text columns of a
+    # table read dictionary-encoded (see EncodedColumn)
+    encodings: dict[str, EncodedColumn] = field(default_factory=dict)
 
     def line(self, i: int) -> int:
         return int(self.lines[i])
+
+    def encoded(self, column: str) -> EncodedColumn:
+        """A column of :attr:`frame` as its distinct values and row indices when read that way."""
+        found = self.encodings.get(column)
+        return found if found is not None else EncodedColumn(self.frame[column])
 
     def __len__(self) -> int:
         return len(self.lines)
@@ -106,7 +120,23 @@ class _Sink:
         found: Callable[[int], str],
         expected: str,
         severity: Severity = Severity.error,
+        values_of: EncodedColumn | None = None,
     ) -> None:
+        """A finding for each row in ``mask``: the first few listed, the rest counted.
+
+        With ``values_of``, ``mask`` and ``found`` are over that column's values rather than the
+        rows: the rows are those whose value is in ``mask``.
+        """
+        if values_of is not None and values_of.indices is not None:
+            if not mask.any():
+                return
+            value_index = values_of.indices
+            mask = mask[value_index]
+            found_value = found
+
+            def found(i: int) -> str:
+                return found_value(int(value_index[i]))
+
         idx = np.flatnonzero(mask)
         for i in idx[:MAX_ROWS_LISTED]:
             self.add(int(self.lines[i]), column, found(int(i)), expected, severity)
@@ -139,11 +169,13 @@ def suggest(name: str, known: list[str]) -> str:
 _SMALL = 4096  # below this many rows, plain Python over the column beats pandas' overhead
 
 
-def _strings(frame: dict[str, np.ndarray], column: str) -> np.ndarray:
-    """A column as an object array of stripped strings ('' for empty cells)."""
-    values = frame[column]
-    return np.array(
-        [v.strip() if isinstance(v, str) else str(v).strip() for v in values], dtype=object
+def _strings(column: EncodedColumn) -> EncodedColumn:
+    """A column of stripped strings ('' for empty cells), each value stripped once."""
+    return column.derive(
+        np.array(
+            [v.strip() if isinstance(v, str) else str(v).strip() for v in column.values],
+            dtype=object,
+        )
     )
 
 
@@ -151,9 +183,15 @@ def _empty_mask(text: np.ndarray) -> np.ndarray:
     return text == ""
 
 
-def _to_float(text: np.ndarray) -> np.ndarray:
-    """Numbers as floats, NaN where the text is not a number (or is empty)."""
-    if len(text) < _SMALL:
+def _to_float(text: np.ndarray, rows: int) -> np.ndarray:
+    """Numbers as floats, NaN where the text is not a number (or is empty).
+
+    ``text`` holds the distinct texts of a column of ``rows`` rows (or all of them); which parser
+    reads them depends on the rows, as it did when every cell was parsed: Python's ``float``
+    for a small table, pandas' for a large one (the two disagree on ``1_000``, digits other than
+    ASCII and the sign of ``-0``).
+    """
+    if rows < _SMALL:
         out = np.empty(len(text))
         for i, t in enumerate(text):
             try:
@@ -171,34 +209,40 @@ def _isin(text: np.ndarray, allowed) -> np.ndarray:
     return np.fromiter((t in allowed for t in text), dtype=bool, count=len(text))
 
 
-def _numbers(
-    sink: _Sink, text: np.ndarray, col: Column, required: bool
-) -> tuple[np.ndarray, np.ndarray]:
-    """Parse a column of numbers; returns (values, valid) with NaN where empty or invalid."""
+def _numbers(sink: _Sink, column: EncodedColumn, col: Column, required: bool) -> np.ndarray:
+    """Parse a column of numbers: a float for each of ``column.values``, NaN where empty or invalid."""
+    text = column.values
     empty = _empty_mask(text)
-    values = _to_float(text)
+    values = _to_float(text, len(column))
     bad = ~empty & ~np.isfinite(values)
     kind = "a whole number" if col.type == "integer" else "a number"
     shown = text
-    sink.rows(bad, col.name, lambda i: _quote(shown[i]), kind)
+    rows = _rows_of(sink, column)
+    rows(bad, col.name, lambda i: _quote(shown[i]), kind)
     if required:
-        sink.rows(empty, col.name, lambda i: "an empty cell", kind)
+        rows(empty, col.name, lambda i: "an empty cell", kind)
     ok = np.isfinite(values)
     if col.type == "integer":
         frac = ok & (values != np.floor(np.where(ok, values, 0)))
-        sink.rows(frac, col.name, lambda i: _quote(shown[i]), "a whole number")
+        rows(frac, col.name, lambda i: _quote(shown[i]), "a whole number")
         ok &= ~frac
     if col.minimum is not None:
         low = ok & ((values <= col.minimum) if col.exclusive_minimum else (values < col.minimum))
         op = ">" if col.exclusive_minimum else ">="
-        sink.rows(low, col.name, lambda i: shown[i], f"a value {op} {col.minimum:g}")
+        rows(low, col.name, lambda i: shown[i], f"a value {op} {col.minimum:g}")
         ok &= ~low
     if col.maximum is not None:
         high = ok & (values > col.maximum)
-        sink.rows(high, col.name, lambda i: shown[i], f"a value <= {col.maximum:g}")
+        rows(high, col.name, lambda i: shown[i], f"a value <= {col.maximum:g}")
         ok &= ~high
-    values = np.where(ok, values, np.nan)
-    return values, ok | (empty & (not required))
+    return np.where(ok, values, np.nan)
+
+
+def _rows_of(sink: _Sink, column: EncodedColumn) -> Callable[..., None]:
+    """``sink.rows`` for masks over the values of ``column``."""
+    return lambda mask, name, found, expected: sink.rows(
+        mask, name, found, expected, values_of=column
+    )
 
 
 _ISO = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -228,29 +272,29 @@ def _parse_dates(text: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 def _dates(
     sink: _Sink,
-    text: np.ndarray,
+    column: EncodedColumn,
     name: str,
     dates: DateFrame | None,
-) -> tuple[np.ndarray, np.ndarray]:
-    """ISO dates -> days from first dose (float, NaN where empty); (days, valid)."""
+) -> np.ndarray:
+    """ISO dates -> days from first dose (float, NaN where empty or invalid) for each of
+    ``column.values``."""
+    text = column.values
+    rows = _rows_of(sink, column)
     empty = _empty_mask(text)
     shown = text
     well_formed, calendar, ordinal = _parse_dates(text)
     wrong_format = ~empty & ~well_formed
-    sink.rows(wrong_format, name, lambda i: _quote(shown[i]), "a date written YYYY-MM-DD")
+    rows(wrong_format, name, lambda i: _quote(shown[i]), "a date written YYYY-MM-DD")
     invalid = well_formed & ~calendar
-    sink.rows(
-        invalid, name, lambda i: f"{shown[i]!r}, not a calendar date", "a valid calendar date"
-    )
-    ok = calendar.copy()
+    rows(invalid, name, lambda i: f"{shown[i]!r}, not a calendar date", "a valid calendar date")
     if dates is None:
-        return np.full(len(text), np.nan), ok | empty
+        return np.full(len(text), np.nan)
     days = ordinal - dates.first_dose.toordinal()
-    days, ok = _within_dates(
-        sink,
+    return _within_dates(
+        rows,
         name,
         days,
-        ok,
+        calendar,
         dates,
         late=lambda i: shown[i],
         early=lambda i: (
@@ -258,21 +302,21 @@ def _dates(
         ),
         noun="date",
     )
-    return days, ok | empty
 
 
-def _within_dates(sink, name, days, ok, dates: DateFrame, *, late, early, noun: str):
-    """Days after the data cutoff or before the earliest plausible day are findings; (days, ok)."""
+def _within_dates(rows, name, days, ok, dates: DateFrame, *, late, early, noun: str):
+    """Days after the data cutoff or before the earliest plausible day are findings; the days
+    that are ``ok`` and within, NaN for the others."""
     cutoff_day = (dates.cutoff - dates.first_dose).days
     after = ok & (days > cutoff_day)
-    sink.rows(after, name, late, f"a {noun} on or before the data cutoff {dates.cutoff}")
+    rows(after, name, late, f"a {noun} on or before the data cutoff {dates.cutoff}")
     ok = ok & ~after
     if dates.earliest is not None:
         early_day = (dates.earliest - dates.first_dose).days
         before = ok & (days < early_day)
-        sink.rows(before, name, early, f"a {noun} on or after {dates.earliest}")
+        rows(before, name, early, f"a {noun} on or after {dates.earliest}")
         ok &= ~before
-    return np.where(ok, days, np.nan), ok
+    return np.where(ok, days, np.nan)
 
 
 def _as_date(first_dose: dt.date, offset: float) -> str:
@@ -284,17 +328,20 @@ def _as_date(first_dose: dt.date, offset: float) -> str:
 
 
 def _study_days(
-    sink: _Sink, text: np.ndarray, name: str, dates: DateFrame | None
-) -> tuple[np.ndarray, np.ndarray]:
-    """CDISC study days -> days from first dose (float, NaN where empty); (days, valid)."""
+    sink: _Sink, column: EncodedColumn, name: str, dates: DateFrame | None
+) -> np.ndarray:
+    """CDISC study days -> days from first dose (float, NaN where empty or invalid) for each of
+    ``column.values``."""
+    text = column.values
+    rows = _rows_of(sink, column)
     empty = _empty_mask(text)
     shown = text
-    values = _to_float(text)
+    values = _to_float(text, len(column))
     finite = np.isfinite(values)
     bad = ~empty & (~finite | (values != np.floor(np.where(finite, values, 0))))
-    sink.rows(bad, name, lambda i: _quote(shown[i]), "a whole study day")
+    rows(bad, name, lambda i: _quote(shown[i]), "a whole study day")
     zero = ~bad & ~empty & (values == 0)
-    sink.rows(
+    rows(
         zero,
         name,
         lambda i: "0",
@@ -303,8 +350,8 @@ def _study_days(
     ok = ~empty & ~bad & ~zero
     days = np.where(ok, np.where(values > 0, values - 1, values), np.nan)
     if dates is not None:
-        days, ok = _within_dates(
-            sink,
+        days = _within_dates(
+            rows,
             name,
             days,
             ok,
@@ -313,7 +360,7 @@ def _study_days(
             early=lambda i: f"study day {shown[i]}, before the patient's birth",
             noun="day",
         )
-    return days, ok | empty
+    return days
 
 
 def check_table(
@@ -342,7 +389,7 @@ def check_table(
     rename = dict(rename or {})
     display = {ours: theirs for theirs, ours in rename.items()}
     sink = _Sink(findings, table.path, table.row_lines, table.row_kind, display)
-    raw = table.columns
+    raw = table.cells
     ignored = [c for c in ignore_columns if c in raw]
     for c in ignore_columns:
         if c not in raw:
@@ -392,127 +439,153 @@ def check_table(
     if not ok_structure:
         return None
 
-    raw_cols = raw
-    frame = {ours_of[c]: raw_cols[c] for c in raw if c in ours_of}
-    n = len(table.row_lines)
-    out: dict[str, object] = {}
-    valid = np.ones(n, dtype=bool)
+    frame = {ours_of[c]: raw[c] for c in raw if c in ours_of}
+    # Each column is checked over its values (a large table's distinct texts): per_value holds
+    # what is computed for each value, with the column's row indices; out the rows' values.
+    per_value: dict[str, EncodedColumn] = {}
     for col in kind.columns:
         if col.name not in frame:
             continue
-        text = _strings(frame, col.name)
+        text = _strings(frame[col.name])
+        shown = text.values
+        rows = _rows_of(sink, text)
         if col.type in ("number", "integer", "age"):
-            values, ok = _numbers(sink, text, col, col.required)
-            out[col.name] = values
-            valid &= ok
+            values = _numbers(sink, text, col, col.required)
+            per_value[col.name] = text.derive(values)
         elif col.type == "boolean":
-            low = np.array([t.lower() for t in text], dtype=object)
+            low = np.array([t.lower() for t in shown], dtype=object)
             is_true = _isin(low, _TRUE)
             is_false = _isin(low, _FALSE)
-            empty = _empty_mask(text)
+            empty = _empty_mask(shown)
             bad = ~is_true & ~is_false & (~empty | col.required)
-            shown = text
-            sink.rows(bad, col.name, lambda i, s=shown: _quote(s[i]), "true or false")
-            out[col.name] = np.where(is_true, True, np.where(is_false, False, None))
-            valid &= ~bad
+            rows(bad, col.name, lambda i, s=shown: _quote(s[i]), "true or false")
+            per_value[col.name] = text.derive(
+                np.where(is_true, True, np.where(is_false, False, None))
+            )
         elif col.type == "choice":
-            empty = _empty_mask(text)
-            bad = ~_isin(text, col.choices) & (~empty | col.required)
-            shown = text
-            sink.rows(
+            empty = _empty_mask(shown)
+            bad = ~_isin(shown, col.choices) & (~empty | col.required)
+            rows(
                 bad,
                 col.name,
                 lambda i, s=shown: _quote(s[i]),
                 "one of " + ", ".join(col.choices),
             )
-            out[col.name] = text
-            valid &= ~bad
+            per_value[col.name] = text
         elif col.type in ("date", "study_day"):
             continue  # below, as pairs
         else:
             if col.required:
-                empty = _empty_mask(text)
-                sink.rows(empty, col.name, lambda i: "an empty cell", f"a {col.type}")
-                valid &= ~empty
-            out[col.name] = text
+                empty = _empty_mask(shown)
+                rows(empty, col.name, lambda i: "an empty cell", f"a {col.type}")
+            per_value[col.name] = text
+    out = {name: column.decode() for name, column in per_value.items()}
+    encodings = {
+        name: column
+        for name, column in per_value.items()
+        if column.indices is not None and kind.column(name).type in _TEXT_TYPES
+    }
     for date_name, study_name in kind.date_pairs:
-        n_days = np.full(n, np.nan)
         have_date = date_name in frame
         have_study = study_name in frame
         d_days = s_days = None
         if have_date:
-            d_text = _strings(frame, date_name)
-            d_days, ok = _dates(sink, d_text, date_name, dates)
-            valid &= ok
+            d_text = _strings(frame[date_name])
+            d_values = _dates(sink, d_text, date_name, dates)
+            per_value[day_column(date_name)] = d_text.derive(d_values)
+            d_days = d_text.take(d_values)
         if have_study:
-            s_text = _strings(frame, study_name)
-            s_days, ok = _study_days(sink, s_text, study_name, dates)
-            valid &= ok
+            s_text = _strings(frame[study_name])
+            s_values = _study_days(sink, s_text, study_name, dates)
+            per_value[day_column(date_name)] = s_text.derive(s_values)
+            s_days = s_text.take(s_values)
         if d_days is not None and s_days is not None:
+            del per_value[day_column(date_name)]  # a day of each row, from two columns
+            d_shown, s_shown = d_text.decode(), s_text.decode()
             both = np.isfinite(d_days) & np.isfinite(s_days)
             differ = both & (d_days != s_days)
-            d_shown, s_shown = d_text, s_text
             sink.rows(
                 differ,
                 study_name,
                 lambda i, s=s_shown, d=d_shown, n=date_name: f"study day {s[i]} beside {n} {d[i]}",
                 f"the study day of {date_name} (or only one of the two)",
             )
-            valid &= ~differ
             n_days = np.where(np.isfinite(d_days), d_days, s_days)
         else:
             n_days = d_days if d_days is not None else s_days
         # a row needs one of the pair
-        absent = np.ones(n, dtype=bool)
-        if have_date:
-            absent &= _empty_mask(d_text)
-        if have_study:
-            absent &= _empty_mask(s_text)
+        if have_date and have_study:
+            absent = _empty_mask(d_shown) & _empty_mask(s_shown)
+        else:
+            only = d_text if have_date else s_text
+            absent = only.take(_empty_mask(only.values))
         sink.rows(
             absent,
             date_name if have_date else study_name,
             lambda i: "an empty cell",
             f"a date in {date_name!r} or a study day in {study_name!r}",
         )
-        valid &= ~absent
         out[day_column(date_name)] = n_days
         if have_date:
-            out[date_name] = d_text
+            out[date_name] = d_shown if have_study else d_text.decode()
         if have_study:
-            out[study_name] = s_text
+            out[study_name] = s_shown if have_date else s_text.decode()
 
     typed = {k: np.asarray(v) if not isinstance(v, np.ndarray) else v for k, v in out.items()}
     lines = np.asarray(table.row_lines, dtype=np.int64)
-    _duplicates(sink, list(raw_cols.values()), typed, kind, lines)
-    return CheckedTable(table.path, typed, lines, ignored, display, table.row_kind)
+    keyed = {k: per_value[k] if k in per_value else EncodedColumn(v) for k, v in typed.items()}
+    _duplicates(sink, list(raw.values()), keyed, kind, lines)
+    return CheckedTable(table.path, typed, lines, ignored, display, table.row_kind, encodings)
 
 
-def _later_duplicates(columns: list[np.ndarray], candidates: np.ndarray | None = None):
+def _later_duplicates(columns: list[EncodedColumn], candidates: np.ndarray | None = None):
     """Rows (indices) whose tuple of ``columns`` appeared before, each with the earlier index."""
     n = len(columns[0]) if columns else 0
     idx = np.arange(n) if candidates is None else candidates
     if candidates is None and n >= _SMALL:
-        # one small integer per distinct tuple, built column by column (no frame of strings)
-        key = np.zeros(n, dtype=np.int64)
-        for c in columns:
-            codes, uniques = pd.factorize(c, use_na_sentinel=False)
-            key = pd.factorize(key * (len(uniques) + 1) + codes, use_na_sentinel=False)[0]
-        dup = pd.Series(key).duplicated(keep=False).to_numpy()
-        idx = np.flatnonzero(dup)
+        idx = np.flatnonzero(_repeated(_row_keys(columns)))
     first: dict[tuple, int] = {}
     later: dict[int, int] = {}
     for i in idx:
-        key = tuple(c[i] for c in columns)
+        key = tuple(c.at(i) for c in columns)
         j = first.setdefault(key, int(i))
         if j != i:
             later[int(i)] = j
     return later
 
 
+def _repeated(key: np.ndarray) -> np.ndarray:
+    """Rows whose key another row has too; by sorting, faster than hashing millions of keys."""
+    ordered = np.sort(key)
+    same = ordered[1:] == ordered[:-1]
+    if not same.any():
+        return np.zeros(len(key), dtype=bool)
+    return np.isin(key, ordered[1:][same])
+
+
+def _row_keys(columns: list[EncodedColumn]) -> np.ndarray:
+    """One integer per row, the same for rows equal in every column (by factorizing; NaN equal).
+
+    Built column by column from each column's codes, without a frame of strings; the key is
+    renumbered only when the next column could overflow it.
+    """
+    n = len(columns[0])
+    key = np.zeros(n, dtype=np.int64)
+    bound = 1  # key < bound
+    for c in columns:
+        codes, count = c.codes()
+        if bound * (count + 1) >= 1 << 62:
+            key, uniques = pd.factorize(key)
+            bound = len(uniques)
+        key = key * (count + 1) + codes
+        bound *= count + 1
+    return key
+
+
 def _duplicates(
     sink: _Sink,
-    raw_cols: list[np.ndarray],
-    typed: dict[str, np.ndarray],
+    raw_cols: list[EncodedColumn],
+    typed: dict[str, EncodedColumn],
     kind: TableKind,
     lines: np.ndarray,
 ) -> None:

@@ -19,6 +19,8 @@ from pathlib import Path, PurePosixPath
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from pmpath.dossier import tables as T
 from pmpath.dossier.check import CheckedTable, DateFrame, check_table, suggest
@@ -40,6 +42,7 @@ from pmpath.dossier.model import (
 from pmpath.dossier.provenance import plan_sha256
 from pmpath.dossier.sequencing import check_engagement_data
 from pmpath.dossier.source import (
+    EncodedColumn,
     YamlDocument,
     read_table,
     read_yaml,
@@ -95,6 +98,10 @@ class CohortTables:
         return self.literature is not None
 
 
+# copied for each patient without a SITES.tsv: building an empty frame takes pandas a millisecond
+_NO_OFFTARGET_SITES = pd.DataFrame(columns=[c.name for c in T.OFFTARGET.columns])
+
+
 @dataclass
 class PatientRecord:
     """One patient's case with its tables; times are days from first dose."""
@@ -112,7 +119,7 @@ class PatientRecord:
     files: dict[str, str] = field(default_factory=dict)  # role -> relative path
     offtarget: pd.DataFrame = (
         field(  # SITES.tsv of the patient's guide (pmpath mechanism offtarget)
-            default_factory=lambda: pd.DataFrame(columns=[c.name for c in T.OFFTARGET.columns])
+            default_factory=lambda: _NO_OFFTARGET_SITES.copy()
         )
     )
 
@@ -472,7 +479,7 @@ def _load_cohorts(reader: _Reader, platform: Platform) -> dict[str, CohortTables
                 for c in ("subject", "genotype_class", "age_at_onset", "sex")
                 if c in subjects.frame
             ]
-            subject_frame = pd.DataFrame({c: subjects.frame[c] for c in keep})
+            subject_frame = pd.DataFrame({c: _text_series(subjects, c) for c in keep})
             if len(subject_frame) == 0:
                 reader.error(
                     rel,
@@ -482,7 +489,7 @@ def _load_cohorts(reader: _Reader, platform: Platform) -> dict[str, CohortTables
                     "one row per cohort subject (every subject of the data files)",
                 )
                 subjects_ok = False
-        known_subjects = pd.Index(subject_frame["subject"].unique())
+        known_subjects = frozenset(subject_frame["subject"].unique())
         parts: dict[str, list[pd.DataFrame]] = {
             "longitudinal": [],
             "events": [],
@@ -510,7 +517,7 @@ def _load_cohorts(reader: _Reader, platform: Platform) -> dict[str, CohortTables
                 EventData: EndpointKind.count,
                 TimeToEventData: EndpointKind.time_to_event,
             }[type(data)]
-            endpoints = frame["endpoint"]
+            endpoints = checked.encoded("endpoint")
             factor_of: dict[str, float] = {}
             first_row = _first_rows(endpoints)
             field_name = ".".join(map(str, (*dloc, "units")))
@@ -547,7 +554,13 @@ def _load_cohorts(reader: _Reader, platform: Platform) -> dict[str, CohortTables
             factors = _mapped(endpoints, factor_of)
             if subjects_ok:
                 subj = frame["subject"]
-                unknown = ~pd.Series(subj).isin(known_subjects).to_numpy()
+                subj_values = checked.encoded("subject")
+                known = np.fromiter(
+                    (v in known_subjects for v in subj_values.values),
+                    dtype=bool,
+                    count=len(subj_values.values),
+                )
+                unknown = ~subj_values.take(known)
                 _rows(
                     reader,
                     checked,
@@ -559,9 +572,9 @@ def _load_cohorts(reader: _Reader, platform: Platform) -> dict[str, CohortTables
             if data.kind == "longitudinal":
                 part = pd.DataFrame(
                     {
-                        "subject": frame["subject"],
+                        "subject": _text_series(checked, "subject"),
                         "age": frame["age"],
-                        "endpoint": endpoints,
+                        "endpoint": _text_series(checked, "endpoint"),
                         "value": frame["value"] * factors,
                     }
                 )
@@ -586,20 +599,20 @@ def _load_cohorts(reader: _Reader, platform: Platform) -> dict[str, CohortTables
                 )
                 part = pd.DataFrame(
                     {
-                        "subject": frame["subject"],
+                        "subject": _text_series(checked, "subject"),
                         "age_start": a0,
                         "age_end": a1,
-                        "endpoint": endpoints,
+                        "endpoint": _text_series(checked, "endpoint"),
                         "count": frame["count"],
                     }
                 )
             else:
                 part = pd.DataFrame(
                     {
-                        "subject": frame["subject"],
+                        "subject": _text_series(checked, "subject"),
                         "age": frame["age"],
                         "event": pd.to_numeric(frame["event"], errors="coerce"),
-                        "endpoint": endpoints,
+                        "endpoint": _text_series(checked, "endpoint"),
                     }
                 )
                 if "entry_age" in frame:
@@ -741,21 +754,48 @@ def _scaled_growth(summary: PublishedGrowth, factor: float, unit: str) -> Publis
 # --------------------------------------------------------------------------- patients
 
 
-def _first_rows(values: np.ndarray) -> dict:
-    """Each distinct value -> the index of its first row."""
+def _text_series(checked: CheckedTable, column: str) -> pd.Series | np.ndarray:
+    """A column of ``checked`` for a pandas frame; as pandas makes it from the array of ``str``.
+
+    pandas (3) makes an arrow string column of an object array by converting each row's
+    ``str``, seconds for millions of rows; from the distinct texts arrow takes the rows at once.
+    """
+    encoded = checked.encodings.get(column)
+    if encoded is None:
+        return checked.frame[column]
+    dtype = pd.Series(encoded.values[:1]).dtype  # what pandas makes of strs
+    if not (isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow"):
+        return checked.frame[column]
+    texts = pa.array(encoded.values, type=pa.large_string())
+    return pd.Series(pd.array(pc.take(texts, pa.array(encoded.indices)), dtype=dtype))
+
+
+def _first_rows(column: EncodedColumn) -> dict:
+    """Each distinct value -> the index of its first row, in the order of the rows."""
+    values = column.values
+    if column.indices is not None:  # the first row of each value index, then of each value
+        first = np.flatnonzero(~pd.Series(column.indices).duplicated().to_numpy())
+        out: dict = {}
+        for i in first:
+            out.setdefault(values[column.indices[i]], i)
+        return out
     if len(values) >= 4096:
         first = ~pd.Series(values).duplicated().to_numpy()
         return dict(zip(values[first], np.flatnonzero(first), strict=True))
-    out: dict = {}
+    out = {}
     for i, v in enumerate(values):
         out.setdefault(v, i)
     return out
 
 
-def _mapped(values: np.ndarray, mapping: dict) -> np.ndarray:
+def _mapped(column: EncodedColumn, mapping: dict) -> np.ndarray:
+    """``mapping`` of each row's value as floats, NaN for a value it does not have."""
+    values = column.values
     if len(values) >= 4096:
-        return pd.Series(values).map(mapping).to_numpy(dtype=float)
-    return np.array([mapping.get(v, np.nan) for v in values], dtype=float)
+        mapped = pd.Series(values).map(mapping).to_numpy(dtype=float)
+    else:
+        mapped = np.array([mapping.get(v, np.nan) for v in values], dtype=float)
+    return column.take(mapped)
 
 
 def _groups(*columns: np.ndarray) -> dict[tuple, np.ndarray]:
@@ -970,7 +1010,7 @@ def _load_patient(
     if t is not None:
         files["events"] = t.path
         f = t.frame
-        for endpoint_id, i in _first_rows(f["endpoint"]).items():
+        for endpoint_id, i in _first_rows(t.encoded("endpoint")).items():
             _endpoint_factor(
                 reader,
                 platform,

@@ -64,6 +64,7 @@ __all__ = [
     "MAX_TEXT_LENGTH",
     "MAX_YAML_DEPTH",
     "YAML_PARSER",
+    "EncodedColumn",
     "Table",
     "YamlDocument",
     "read_table",
@@ -810,12 +811,52 @@ def _string_dtype() -> pd.StringDtype:
 _STRING = _string_dtype()
 
 
+@dataclass(frozen=True, eq=False)  # arrays do not compare as one truth value
+class EncodedColumn:
+    """A column as values and, for each row, the index of its value: the column is ``values[indices]``.
+
+    A large table's text columns are read this way (arrow's dictionary encoding: each distinct
+    text once), so that work per cell (stripping, parsing a number, looking a text up) is done once
+    per distinct text and taken to the rows by the indices; what is computed per value keeps the
+    indices (:meth:`derive`). ``indices`` is ``None`` for a column held as is, one value per row
+    (a small table's). ``values`` need not be distinct.
+    """
+
+    values: np.ndarray
+    indices: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        return len(self.values) if self.indices is None else len(self.indices)
+
+    def take(self, per_value: np.ndarray) -> np.ndarray:
+        """Something computed for each of :attr:`values`, for each row."""
+        return per_value if self.indices is None else per_value[self.indices]
+
+    def decode(self) -> np.ndarray:
+        """The column, one value per row."""
+        return self.take(self.values)
+
+    def at(self, row: int) -> Any:
+        """The value of one row."""
+        return self.values[row if self.indices is None else self.indices[row]]
+
+    def derive(self, values: np.ndarray) -> EncodedColumn:
+        """The column of ``values[i]`` where this column has ``self.values[i]``."""
+        return EncodedColumn(values, self.indices)
+
+    def codes(self) -> tuple[np.ndarray, int]:
+        """One integer per row, the same for rows of equal values (NaN equal to NaN), and how many."""
+        codes, uniques = pd.factorize(self.values, use_na_sentinel=False)
+        return self.take(codes), len(uniques)
+
+
 class Table:
     """A data file read as text: its columns (every cell text, empty cells ``""``) and where each
     row came from.
 
-    ``columns`` maps each column name to an object array of ``str``; ``frame`` is the same as a
-    pandas frame of text, built when first asked for (the loader works on the arrays).
+    ``cells`` maps each column name to an :class:`EncodedColumn` of ``str`` (dictionary-encoded
+    for a large table); ``columns`` maps it to an object array of ``str`` and ``frame`` is the same
+    as a pandas frame of text, each built when first asked for (the checks work on ``cells``).
     ``row_lines[i]`` is the 1-based physical line on which row ``i`` starts for CSV/TSV
     (``row_kind == "line"``: blank lines and a header after leading blank lines counted, CRLF
     counted once, a quoted cell spanning lines counted in full), and the 1-based row number for
@@ -826,7 +867,7 @@ class Table:
     def __init__(
         self,
         path: str,
-        frame: pd.DataFrame | dict[str, np.ndarray],
+        frame: pd.DataFrame | dict[str, np.ndarray | EncodedColumn],
         row_lines: Any,
         header_line: int | None = 1,
         row_kind: Literal["line", "row"] = "line",
@@ -835,14 +876,25 @@ class Table:
         self.row_lines = np.asarray(row_lines, dtype=np.int64)  # also when given a list
         self.header_line = header_line
         self.row_kind = row_kind
+        self._columns: dict[str, np.ndarray] | None = None
         if isinstance(frame, pd.DataFrame):
             self._frame: pd.DataFrame | None = frame
-            self.columns = {
+            self._columns = {
                 str(c): frame[c].to_numpy(dtype=object, na_value="") for c in frame.columns
             }
+            self.cells = {name: EncodedColumn(col) for name, col in self._columns.items()}
         else:
             self._frame = None
-            self.columns = dict(frame)
+            self.cells = {
+                name: col if isinstance(col, EncodedColumn) else EncodedColumn(col)
+                for name, col in frame.items()
+            }
+
+    @property
+    def columns(self) -> dict[str, np.ndarray]:
+        if self._columns is None:
+            self._columns = {name: col.decode() for name, col in self.cells.items()}
+        return self._columns
 
     @property
     def frame(self) -> pd.DataFrame:
@@ -853,7 +905,7 @@ class Table:
         return self._frame
 
     def __repr__(self) -> str:
-        return f"Table({self.path!r}, {len(self.row_lines)} rows, columns {list(self.columns)})"
+        return f"Table({self.path!r}, {len(self.row_lines)} rows, columns {list(self.cells)})"
 
     def line(self, i: int) -> int:
         return int(self.row_lines[i])
@@ -1207,23 +1259,23 @@ _RELEASE_FROM = 1 << 24  # bytes of table text from which arrow's freed memory i
 _ENCODE_FROM = 4096  # rows; from here on a column's distinct texts are made into str once each
 
 
-def _text_column(col: pa.ChunkedArray) -> np.ndarray:
-    """An object array of ``str``; a large column shares one str per distinct text.
+def _text_column(col: pa.ChunkedArray) -> EncodedColumn:
+    """A column of ``str``; a large column as its distinct texts and each row's index into them.
 
     A registry table of millions of rows repeats its subject ids, endpoints and many values:
-    one Python string per cell would take gigabytes, one per distinct text and a pointer per
-    cell takes a few hundred megabytes.
+    one Python string per cell would take gigabytes, one per distinct text and an index per
+    cell a few tens of megabytes, and the checks then look at each distinct text once.
     """
     if len(col) < _ENCODE_FROM:
-        return np.asarray(col.to_numpy(), dtype=object)
+        return EncodedColumn(np.asarray(col.to_numpy(), dtype=object))
     encoded = pc.dictionary_encode(
         col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
     )
     texts = np.asarray(encoded.dictionary.to_numpy(zero_copy_only=False), dtype=object)
-    return texts[encoded.indices.to_numpy(zero_copy_only=False)]
+    return EncodedColumn(texts, encoded.indices.to_numpy(zero_copy_only=False))
 
 
-def _frame(columns: list[pa.ChunkedArray], names: list[str]) -> dict[str, np.ndarray]:
+def _frame(columns: list[pa.ChunkedArray], names: list[str]) -> dict[str, EncodedColumn]:
     return {name: _text_column(col) for name, col in zip(names, columns, strict=True)}
 
 
