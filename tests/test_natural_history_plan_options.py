@@ -232,3 +232,32 @@ def test_covariates_join_the_rows_as_a_left_merge_would():
     )
     pd.testing.assert_frame_equal(got, want)
     assert isinstance(got["sex"].dtype, pd.CategoricalDtype)
+
+
+def test_simulate_draws_each_dosed_patients_untreated_course_at_their_covariates(example_copy):
+    # every resampled patient's untreated model is the cohort's growth curve at that patient's
+    # covariates (as criterion 5 judges them), not at the cohort's reference levels
+    import numpy as np
+
+    from pmpath.pathway.context import AssessmentContext
+    from pmpath.pathway.simulate import _fits, _models, _templates
+
+    root = with_plan(
+        example_copy("abe-ucd"),
+        "{protein_tolerance: {covariates: [genotype_class, sex, age_at_onset]}}",
+    )
+    dossier = load_dossier(root)
+    ctx = AssessmentContext(dossier)
+    endpoint = dossier.platform.primary_endpoint
+    fits = _fits(ctx, endpoint)
+    templates = [t for t in _templates(dossier, endpoint) if t.disease in fits]
+    models = _models(ctx, endpoint, fits, templates)
+    cases = {p.id: p.case for p in dossier.patients}
+    ages = np.array([1.0, 4.0, 9.0])
+    means = set()
+    for template, model in zip(templates, models, strict=True):
+        curve = fits[template.disease]
+        want = curve.mean_at(ages, patient_covariates(cases[template.patient]))
+        assert model.population_mean(ages) == pytest.approx(want, rel=1e-12)
+        means.add(tuple(np.round(want, 9)))
+    assert len(means) > 1  # the patients' covariates differ, and so do their untreated means

@@ -159,9 +159,8 @@ def _templates(dossier: Dossier, endpoint: Endpoint) -> list[PatientTemplate]:
 
 
 def _fits(ctx: AssessmentContext, endpoint: Endpoint) -> dict[str, Any]:
-    """Disease id -> (model, cohort id) for every disease whose cohort's fit of the endpoint exists."""
+    """Disease id -> its cohort's fit of the endpoint, for every disease whose fit exists."""
     from pmpath.pathway.criteria.characterization import cohort_fits
-    from pmpath.pathway.criteria.decision_rules import untreated_model, untreated_rate
 
     out: dict[str, Any] = {}
     for disease in ctx.dossier.platform.diseases:
@@ -171,11 +170,32 @@ def _fits(ctx: AssessmentContext, endpoint: Endpoint) -> dict[str, Any]:
             continue
         if fit is None:
             continue
-        if endpoint.kind == EndpointKind.continuous and hasattr(fit, "random_effects_cov"):
-            out[disease.id] = untreated_model(ctx, fit)
-        elif endpoint.kind == EndpointKind.count and hasattr(fit, "rate_per_year"):
-            out[disease.id] = untreated_rate(ctx, disease.cohort, endpoint, fit)
+        if (endpoint.kind == EndpointKind.continuous and hasattr(fit, "random_effects_cov")) or (
+            endpoint.kind == EndpointKind.count and hasattr(fit, "rate_per_year")
+        ):
+            out[disease.id] = fit
     return out
+
+
+def _models(
+    ctx: AssessmentContext,
+    endpoint: Endpoint,
+    fits: dict[str, Any],
+    templates: list[PatientTemplate],
+) -> list[Any]:
+    """The untreated model each template's patients are drawn from: for a continuous endpoint with
+    covariates in the cohort's fit, at the dosed patient's own covariates (genotype class, sex, age
+    at onset), as criterion 5 judges that patient."""
+    from pmpath.pathway.criteria.decision_rules import untreated_model, untreated_rate
+
+    disease = {d.id: d for d in ctx.dossier.platform.diseases}
+    case = {p.id: p.case for p in ctx.dossier.patients}
+    return [
+        untreated_model(ctx, fits[t.disease], case[t.patient])
+        if endpoint.kind == EndpointKind.continuous
+        else untreated_rate(ctx, disease[t.disease].cohort, endpoint, fits[t.disease])
+        for t in templates
+    ]
 
 
 # --------------------------------------------------------------------------- simulation
@@ -291,13 +311,14 @@ def simulate_platform(
             "continuous and count endpoints"
         )
     ctx = AssessmentContext(dossier)
-    models = _fits(ctx, endpoint)
-    templates = [t for t in _templates(dossier, endpoint) if t.disease in models]
+    fits = _fits(ctx, endpoint)
+    templates = [t for t in _templates(dossier, endpoint) if t.disease in fits]
     if not templates:
         raise AnalysisError(
             f"no dosed patient has a disease whose cohort fits the primary endpoint {endpoint.id!r}: "
             "nothing to resample"
         )
+    models = _models(ctx, endpoint, fits, templates)
     effect, effect_text = plausible_effect(platform, endpoint)
     scenarios = SCENARIOS if effect is not None else SCENARIOS[:1]
     rule = (
@@ -319,8 +340,7 @@ def simulate_platform(
         for i, where in enumerate(groups):
             if where.size == 0:
                 continue
-            template = templates[i]
-            model = models[template.disease]
+            template, model = templates[i], models[i]
             # one stream per (scenario, template), both scenarios drawing the same patients
             sub = np.random.default_rng([seed, i])
             if endpoint.kind == EndpointKind.continuous:
@@ -345,7 +365,8 @@ def simulate_platform(
         "criteria 1-4 are taken as met for every simulated patient; only criterion 5 is simulated",
         f"each simulated patient resamples one of the {len(templates)} dosed patients with a fitted "
         "natural history: their disease (so diseases come in the dosed patients' proportions), their "
-        "visit schedule or recording grid of the primary endpoint, and their age at dosing",
+        "visit schedule or recording grid of the primary endpoint, their age at dosing and, where the "
+        "natural-history fit has covariates, their covariates",
         "untreated courses are drawn from the fitted natural-history model with its estimates as the "
         "truth; the decision rule is the plan's criterion-5 rule for the primary endpoint",
         f"a platform is ready when the platform rule is met within {max_patients} treated patients; "
@@ -368,6 +389,9 @@ def simulate_platform(
             + ": their schedule is the reference design (5 visits over the year before dosing and 6 "
             "over 18 months after; or 6 monthly periods before and 9 after)"
         )
+    stated = sorted({n for m in models for n in getattr(m, "notes", ())})
+    if stated:
+        assumptions.append("untreated models: " + "; ".join(stated))
     if effect is None:
         assumptions.append(
             f"the plan declares no plausible_effect for {endpoint.id!r}: only the no-effect scenario is simulated"
