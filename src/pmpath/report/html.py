@@ -272,7 +272,7 @@ class _ChartFiles:
     def write_assets(self, out_dir: Path) -> None:
         """One script per cohort chart, setting ``window.pmpathCohort[key]`` to its figure."""
         for key, chart in self.assets.items():
-            _write_text(
+            write_report_text(
                 out_dir / COHORT_ASSETS / f"{key}.js",
                 f'(window.pmpathCohort = window.pmpathCohort || {{}})["{key}"] = '
                 f"{chart.plotly_json()};\n",
@@ -369,7 +369,9 @@ def _patient_view(
 
 
 @functools.cache  # one environment per process: templates are compiled once
-def _environment() -> jinja2.Environment:
+def template_environment() -> jinja2.Environment:
+    """The report's Jinja environment (its templates, filters and status vocabulary), shared by
+    every page pmpath writes: the assessment report, the signals and monitoring pages."""
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("pmpath.report", "templates"),
         autoescape=True,
@@ -416,7 +418,7 @@ def render_html(assessment: Assessment, dossier: Dossier | None, out_dir: Path) 
     patients_dir = out_dir / "patients"
     plots_dir.mkdir(parents=True, exist_ok=True)
     patients_dir.mkdir(parents=True, exist_ok=True)
-    env = _environment()
+    env = template_environment()
 
     stems = _file_names([p.id for p in assessment.patients])
     files = _ChartFiles()
@@ -448,18 +450,19 @@ def _write_pages(
     index = env.get_template("index.html").render(
         **common, views=views, numbers=numbers, page_of=page_of, root=""
     )
-    _write_text(out_dir / "index.html", index)
+    write_report_text(out_dir / "index.html", index)
     patient_template = env.get_template("patient.html")
     config = Markup(plotly_config_json())
     for view in views:
         page = patient_template.render(
             **common, view=view, root="../", plotly_src=f"../{PLOTLY_ASSET}", plotly_config=config
         )
-        _write_text(out_dir / "patients" / view.page, page)
+        write_report_text(out_dir / "patients" / view.page, page)
     if any(v.has_plots for v in views):
-        _write_text(out_dir / PLOTLY_ASSET, plotly_js())
+        write_report_text(out_dir / PLOTLY_ASSET, plotly_js())
 
 
-def _write_text(path: Path, text: str) -> None:
+def write_report_text(path: Path, text: str) -> None:
+    """One page or asset of a report folder being built, as UTF-8 with Unix line ends."""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8", newline="\n")

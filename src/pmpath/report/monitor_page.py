@@ -17,7 +17,7 @@ from pathlib import Path
 from pmpath import __version__
 from pmpath.formatting import format_number
 from pmpath.postmarket.monitor import EventMonitoring, MonitorResult, RowProblem, summarize_problems
-from pmpath.report.html import _environment, _write_text
+from pmpath.report.html import template_environment, write_report_text
 from pmpath.report.output import report_directory
 from pmpath.report.plots import BLUE, DARK, GREY, VERMILLION, Chart, Line, Markers, VLine
 
@@ -189,9 +189,11 @@ def write_monitor(result: MonitorResult, out: Path, *, source: str) -> Path:
     document = {"pmpath_version": __version__, "source": source, **result.to_json()}
     summary = summarize_problems(result.problems)
     with report_directory(Path(out), dossier_root=None, dossier_fingerprint=None) as tmp:
-        _write_text(tmp / "monitor.tsv", monitor_tsv(result))
-        _write_text(tmp / "monitor.json", json.dumps(document, indent=2, allow_nan=False) + "\n")
-        _write_text(tmp / "import_log.tsv", import_log_tsv(result.problems))
+        write_report_text(tmp / "monitor.tsv", monitor_tsv(result))
+        write_report_text(
+            tmp / "monitor.json", json.dumps(document, indent=2, allow_nan=False) + "\n"
+        )
+        write_report_text(tmp / "import_log.tsv", import_log_tsv(result.problems))
         (tmp / "plots").mkdir()
         views = []
         for e, name, chart in zip(result.events, names, charts, strict=True):
@@ -227,9 +229,9 @@ def write_monitor(result: MonitorResult, out: Path, *, source: str) -> Path:
             "problem_total": format_number(len(result.problems)),
         }
         page = (
-            _environment()
+            template_environment()
             .get_template("monitor.html")
             .render(view=view, platform=_Platform(id=source), version=__version__)
         )
-        _write_text(tmp / "monitor.html", page)
+        write_report_text(tmp / "monitor.html", page)
     return Path(out) / "monitor.html"

@@ -17,7 +17,7 @@ from markupsafe import Markup
 from pmpath import __version__
 from pmpath.formatting import format_number
 from pmpath.postmarket.signals import SignalTable
-from pmpath.report.html import PLOTLY_ASSET, _environment, _write_text, plotly_js
+from pmpath.report.html import PLOTLY_ASSET, plotly_js, template_environment, write_report_text
 from pmpath.report.output import report_directory
 from pmpath.report.plots import plotly_config_json
 
@@ -206,7 +206,7 @@ def render_signals_page(result: SignalTable, out_dir: Path, *, source: str) -> P
         problem_total=format_number(result.log.total),
         notes=list(result.log.notes),
     )
-    env = _environment()
+    env = template_environment()
     page = env.get_template("signals.html").render(
         view=view,
         platform=_Platform(id=source),
@@ -215,8 +215,8 @@ def render_signals_page(result: SignalTable, out_dir: Path, *, source: str) -> P
         plotly_config=Markup(plotly_config_json()),
     )
     path = out_dir / "signals.html"
-    _write_text(path, page)
-    _write_text(out_dir / PLOTLY_ASSET, plotly_js())
+    write_report_text(path, page)
+    write_report_text(out_dir / PLOTLY_ASSET, plotly_js())
     return path
 
 
