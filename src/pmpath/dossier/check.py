@@ -137,6 +137,8 @@ class _Sink:
             def found(i: int) -> str:
                 return found_value(int(value_index[i]))
 
+        if not mask.any():  # most checks flag no row: skip the set-up
+            return
         idx = np.flatnonzero(mask)
         for i in idx[:MAX_ROWS_LISTED]:
             self.add(int(self.lines[i]), column, found(int(i)), expected, severity)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -168,6 +169,7 @@ class _Reader:
         # the inventory does not call them unreferenced (the YAML's own finding says enough)
         self.unchecked_dirs: set[str] = set()
         self.vcf_lines: dict[str, list[int]] = {}  # case.yaml -> line of each VCF variant
+        self._folders: dict[str, Path | None] = {}  # folder -> resolved, if inside the root
 
     def error(
         self,
@@ -191,6 +193,10 @@ class _Reader:
         line: int | None = None,
     ) -> bytes | None:
         where = referenced_from or rel
+        plain = self._plain_file(rel)
+        if plain is not None:
+            full, size = plain
+            return self._read(rel, full, size, where, line, field_name)
         try:
             full = (self.root / rel).resolve(strict=False)
         except (OSError, RuntimeError) as exc:  # a symlink loop
@@ -220,20 +226,59 @@ class _Reader:
                 )
                 return None
             size = full.stat().st_size
+        except OSError as exc:
+            self._unreadable(rel, exc, where, line, field_name)
+            return None
+        return self._read(rel, full, size, where, line, field_name)
+
+    def _plain_file(self, rel: str) -> tuple[Path, int] | None:
+        """The resolved path and size of ``rel`` when it is a regular file (not a symlink) in a
+        folder inside the root, found with one ``lstat`` (each folder resolved once); ``None``
+        for anything else, which :meth:`bytes` looks into step by step.
+
+        A dossier of many patients reads thousands of files: resolving every one of them from
+        the root costs a system call per path component.
+        """
+        head, _, name = rel.rpartition("/")
+        if name in ("", ".", "..") or rel.startswith("/"):
+            return None
+        if head not in self._folders:
+            folder: Path | None
+            try:
+                folder = Path(os.path.realpath(self.root / head))
+                folder.relative_to(self.resolved_root)
+            except (OSError, RuntimeError, ValueError):
+                folder = None
+            self._folders[head] = folder
+        folder = self._folders[head]
+        if folder is None:
+            return None
+        full = folder / name
+        try:
+            st = os.lstat(full)
+        except OSError:
+            return None
+        return (full, st.st_size) if stat.S_ISREG(st.st_mode) else None
+
+    def _read(
+        self, rel: str, full: Path, size: int, where: str, line: int | None, field_name: str
+    ) -> bytes | None:
+        try:
             if self.progress is not None and size >= PROGRESS_FILE_BYTES:
                 self.progress(f"reading {rel} ({size / 1e6:.0f} MB)")
             raw = full.read_bytes()
         except OSError as exc:
-            self.error(
-                where,
-                line,
-                field_name,
-                f"{rel!r} cannot be read ({exc.strerror})",
-                "a readable file",
-            )
+            self._unreadable(rel, exc, where, line, field_name)
             return None
         self.inputs[rel] = sha256_bytes(raw)
         return raw
+
+    def _unreadable(
+        self, rel: str, exc: OSError, where: str, line: int | None, field_name: str
+    ) -> None:
+        self.error(
+            where, line, field_name, f"{rel!r} cannot be read ({exc.strerror})", "a readable file"
+        )
 
     def table(
         self,
@@ -806,8 +851,30 @@ def _groups(*columns: np.ndarray) -> dict[tuple, np.ndarray]:
     return {k: np.asarray(v) for k, v in out.items()}
 
 
+_COLUMN_NAMES: dict[tuple[str, ...], pd.Index] = {}
+
+
+def _frame(columns: dict[str, object]) -> pd.DataFrame:
+    """``pd.DataFrame(columns)``, each column's dtype inferred as pandas does, in half the time.
+
+    A dossier of many patients builds thousands of small frames of a few column layouts; making
+    the Index of column names (arrow strings) was a third of the cost of each. ``_from_arrays``
+    homogenizes the columns (broadcasting scalars, inferring text as ``str``) and consolidates
+    them as the constructor does; the Index is made once per layout, and each frame gets its
+    own shallow copy of it (so renaming one frame's columns touches no other).
+    """
+    from_arrays = getattr(pd.DataFrame, "_from_arrays", None)
+    if from_arrays is None:  # a pandas without it: the public constructor, same frame
+        return pd.DataFrame(columns)
+    key = tuple(columns)
+    names = _COLUMN_NAMES.get(key)
+    if names is None:
+        names = _COLUMN_NAMES[key] = pd.Index(list(key))
+    return from_arrays(list(columns.values()), columns=names.copy(), index=None)
+
+
 def _empty(*cols: str) -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
+    return _frame({c: pd.Series(dtype=object) for c in cols})
 
 
 def _case_table(
@@ -1003,7 +1070,7 @@ def _load_patient(
         for extra in ("time", "sample_id"):
             if extra in f:
                 data[extra] = f[extra]
-        measurements = pd.DataFrame(data)
+        measurements = _frame(data)
 
     events = None
     t = _case_table(reader, case, doc, pdir, "events", dates)
@@ -1044,7 +1111,7 @@ def _load_patient(
             lambda i: f"period {st[i]} to {en[i]}",
             "periods of one endpoint",
         )
-        events = pd.DataFrame(
+        events = _frame(
             {"start_day": start, "end_day": end + 1, "endpoint": f["endpoint"], "count": f["count"]}
         )
 
@@ -1084,7 +1151,7 @@ def _load_patient(
                     f"assay {assay!r} with minimum fractions {', '.join(f'{v:g}' for v in values)}",
                     "one pre-specified minimum per assay",
                 )
-        engagement = pd.DataFrame(
+        engagement = _frame(
             {
                 "assay": f["assay"],
                 "source": f["source"],
@@ -1104,7 +1171,7 @@ def _load_patient(
     t = _case_table(reader, case, doc, pdir, "concomitant", dates)
     if t is not None:
         files["concomitant"] = t.path
-        concomitant = pd.DataFrame(
+        concomitant = _frame(
             {
                 "day": t.frame["day"],
                 "kind": t.frame["kind"],
@@ -1118,7 +1185,7 @@ def _load_patient(
     if t is not None:
         files["adverse_events"] = t.path
         f = t.frame
-        adverse = pd.DataFrame(
+        adverse = _frame(
             {
                 "day": f["onset_day"],
                 "term": f["term"],

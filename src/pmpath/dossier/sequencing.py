@@ -216,7 +216,6 @@ def check_engagement_data(
     malformed, a CRISPResso2 folder without its required files, a BAM without its junctions, a
     ``control_of`` that names no replicate of the assay.
     """
-    from pmpath.engagement.splice import parse_junction
     from pmpath.errors import UsageError
 
     f = table.frame
@@ -291,6 +290,10 @@ def check_engagement_data(
             elif text[c][i] and not text["bam"][i]:
                 reader.error(where, line, c, f"{c} without bam", "bam beside the junctions")
             elif text[c][i]:
+                # imported here: pmpath.engagement brings scipy.stats, half a second that a
+                # dossier without junctions need not wait for
+                from pmpath.engagement.splice import parse_junction
+
                 try:
                     parse_junction(text[c][i], c)
                 except UsageError as exc:

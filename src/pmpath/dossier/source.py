@@ -41,7 +41,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 from yaml.composer import Composer
 from yaml.constructor import SafeConstructor
-from yaml.events import AliasEvent, MappingStartEvent, SequenceStartEvent
+from yaml.events import AliasEvent, MappingStartEvent, ScalarEvent, SequenceStartEvent
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from yaml.parser import Parser
 from yaml.reader import Reader
@@ -320,6 +320,14 @@ class _Composer(Composer):
 
     def compose_node(self, parent: Node | None, index: Any) -> Node:
         event = self.peek_event()
+        if type(event) is ScalarEvent and event.anchor is None and not self.yaml_path_resolvers:
+            # most nodes: PyYAML's compose_node and compose_scalar_node in one call (without
+            # path resolvers, descending and ascending the resolver does nothing)
+            self.get_event()
+            tag = event.tag
+            if tag is None or tag == "!":
+                tag = self.resolve(ScalarNode, event.value, event.implicit)
+            return ScalarNode(tag, event.value, event.start_mark, event.end_mark, style=event.style)
         if isinstance(event, AliasEvent):
             raise _Refused(
                 event.start_mark,
