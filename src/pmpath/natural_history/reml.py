@@ -1139,12 +1139,9 @@ class DesignFit:
 
 def _column_blocks(x: np.ndarray | Sequence[np.ndarray]) -> list[np.ndarray]:
     """``x`` as a list of 2-d float blocks of one length (one block when ``x`` is an array)."""
-    if isinstance(x, np.ndarray):
-        blocks = [x]
-    else:
-        blocks = [np.asarray(b, dtype=float) for b in x]
+    blocks = [np.asarray(b, dtype=float) for b in ([x] if isinstance(x, np.ndarray) else x)]
+    if not isinstance(x, np.ndarray):
         blocks = [b[:, None] if b.ndim == 1 else b for b in blocks]
-    blocks = [np.asarray(b, dtype=float) for b in blocks]
     if not blocks or any(b.ndim != 2 or len(b) != len(blocks[0]) for b in blocks):
         raise UsageError(
             f"x: found blocks of shapes {[b.shape for b in blocks]}, expected 2-d blocks with one number of rows"
